@@ -1,0 +1,1 @@
+"""Rolecall's domain: roles, capture, delivery and triage rules, plus the CLI entry point."""

@@ -1,0 +1,66 @@
+"""Slash commands: /role, /feedback, /blocker, /rolecall."""
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.commands import (
+    ListItems,
+    UsageError,
+    parse_item_command,
+    parse_role_command,
+    parse_settings_command,
+)
+from bot.service import Rolecall
+from storage.models import ItemKind
+
+NOT_A_TEAM = "Rolecall works in channels: run this in your team's channel."
+COMMANDS = ("/role", "/feedback", "/blocker", "/rolecall")
+
+
+def register(app: App, service: Rolecall) -> None:
+    @app.command("/role")
+    def role(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        ack()
+        try:
+            parsed = parse_role_command(command.get("text", ""))
+            reply = service.run_role_command(command["channel_id"], command["user_id"], parsed)
+        except UsageError as usage:
+            reply = str(usage)
+        respond(text=reply, response_type="ephemeral")
+
+    @app.command("/rolecall")
+    def settings(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        ack()
+        try:
+            parsed = parse_settings_command(command.get("text", ""))
+            reply = service.run_settings_command(command["channel_id"], command["user_id"], parsed)
+        except UsageError as usage:
+            reply = str(usage)
+        respond(text=reply, response_type="ephemeral")
+
+    for kind in ItemKind:
+        app.command(f"/{kind.value}")(_item_listener(service, kind))
+
+
+def _item_listener(service: Rolecall, kind: ItemKind) -> Any:
+    def item(ack: Ack, command: dict[str, Any]) -> None:
+        """Store first, then ack with the confirmation; the cards are posted after the ack."""
+        channel_id = command["channel_id"]
+        if channel_id.startswith("D"):
+            ack(text=NOT_A_TEAM)
+            return
+        try:
+            parsed = parse_item_command(kind, command.get("text", ""))
+        except UsageError as usage:
+            ack(text=str(usage))
+            return
+        if isinstance(parsed, ListItems):
+            queue = service.queue(channel_id, kind)
+            ack(text=queue.text, blocks=queue.blocks)
+            return
+        filed = service.file(parsed, channel_id, command["user_id"])
+        ack(text=filed.confirmation)
+        service.deliver(filed.item)
+
+    return item

@@ -1,0 +1,1 @@
+"""Persistence: the engine, the table models, migrations and every query Rolecall runs."""

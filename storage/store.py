@@ -1,0 +1,248 @@
+"""Every query Rolecall runs. Callers get detached model objects, never sessions."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, delete, func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from storage.models import (
+    Delivery,
+    Item,
+    ItemKind,
+    ItemStatus,
+    ItemVote,
+    ProcessedEvent,
+    Role,
+    RoleAssignment,
+    TeamSettings,
+)
+
+OPEN_STATUSES: dict[ItemKind, tuple[ItemStatus, ...]] = {
+    ItemKind.FEEDBACK: (ItemStatus.OPEN,),
+    ItemKind.BLOCKER: (ItemStatus.OPEN, ItemStatus.ACKNOWLEDGED),
+}
+
+
+@dataclass(frozen=True)
+class QueuedItem:
+    item: Item
+    votes: int
+
+
+class Store:
+    """Queries over one engine; each method is its own short transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def _session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    # Roles -------------------------------------------------------------------------------
+
+    def roles(self, channel_id: str) -> list[RoleAssignment]:
+        with self._session() as session:
+            query = (
+                select(RoleAssignment)
+                .where(RoleAssignment.channel_id == channel_id)
+                .order_by(col(RoleAssignment.role), col(RoleAssignment.assigned_at))
+            )
+            return list(session.exec(query))
+
+    def holders(self, channel_id: str, role: Role) -> list[str]:
+        return [a.user_id for a in self.roles(channel_id) if a.role == role]
+
+    def assign_role(
+        self, channel_id: str, user_id: str, role: Role, by: str, now: datetime
+    ) -> bool:
+        """Give `user_id` the role; False when they already held it."""
+        assignment = RoleAssignment(
+            channel_id=channel_id, user_id=user_id, role=role, assigned_by=by, assigned_at=now
+        )
+        with self._session() as session:
+            session.add(assignment)
+            try:
+                session.commit()
+            except IntegrityError:
+                return False
+        return True
+
+    def remove_role(self, channel_id: str, user_id: str, role: Role) -> bool:
+        with self._session() as session:
+            result = session.execute(
+                delete(RoleAssignment).where(
+                    col(RoleAssignment.channel_id) == channel_id,
+                    col(RoleAssignment.user_id) == user_id,
+                    col(RoleAssignment.role) == role,
+                )
+            )
+            session.commit()
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def roles_of_user(self, user_id: str) -> list[RoleAssignment]:
+        with self._session() as session:
+            query = select(RoleAssignment).where(RoleAssignment.user_id == user_id)
+            return list(session.exec(query.order_by(col(RoleAssignment.channel_id))))
+
+    # Settings ----------------------------------------------------------------------------
+
+    def settings(self, channel_id: str) -> TeamSettings:
+        with self._session() as session:
+            found = session.get(TeamSettings, channel_id)
+            return found or TeamSettings(channel_id=channel_id)
+
+    def save_settings(self, settings: TeamSettings) -> None:
+        with self._session() as session:
+            session.merge(settings)
+            session.commit()
+
+    # Items -------------------------------------------------------------------------------
+
+    def file_item(self, item: Item) -> tuple[Item, bool]:
+        """Insert the item, or return the one already filed for the same source message."""
+        with self._session() as session:
+            session.add(item)
+            try:
+                session.commit()
+                return item, True
+            except IntegrityError:
+                session.rollback()
+        assert item.source_channel_id is not None and item.source_ts is not None
+        existing = self.find_by_source(ItemKind(item.kind), item.source_channel_id, item.source_ts)
+        assert existing is not None, "a unique violation implies the row exists"
+        return existing, False
+
+    def find_by_source(self, kind: ItemKind, channel_id: str, ts: str) -> Item | None:
+        with self._session() as session:
+            query = select(Item).where(
+                Item.kind == kind, Item.source_channel_id == channel_id, Item.source_ts == ts
+            )
+            return session.exec(query).first()
+
+    def set_permalink(self, item_id: int | None, permalink: str) -> None:
+        with self._session() as session:
+            session.execute(update(Item).where(col(Item.id) == item_id).values(permalink=permalink))
+            session.commit()
+
+    def item(self, item_id: int) -> Item | None:
+        with self._session() as session:
+            return session.get(Item, item_id)
+
+    def add_vote(self, item_id: int, user_id: str, now: datetime) -> bool:
+        """Count a +1; False when this person had already counted."""
+        with self._session() as session:
+            session.add(ItemVote(item_id=item_id, user_id=user_id, created_at=now))
+            try:
+                session.commit()
+            except IntegrityError:
+                return False
+        return True
+
+    def transition(
+        self,
+        item_id: int,
+        allowed_from: Iterable[ItemStatus],
+        to: ItemStatus,
+        by: str,
+        now: datetime,
+    ) -> bool:
+        """Move the item's status only if it is still in `allowed_from` (safe across replicas)."""
+        with self._session() as session:
+            result = session.execute(
+                update(Item)
+                .where(col(Item.id) == item_id, col(Item.status).in_(list(allowed_from)))
+                .values(status=to, handled_by=by, updated_at=now)
+            )
+            session.commit()
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def open_items(self, team_channel_id: str, kind: ItemKind) -> list[QueuedItem]:
+        """The team's open queue, oldest first, with +1 counts."""
+        votes = (
+            select(ItemVote.item_id, func.count().label("votes"))
+            .group_by(col(ItemVote.item_id))
+            .subquery()
+        )
+        query = (
+            select(Item, func.coalesce(votes.c.votes, 0))
+            .outerjoin(votes, votes.c.item_id == Item.id)
+            .where(
+                Item.team_channel_id == team_channel_id,
+                Item.kind == kind,
+                col(Item.status).in_(OPEN_STATUSES[kind]),
+            )
+            .order_by(col(Item.created_at), col(Item.id))
+        )
+        with self._session() as session:
+            return [QueuedItem(item, int(count)) for item, count in session.execute(query)]
+
+    def undelivered_items(self, team_channel_id: str, kind: ItemKind) -> list[Item]:
+        """Open items that never reached anyone: the ones waiting for a role holder."""
+        delivered = select(Delivery.item_id)
+        query = (
+            select(Item)
+            .where(
+                Item.team_channel_id == team_channel_id,
+                Item.kind == kind,
+                col(Item.status).in_(OPEN_STATUSES[kind]),
+                col(Item.id).not_in(delivered),
+            )
+            .order_by(col(Item.created_at), col(Item.id))
+        )
+        with self._session() as session:
+            return list(session.exec(query))
+
+    # Deliveries --------------------------------------------------------------------------
+
+    def claim_delivery(self, item_id: int, recipient: str, now: datetime) -> int | None:
+        """Reserve the right to post this item to `recipient`; None if someone already did."""
+        delivery = Delivery(item_id=item_id, recipient=recipient, created_at=now)
+        with self._session() as session:
+            session.add(delivery)
+            try:
+                session.commit()
+            except IntegrityError:
+                return None
+            return delivery.id
+
+    def record_delivery(self, delivery_id: int, channel_id: str, message_ts: str) -> None:
+        with self._session() as session:
+            session.execute(
+                update(Delivery)
+                .where(col(Delivery.id) == delivery_id)
+                .values(channel_id=channel_id, message_ts=message_ts)
+            )
+            session.commit()
+
+    def release_delivery(self, delivery_id: int) -> None:
+        """Give a claim back after the post failed, so a later run can deliver it."""
+        with self._session() as session:
+            session.execute(delete(Delivery).where(col(Delivery.id) == delivery_id))
+            session.commit()
+
+    def deliveries(self, item_id: int) -> Sequence[Delivery]:
+        with self._session() as session:
+            query = select(Delivery).where(
+                Delivery.item_id == item_id, col(Delivery.message_ts).is_not(None)
+            )
+            return list(session.exec(query.order_by(col(Delivery.id))))
+
+    def vote_count(self, item_id: int) -> int:
+        with self._session() as session:
+            query = select(func.count()).select_from(ItemVote).where(ItemVote.item_id == item_id)
+            return int(session.exec(query).one())
+
+    # Events ------------------------------------------------------------------------------
+
+    def claim_event(self, event_id: str, now: datetime) -> bool:
+        """True the first time an Events API id is seen, False for Slack's retries."""
+        with self._session() as session:
+            session.add(ProcessedEvent(event_id=event_id, received_at=now))
+            try:
+                session.commit()
+            except IntegrityError:
+                return False
+        return True
