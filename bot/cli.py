@@ -73,6 +73,7 @@ def _migrate(_: argparse.Namespace, settings: Settings) -> None:
 def _demo(_: argparse.Namespace, __: Settings) -> None:
     from bot.demo import run_demo
 
+    logging.getLogger().setLevel(logging.WARNING)
     run_demo(sys.stdout)
 
 
@@ -87,23 +88,29 @@ def parser() -> argparse.ArgumentParser:
         run=_socket
     )
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
-    commands.add_parser("demo", help="a scripted team week against a local fake Slack").set_defaults(
-        run=_demo
-    )
+    commands.add_parser(
+        "demo", help="a scripted team week against a local fake Slack"
+    ).set_defaults(run=_demo)
     return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         args.run(args, Settings())
     except ConfigError as error:
         print(f"rolecall: {error}", file=sys.stderr)
         return 2
     except SQLAlchemyError as error:
-        print(f"rolecall: cannot use the database: {error.__class__.__name__}: {error}".splitlines()[0],
-              file=sys.stderr)
+        print(
+            f"rolecall: cannot use the database: {error.__class__.__name__}: {error}".splitlines()[
+                0
+            ],
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         return 130

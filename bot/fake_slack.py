@@ -271,6 +271,8 @@ class FakeSlack:
                 channel_id = inner[1:].split("|")[0]
                 return "#" + str(self.channels.get(channel_id, {}).get("name", channel_id))
             target, _, label = inner.partition("|")
+            if target.startswith("!"):
+                return label or "@" + target[1:].split("^")[0]
             return label or target
 
         rendered = re.sub(r"<([^<>]*)>", token, text)

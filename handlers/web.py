@@ -30,8 +30,11 @@ def create_wsgi_app(app: App, engine: Engine) -> WSGIApp:
             try:
                 ping(engine)
             except SQLAlchemyError as error:
-                return _json(start_response, "503 Service Unavailable", {"ok": False,
-                             "error": type(error).__name__})
+                return _json(
+                    start_response,
+                    "503 Service Unavailable",
+                    {"ok": False, "error": type(error).__name__},
+                )
             return _json(start_response, "200 OK", {"ok": True})
         result: Iterable[bytes] = slack(environ, start_response)
         return result
@@ -41,8 +44,9 @@ def create_wsgi_app(app: App, engine: Engine) -> WSGIApp:
 
 def _json(start_response: Callable[..., Any], status: str, body: dict[str, Any]) -> list[bytes]:
     payload = json.dumps(body).encode()
-    start_response(status, [("Content-Type", "application/json"),
-                            ("Content-Length", str(len(payload)))])
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
+    )
     return [payload]
 
 
