@@ -170,7 +170,10 @@ def filed_confirmation(item: Item, holders: Sequence[str], queue_channel: str | 
     role = ROLE_LABEL[kind.owner_role]
     where = f"<#{item.team_channel_id}>'s {role} queue"
     if queue_channel:
-        return f"Filed in {where}; the card is in <#{queue_channel}>. You'll hear back when it's handled."
+        return (
+            f"Filed in {where}; the card is in <#{queue_channel}>. "
+            "You'll hear back when it's handled."
+        )
     if not holders:
         return (
             f"Filed in {where}, but nobody in <#{item.team_channel_id}> is the {role} yet. "

@@ -62,7 +62,8 @@ def _socket(_: argparse.Namespace, settings: Settings) -> None:
 
     settings.require("slack_app_token")
     runtime = build_runtime(settings)
-    SocketModeHandler(runtime.app, settings.secret("slack_app_token")).start()
+    handler = SocketModeHandler(runtime.app, settings.secret("slack_app_token"))
+    handler.start()  # type: ignore[no-untyped-call]
 
 
 def _migrate(_: argparse.Namespace, settings: Settings) -> None:
