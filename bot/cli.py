@@ -9,14 +9,17 @@ import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import ConfigError, Settings
 from bot.service import Rolecall
 from bot.slack import make_client
+from handlers import create_app
+from handlers.web import HttpServer, create_wsgi_app
 from storage.db import make_engine, migrate
 from storage.store import Store
 
@@ -27,13 +30,11 @@ log = logging.getLogger("rolecall")
 class Runtime:
     engine: Engine
     service: Rolecall
-    app: Any
+    app: App
 
 
 def build_runtime(settings: Settings) -> Runtime:
     """Migrate the database and build the service and the Bolt app for these settings."""
-    from handlers import create_app
-
     settings.require("slack_bot_token", "slack_signing_secret")
     engine = make_engine(settings.database_url)
     migrate(engine)
@@ -43,23 +44,19 @@ def build_runtime(settings: Settings) -> Runtime:
     return Runtime(engine, service, app)
 
 
-def start_http(settings: Settings, host: str, port: int) -> Any:
+def start_http(settings: Settings, host: str, port: int) -> HttpServer:
     """Build everything and bind the HTTP server; the caller runs it."""
-    from handlers.web import create_wsgi_app, make_server
-
     runtime = build_runtime(settings)
-    return make_server(create_wsgi_app(runtime.app, runtime.engine), host, port)
+    return HttpServer(create_wsgi_app(runtime.app, runtime.engine), host, port)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
     server = start_http(settings, args.host, args.port or settings.port)
-    log.info("Rolecall listening on http://%s:%s/slack/events", args.host, server.effective_port)
+    log.info("Rolecall listening on http://%s:%s/slack/events", args.host, server.port)
     server.run()
 
 
 def _socket(_: argparse.Namespace, settings: Settings) -> None:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
     settings.require("slack_app_token")
     runtime = build_runtime(settings)
     handler = SocketModeHandler(runtime.app, settings.secret("slack_app_token"))

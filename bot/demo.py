@@ -76,7 +76,7 @@ def run_demo(out: TextIO) -> None:
         server = start_http(settings, "127.0.0.1", 0)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
-        slack = SignedClient(f"http://127.0.0.1:{server.effective_port}/slack/events", SECRET, fake)
+        slack = SignedClient(f"http://127.0.0.1:{server.port}/slack/events", SECRET, fake)
         show = Transcript(fake, out)
         out.write(
             "Rolecall demo: #launch has maya (product manager), omar (project manager),\n"
@@ -87,7 +87,7 @@ def run_demo(out: TextIO) -> None:
             _week(slack, fake, show)
         finally:
             slack.close()
-            server.close()
+            server.stop()
             thread.join(timeout=5)
         out.write(f"\nDemo finished in {time.monotonic() - started:.1f}s.\n")
 

@@ -117,6 +117,7 @@ class FakeSlack:
         self.rejected: list[Call] = []
         self.broadcasts: list[str] = []
         self._queued_errors: dict[str, list[tuple[int, str, int | None]]] = {}
+        self._gates: dict[str, threading.Event] = {}
         self._ts = itertools.count(1)
         self._changed = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
@@ -141,7 +142,9 @@ class FakeSlack:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -229,6 +232,11 @@ class FakeSlack:
         """Answer the next call(s) to `method` with HTTP 429 and `Retry-After`."""
         queued = [(429, "ratelimited", retry_after)] * times
         self._queued_errors.setdefault(method, []).extend(queued)
+
+    def hold(self, method: str) -> threading.Event:
+        """Stall calls to `method` until the returned event is set: a slow Slack, no sleeping."""
+        gate = self._gates[method] = threading.Event()
+        return gate
 
     def response_url(self, user_id: str, channel_id: str) -> str:
         """A response_url for a command or an action, tied to the person who will see it."""
@@ -330,6 +338,9 @@ class FakeSlack:
     def _api(
         self, method: str, params: dict[str, Any], headers: Any
     ) -> tuple[int, dict[str, Any], int | None]:
+        gate = self._gates.get(method)
+        if gate is not None:
+            gate.wait(timeout=30)
         with self._changed:
             call = Call(method, params)
             self.calls.append(call)

@@ -1,20 +1,20 @@
-"""HTTP serving: one Request URL for Slack, a health check, on the waitress WSGI server.
+"""HTTP serving: one Request URL for Slack, a health check, on the cheroot WSGI server.
 
 Rolecall is a sync Bolt app: SQLModel sessions, slack-sdk's WebClient (with its retry handlers)
 and APScheduler's background scheduler are all thread-based, so a threaded WSGI server keeps one
-model of concurrency end to end. waitress is production-grade, pure Python and runs one process,
-which keeps the in-process scheduler single per replica.
+model of concurrency end to end. cheroot (CherryPy's server) is production-grade, pure Python,
+runs in one process (one in-process scheduler per replica) and stops cleanly from another thread.
 """
 
 import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from cheroot.wsgi import Server
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from waitress.server import create_server
 
 from storage.db import ping
 
@@ -50,6 +50,20 @@ def _json(start_response: Callable[..., Any], status: str, body: dict[str, Any])
     return [payload]
 
 
-def make_server(wsgi: WSGIApp, host: str, port: int, threads: int = 8) -> Any:
-    """A waitress server bound now (port 0 picks a free one); call .run() to serve."""
-    return create_server(wsgi, host=host, port=port, threads=threads, ident="rolecall")
+class HttpServer:
+    """A cheroot server bound at construction (port 0 picks a free one)."""
+
+    def __init__(self, wsgi: WSGIApp, host: str, port: int, threads: int = 8) -> None:
+        self._server = Server((host, port), wsgi, numthreads=threads, server_name="rolecall")
+        self._server.prepare()
+
+    @property
+    def port(self) -> int:
+        return int(self._server.bind_addr[1])
+
+    def run(self) -> None:
+        """Serve until stop() is called (from any thread)."""
+        self._server.serve()
+
+    def stop(self) -> None:
+        self._server.stop()

@@ -91,8 +91,8 @@ def server_url(fake: FakeSlack, database_url: str) -> Iterator[str]:
     server = start_http(settings, "127.0.0.1", 0)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    yield f"http://127.0.0.1:{server.port}"
+    server.stop()
     thread.join(timeout=5)
 
 
