@@ -259,9 +259,7 @@ def queue_list(channel_id: str, kind: ItemKind, queued: Sequence[QueuedItem]) ->
     hidden = len(queued) - MAX_LISTED_ITEMS
     if hidden > 0:
         blocks.append(
-            ContextBlock(
-                elements=[MarkdownTextObject(text=f"…and {hidden} older items not shown.")]
-            )
+            ContextBlock(elements=[MarkdownTextObject(text=f"…and {hidden} more not shown.")])
         )
     return Message(intro, _render(blocks))
 

@@ -31,7 +31,7 @@ SETTINGS_USAGE = (
 def item_usage(kind: ItemKind) -> str:
     role = kind.owner_role.value
     return (
-        f"Usage: `/{kind.value} <text>` files it in this channel's {role} queue; "
+        f"Usage: `/{kind.value} &lt;text&gt;` files it in this channel's {role} manager's queue; "
         f"`/{kind.value} list` shows the open ones."
     )
 

@@ -265,7 +265,7 @@ class FakeSlack:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise TimeoutError("the fake Slack never saw what the test waited for")
-                self._changed.wait(remaining)
+                self._changed.wait(min(remaining, 0.05))
 
     def readable(self, text: str) -> str:
         """mrkdwn as a person reads it: names for mentions, labels for links."""

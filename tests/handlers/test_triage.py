@@ -1,0 +1,129 @@
+"""Card buttons: only the owning role acts, every card updates, the reporter hears back."""
+
+from bot.fake_slack import FakeSlack, SignedClient
+from tests.conftest import ALICE, BOB, CAROL, DAVE, ERIN, TEAM
+from tests.handlers.scenario import (
+    buttons,
+    cards,
+    command,
+    ephemerals,
+    item_id,
+    notes,
+    rendered,
+    set_up_team,
+)
+
+
+def file_feedback(slack: SignedClient, fake: FakeSlack, text: str = "SSO for Acme") -> dict:
+    command(slack, fake, "/feedback", text, CAROL)
+    fake.wait_for(lambda: len(cards(fake, ALICE)) >= 1)
+    return cards(fake, ALICE)[-1]
+
+
+def click(slack: SignedClient, fake: FakeSlack, user: str, owner: str, card: dict, action: str):
+    return slack.click(user, fake.dm_channel(owner), card["ts"], action, item_id(card))
+
+
+def test_plan_updates_the_card_and_tells_the_reporter(slack: SignedClient, fake: FakeSlack) -> None:
+    set_up_team(slack, fake)
+    card = file_feedback(slack, fake)
+
+    response = click(slack, fake, ALICE, ALICE, card, "item_plan")
+
+    assert response.status_code == 200
+    fake.wait_for(lambda: len(notes(fake, CAROL)) == 1)
+    update = fake.calls_to("chat.update")[0]
+    assert update["channel"] == fake.dm_channel(ALICE) and update["ts"] == card["ts"]
+    updated = cards(fake, ALICE)[0]
+    assert buttons(updated) == []
+    assert "*Planned* by @alice" in rendered(fake, updated)
+    assert notes(fake, CAROL) == [
+        "The feedback you raised in #launch was planned by @alice:\n>SSO for Acme"
+    ]
+
+
+def test_people_without_the_owning_role_are_refused(slack: SignedClient, fake: FakeSlack) -> None:
+    set_up_team(slack, fake)
+    card = file_feedback(slack, fake)
+
+    for outsider in (ERIN, BOB, DAVE):  # nobody, the *project* manager, a workspace admin
+        click(slack, fake, outsider, ALICE, card, "item_decline")
+        fake.wait_for(lambda u=outsider: len(ephemerals(fake, u)) >= 1)
+        assert ephemerals(fake, outsider)[-1] == (
+            "Sorry, only the product manager of #launch can decline this."
+        )
+
+    assert fake.calls_to("chat.update") == []
+    assert notes(fake, CAROL) == []
+    assert "Open feedback items\n1 open" in command(slack, fake, "/feedback", "list", ALICE)
+
+
+def test_blocker_acknowledge_then_resolve(slack: SignedClient, fake: FakeSlack) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/blocker", "the release branch won't build", CAROL)
+    fake.wait_for(lambda: len(cards(fake, BOB)) == 1)
+    card = cards(fake, BOB)[0]
+
+    click(slack, fake, BOB, BOB, card, "item_acknowledge")
+    fake.wait_for(lambda: len(notes(fake, CAROL)) == 1)
+    assert buttons(cards(fake, BOB)[0]) == ["Resolve"]
+    assert "*Acknowledged* by @bob" in rendered(fake, cards(fake, BOB)[0])
+
+    click(slack, fake, BOB, BOB, card, "item_resolve")
+    fake.wait_for(lambda: len(notes(fake, CAROL)) == 2)
+    assert buttons(cards(fake, BOB)[0]) == []
+    assert notes(fake, CAROL)[1].startswith(
+        "The blocker you raised in #launch was resolved by @bob"
+    )
+    assert "Nothing open" in command(slack, fake, "/blocker", "list", BOB)
+
+
+def test_every_holders_card_updates_and_a_second_click_is_told_it_is_done(
+    slack: SignedClient, fake: FakeSlack
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/role", f"<@{ERIN}> product", ALICE)
+    command(slack, fake, "/feedback", "offline mode", CAROL)
+    fake.wait_for(lambda: len(cards(fake, ALICE)) == 1 and len(cards(fake, ERIN)) == 1)
+
+    erins_card = dict(cards(fake, ERIN)[0])  # as Erin's client still shows it
+
+    click(slack, fake, ALICE, ALICE, cards(fake, ALICE)[0], "item_plan")
+    fake.wait_for(lambda: len(fake.calls_to("chat.update")) == 2)
+    click(slack, fake, ERIN, ERIN, erins_card, "item_decline")
+    fake.wait_for(lambda: len(ephemerals(fake, ERIN)) == 1)
+
+    assert ephemerals(fake, ERIN) == ["Already planned by @alice."]
+    assert "*Planned* by @alice" in rendered(fake, cards(fake, ERIN)[0])
+    assert len(notes(fake, CAROL)) == 1
+
+
+def test_the_reporter_is_not_told_about_their_own_triage(
+    slack: SignedClient, fake: FakeSlack
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/feedback", "my own idea", ALICE)
+    fake.wait_for(lambda: len(cards(fake, ALICE)) == 1)
+    click(slack, fake, ALICE, ALICE, cards(fake, ALICE)[0], "item_duplicate")
+    fake.wait_for(lambda: len(fake.calls_to("chat.update")) == 1)
+    assert "*Marked duplicate* by @alice" in rendered(fake, cards(fake, ALICE)[0])
+    assert not any("you raised" in n for n in notes(fake, ALICE))
+
+
+def test_a_card_in_a_queue_channel_refuses_channel_members_without_the_role(
+    slack: SignedClient, fake: FakeSlack
+) -> None:
+    set_up_team(slack, fake)
+    fake.channels["CQUEUE"]["members"].add(CAROL)
+    command(slack, fake, "/rolecall", "queue product <#CQUEUE>", ALICE)
+    command(slack, fake, "/feedback", "webhooks", CAROL)
+    fake.wait_for(lambda: len(fake.messages["CQUEUE"]) == 1)
+    card = fake.messages["CQUEUE"][0]
+
+    slack.click(CAROL, "CQUEUE", card["ts"], "item_plan", item_id(card))
+    fake.wait_for(lambda: len(ephemerals(fake, CAROL)) == 2)
+    assert ephemerals(fake, CAROL)[-1].startswith("Sorry, only the product manager")
+    slack.click(ALICE, "CQUEUE", card["ts"], "item_plan", item_id(card))
+    fake.wait_for(lambda: len(notes(fake, CAROL)) == 1)
+    assert "*Planned* by @alice" in rendered(fake, fake.messages["CQUEUE"][0])
+    assert TEAM in str(fake.calls_to("chat.postMessage")[-1]["text"])
