@@ -182,7 +182,7 @@ def test_with_nobody_in_the_role_the_item_waits_and_arrives_later(
 ) -> None:
     reply = command(slack, fake, "/feedback", "bulk edit for tags", CAROL)
     assert "nobody in #launch is the product manager yet" in reply
-    quote, _ = slack.say(TEAM, ERIN, "feedback: another one")
+    slack.say(TEAM, ERIN, "feedback: another one")
     fake.wait_for(lambda: len(ephemerals(fake, ERIN)) == 1)
 
     assignment = command(slack, fake, "/role", f"<@{ALICE}> product", CAROL)

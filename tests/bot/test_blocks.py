@@ -1,0 +1,82 @@
+"""Block Kit builders are pure: check them against Slack's limits without any server."""
+
+from datetime import UTC, datetime
+
+from bot.blocks import home_view, item_card, queue_list, reporter_update
+from bot.fake_slack import MESSAGE_BLOCK_LIMIT, block_kit_errors
+from storage.models import Item, ItemKind, ItemStatus, RoleAssignment
+from storage.store import QueuedItem
+
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def make_item(text: str = "idea", kind: ItemKind = ItemKind.FEEDBACK, **fields: object) -> Item:
+    values: dict[str, object] = {
+        "id": 7,
+        "kind": kind,
+        "team_channel_id": "C1",
+        "text": text,
+        "reporter_id": "U1",
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+    values.update(fields)
+    return Item.model_validate(values)
+
+
+def test_feedback_card_has_triage_buttons_with_the_item_id() -> None:
+    card = item_card(make_item(), votes=3)
+    actions = card.blocks[-1]
+    assert [(e["text"]["text"], e["action_id"], e["value"]) for e in actions["elements"]] == [
+        ("Plan", "item_plan", "7"),
+        ("Decline", "item_decline", "7"),
+        ("Duplicate", "item_duplicate", "7"),
+    ]
+    assert "+3" in card.blocks[2]["elements"][0]["text"]
+    assert card.text == ":bulb: Feedback from <@U1>: idea"
+    assert block_kit_errors(card.blocks, MESSAGE_BLOCK_LIMIT) == []
+
+
+def test_a_handled_card_shows_who_and_keeps_only_the_buttons_still_possible() -> None:
+    acknowledged = make_item(kind=ItemKind.BLOCKER, status=ItemStatus.ACKNOWLEDGED, handled_by="U2")
+    card = item_card(acknowledged)
+    assert card.blocks[-2]["elements"][0]["text"] == "*Acknowledged* by <@U2>"
+    assert [e["text"]["text"] for e in card.blocks[-1]["elements"]] == ["Resolve"]
+    resolved = item_card(make_item(kind=ItemKind.BLOCKER, status="resolved", handled_by="U2"))
+    assert all(b["type"] != "actions" for b in resolved.blocks)
+
+
+def test_huge_text_fits_in_the_section_and_the_fallback() -> None:
+    item = make_item("<&>" * 13_000, permalink="https://x.slack.com/archives/C1/p1")
+    card = item_card(item)
+    section = card.blocks[1]["text"]["text"]
+    assert len(section) <= 3000
+    assert section.endswith("\n<https://x.slack.com/archives/C1/p1|Read the full message>")
+    assert len(card.text) < 400
+    assert block_kit_errors(card.blocks, MESSAGE_BLOCK_LIMIT) == []
+    no_link = item_card(make_item("y" * 5000)).blocks[1]["text"]["text"]
+    assert len(no_link) <= 3000 and no_link.endswith("3,000 characters here)_")
+
+
+def test_a_queue_of_hundreds_stays_under_fifty_blocks() -> None:
+    queued = [QueuedItem(make_item(f"idea {n}", id=n), votes=n % 3) for n in range(500)]
+    listing = queue_list("C1", ItemKind.FEEDBACK, queued)
+    assert len(listing.blocks) <= MESSAGE_BLOCK_LIMIT
+    assert block_kit_errors(listing.blocks, MESSAGE_BLOCK_LIMIT) == []
+    assert listing.blocks[-1]["elements"][0]["text"] == "…and 480 more not shown."
+
+
+def test_reporter_update_quotes_every_line() -> None:
+    item = make_item("line one\nline two", status=ItemStatus.DECLINED, handled_by="U9")
+    assert reporter_update(item) == (
+        "The feedback you raised in <#C1> was declined by <@U9>:\n>line one\n>line two"
+    )
+
+
+def test_home_view_lists_roles() -> None:
+    assignment = RoleAssignment(
+        channel_id="C1", user_id="U1", role="project", assigned_by="U1", assigned_at=NOW
+    )
+    view = home_view("U1", [assignment])
+    assert view["type"] == "home"
+    assert "• project manager in <#C1>" in str(view["blocks"])

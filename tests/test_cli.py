@@ -1,0 +1,99 @@
+"""The `rolecall` command as an operator meets it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.cli import main
+from bot.fake_slack import FakeSlack
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**clean, **(env or {})},
+        cwd=cwd,
+    )
+
+
+def test_a_missing_setting_is_one_clear_line(tmp_path: Path) -> None:
+    result = run_cli("serve", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "rolecall: missing required setting(s): SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET\n"
+    )
+
+
+def test_an_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
+    result = run_cli("migrate", env={"DATABASE_URL": "postgresql+psycopg://x@127.0.0.1:1/none"})
+    assert result.returncode == 2
+    assert result.stderr.startswith("rolecall: cannot use the database: OperationalError")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_migrate_creates_the_default_sqlite_file_in_the_working_directory(tmp_path: Path) -> None:
+    result = run_cli("migrate", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "rolecall.db").exists()
+
+
+def test_serve_answers_health_and_signed_requests(tmp_path: Path) -> None:
+    with FakeSlack() as fake:
+        env = {
+            "SLACK_BOT_TOKEN": "xoxb-cli",
+            "SLACK_SIGNING_SECRET": "cli-secret",
+            "SLACK_API_URL": fake.api_url.rstrip("/"),
+            "PORT": "0",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        }
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1"],
+            env={**clean, **env},
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert process.stderr is not None
+            line = ""
+            while "listening on" not in line:
+                line = process.stderr.readline()
+                assert line, "serve exited before listening"
+            url = line.split("listening on ")[1].strip().removesuffix("/slack/events")
+            assert httpx.get(f"{url}/healthz").json() == {"ok": True}
+            assert httpx.post(f"{url}/slack/events", content=b"{}").status_code == 401
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def test_demo_shows_the_loop_and_exits_zero() -> None:
+    result = run_cli("demo")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "DM to maya:" in out and "[Plan] [Decline] [Duplicate]" in out
+    assert "I counted your +1." in out
+    assert "The blocker you raised in #launch was resolved by @omar" in out
+    assert "Sorry, only the product manager of #launch can decline this." in out
+    assert "Demo finished in" in out
+
+
+def test_help_lists_the_contract_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for command in ("serve", "socket", "migrate", "demo"):
+        assert command in out

@@ -1,0 +1,107 @@
+"""manifest.yml matches what the code registers, and is a valid Slack app manifest."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema import Draft7Validator
+from slack_sdk import WebClient
+
+from bot.fake_slack import FakeSlack, SignedClient
+from bot.service import Rolecall
+from handlers import create_app
+from handlers.actions import ACTIONS
+from handlers.commands import COMMANDS
+from handlers.events import EVENTS
+from storage.db import make_engine
+from storage.store import Store
+from tests.conftest import CAROL, TEAM
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT.parent / "shared" / "data" / "slack-manifest.schema.json"
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    return loaded
+
+
+def manifest_events(manifest: dict[str, Any]) -> set[str]:
+    """Slack subscribes `message` per conversation type; Bolt sees one `message` event."""
+    return {e.split(".")[0] for e in manifest["settings"]["event_subscriptions"]["bot_events"]}
+
+
+def test_commands_events_and_actions_match_the_code(manifest: dict[str, Any]) -> None:
+    commands = manifest["features"]["slash_commands"]
+    assert {c["command"] for c in commands} == set(COMMANDS)
+    assert all(c["should_escape"] is True for c in commands)
+    assert manifest_events(manifest) == set(EVENTS)
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert set(ACTIONS) == {
+        "item_plan",
+        "item_decline",
+        "item_duplicate",
+        "item_acknowledge",
+        "item_resolve",
+    }
+
+
+def test_the_app_registers_exactly_these_listeners(
+    manifest: dict[str, Any], slack: SignedClient, fake: FakeSlack
+) -> None:
+    """Every manifest command and event reaches a listener (Bolt answers 404 otherwise)."""
+    for command in COMMANDS:
+        assert slack.command(command, "help", CAROL, TEAM).status_code == 200, command
+    for event in sorted(manifest_events(manifest)):
+        payload = {
+            "type": event,
+            "user": CAROL,
+            "channel": TEAM,
+            "ts": "1.1",
+            "text": "hi",
+            "tab": "messages",
+            "reaction": "wave",
+            "item": {"type": "message", "channel": TEAM, "ts": "1.1"},
+            "event_ts": "1.1",
+        }
+        assert slack.event(payload).status_code == 200, event
+    unknown = slack.event({"type": "team_join", "user": {"id": CAROL}, "event_ts": "1.1"})
+    assert unknown.status_code == 404
+    assert slack.command("/unknown", "", CAROL, TEAM).status_code == 404
+
+
+def test_scopes_cover_the_web_api_methods_used(manifest: dict[str, Any]) -> None:
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {
+        "chat:write",
+        "commands",
+        "users:read",
+        "reactions:read",
+        "app_mentions:read",
+        "channels:history",
+        "groups:history",
+    } == scopes
+
+
+def test_every_request_url_points_at_the_one_endpoint(manifest: dict[str, Any]) -> None:
+    urls = {c["url"] for c in manifest["features"]["slash_commands"]}
+    urls.add(manifest["settings"]["event_subscriptions"]["request_url"])
+    urls.add(manifest["settings"]["interactivity"]["request_url"])
+    assert urls == {"https://rolecall.example.com/slack/events"}
+
+
+@pytest.mark.skipif(not SCHEMA.exists(), reason="Slack's manifest schema lives in ../shared")
+def test_manifest_validates_against_slacks_schema(manifest: dict[str, Any]) -> None:
+    validator = Draft7Validator(json.loads(SCHEMA.read_text()))
+    assert [e.message for e in validator.iter_errors(manifest)] == []
+
+
+def test_the_code_registers_nothing_the_manifest_lacks() -> None:
+    """One listener per command and event, one for all card buttons: nothing unlisted."""
+    client = WebClient(token="xoxb-unused")
+    service = Rolecall(Store(make_engine("sqlite://")), client)
+    app = create_app(service, "unused-secret", client)
+    assert len(app._listeners) == len(COMMANDS) + len(EVENTS) + 1
