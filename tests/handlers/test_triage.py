@@ -1,5 +1,9 @@
 """Card buttons: only the owning role acts, every card updates, the reporter hears back."""
 
+from typing import Any
+
+import httpx
+
 from bot.fake_slack import FakeSlack, SignedClient
 from tests.conftest import ALICE, BOB, CAROL, DAVE, ERIN, TEAM
 from tests.handlers.scenario import (
@@ -14,13 +18,17 @@ from tests.handlers.scenario import (
 )
 
 
-def file_feedback(slack: SignedClient, fake: FakeSlack, text: str = "SSO for Acme") -> dict:
+def file_feedback(
+    slack: SignedClient, fake: FakeSlack, text: str = "SSO for Acme"
+) -> dict[str, Any]:
     command(slack, fake, "/feedback", text, CAROL)
     fake.wait_for(lambda: len(cards(fake, ALICE)) >= 1)
     return cards(fake, ALICE)[-1]
 
 
-def click(slack: SignedClient, fake: FakeSlack, user: str, owner: str, card: dict, action: str):
+def click(
+    slack: SignedClient, fake: FakeSlack, user: str, owner: str, card: dict[str, Any], action: str
+) -> httpx.Response:
     return slack.click(user, fake.dm_channel(owner), card["ts"], action, item_id(card))
 
 
@@ -48,7 +56,7 @@ def test_people_without_the_owning_role_are_refused(slack: SignedClient, fake: F
 
     for outsider in (ERIN, BOB, DAVE):  # nobody, the *project* manager, a workspace admin
         click(slack, fake, outsider, ALICE, card, "item_decline")
-        fake.wait_for(lambda u=outsider: len(ephemerals(fake, u)) >= 1)
+        fake.wait_for(lambda u=outsider: len(ephemerals(fake, u)) >= 1)  # type: ignore[misc]
         assert ephemerals(fake, outsider)[-1] == (
             "Sorry, only the product manager of #launch can decline this."
         )
