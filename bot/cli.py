@@ -47,7 +47,8 @@ def build_runtime(settings: Settings) -> Runtime:
 def start_http(settings: Settings, host: str, port: int) -> HttpServer:
     """Build everything and bind the HTTP server; the caller runs it."""
     runtime = build_runtime(settings)
-    return HttpServer(create_wsgi_app(runtime.app, runtime.engine), host, port)
+    wsgi = create_wsgi_app(runtime.app, runtime.engine)
+    return HttpServer(wsgi, host, port, on_stop=runtime.engine.dispose)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> None:

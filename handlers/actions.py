@@ -3,10 +3,11 @@
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.blocks import TRIAGE_ACTIONS
 from bot.service import Rolecall
+from handlers.errors import after_ack
 
 ACTIONS = tuple(TRIAGE_ACTIONS)
 
@@ -15,8 +16,15 @@ def register(app: App, service: Rolecall) -> None:
     pattern = re.compile("^(" + "|".join(re.escape(a) for a in ACTIONS) + ")$")
 
     @app.action(pattern)
-    def triage(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def triage(
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        context: BoltContext,
+    ) -> None:
         ack()
-        outcome = service.triage(action["action_id"], int(action["value"]), body["user"]["id"])
-        if outcome.refusal:
-            respond(text=outcome.refusal, response_type="ephemeral", replace_original=False)
+        with after_ack(body, context):
+            outcome = service.triage(action["action_id"], int(action["value"]), body["user"]["id"])
+            if outcome.refusal:
+                respond(text=outcome.refusal, response_type="ephemeral", replace_original=False)

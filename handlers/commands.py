@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.commands import (
     ListItems,
@@ -12,6 +12,7 @@ from bot.commands import (
     parse_settings_command,
 )
 from bot.service import Rolecall
+from handlers.errors import after_ack
 from storage.models import ItemKind
 
 NOT_A_TEAM = "Rolecall works in channels: run this in your team's channel."
@@ -20,31 +21,34 @@ COMMANDS = ("/role", "/feedback", "/blocker", "/rolecall")
 
 def register(app: App, service: Rolecall) -> None:
     @app.command("/role")
-    def role(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+    def role(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         ack()
-        try:
-            parsed = parse_role_command(command.get("text", ""))
-            reply = service.run_role_command(command["channel_id"], command["user_id"], parsed)
-        except UsageError as usage:
-            reply = str(usage)
-        respond(text=reply, response_type="ephemeral")
+        with after_ack(command, context):
+            try:
+                parsed = parse_role_command(command.get("text", ""))
+                reply = service.run_role_command(command["channel_id"], command["user_id"], parsed)
+            except UsageError as usage:
+                reply = str(usage)
+            respond(text=reply, response_type="ephemeral")
 
     @app.command("/rolecall")
-    def settings(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+    def settings(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         ack()
-        try:
-            parsed = parse_settings_command(command.get("text", ""))
-            reply = service.run_settings_command(command["channel_id"], command["user_id"], parsed)
-        except UsageError as usage:
-            reply = str(usage)
-        respond(text=reply, response_type="ephemeral")
+        with after_ack(command, context):
+            try:
+                parsed = parse_settings_command(command.get("text", ""))
+                channel_id, user_id = command["channel_id"], command["user_id"]
+                reply = service.run_settings_command(channel_id, user_id, parsed)
+            except UsageError as usage:
+                reply = str(usage)
+            respond(text=reply, response_type="ephemeral")
 
     for kind in ItemKind:
         app.command(f"/{kind.value}")(_item_listener(service, kind))
 
 
 def _item_listener(service: Rolecall, kind: ItemKind) -> Any:
-    def item(ack: Ack, command: dict[str, Any]) -> None:
+    def item(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         """Store first, then ack with the confirmation; the cards are posted after the ack."""
         channel_id = command["channel_id"]
         if channel_id.startswith("D"):
@@ -61,6 +65,7 @@ def _item_listener(service: Rolecall, kind: ItemKind) -> Any:
             return
         filed = service.file(parsed, channel_id, command["user_id"])
         ack(text=filed.confirmation)
-        service.deliver(filed.item)
+        with after_ack(command, context):
+            service.deliver(filed.item)
 
     return item

@@ -53,9 +53,17 @@ def _json(start_response: Callable[..., Any], status: str, body: dict[str, Any])
 class HttpServer:
     """A cheroot server bound at construction (port 0 picks a free one)."""
 
-    def __init__(self, wsgi: WSGIApp, host: str, port: int, threads: int = 8) -> None:
+    def __init__(
+        self,
+        wsgi: WSGIApp,
+        host: str,
+        port: int,
+        threads: int = 8,
+        on_stop: Callable[[], None] = lambda: None,
+    ) -> None:
         self._server = Server((host, port), wsgi, numthreads=threads, server_name="rolecall")
         self._server.prepare()
+        self._on_stop = on_stop
 
     @property
     def port(self) -> int:
@@ -66,4 +74,6 @@ class HttpServer:
         self._server.serve()
 
     def stop(self) -> None:
+        """Stop serving, then release what the app held (database connections)."""
         self._server.stop()
+        self._on_stop()

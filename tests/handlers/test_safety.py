@@ -5,8 +5,11 @@ import time
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from bot.fake_slack import FakeSlack, SignedClient
+from handlers.errors import SORRY
+from storage.db import make_engine
 from tests.conftest import ALICE, BOB, CAROL, SIGNING_SECRET, TEAM
 from tests.handlers.scenario import cards, command, ephemerals, notes, rendered, set_up_team
 
@@ -175,3 +178,21 @@ def test_app_home_shows_your_roles(slack: SignedClient, fake: FakeSlack) -> None
     fake.wait_for(lambda: ALICE in fake.home_views)
     home = str(fake.home_views[ALICE])
     assert "product manager in <#CLAUNCH>" in home
+
+
+def test_a_failure_before_the_ack_is_an_ephemeral_apology_not_a_500(
+    slack: SignedClient, fake: FakeSlack, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("breaks the schema on purpose; the shared PostgreSQL schema must survive")
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE item RENAME TO item_gone"))
+    engine.dispose()
+
+    with caplog.at_level(logging.ERROR):
+        response = slack.command("/feedback", "the database is broken", CAROL, TEAM)
+
+    assert response.status_code == 200
+    assert response.json() == {"response_type": "ephemeral", "text": SORRY}
+    assert "listener failed before ack: command=/feedback" in caplog.text

@@ -1,0 +1,61 @@
+"""Failure reporting shared by Bolt's global error handler and the after-ack guard."""
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from slack_bolt import BoltContext, BoltResponse
+from slack_sdk.errors import SlackApiError
+
+from bot.service import log_api_error
+
+log = logging.getLogger(__name__)
+
+SORRY = "Sorry, something went wrong on my side and I couldn't finish that. Please try again."
+
+
+def report_failure(error: Exception, body: dict[str, Any], context: BoltContext) -> None:
+    """Log with context and traceback; tell the person who asked, when there is one."""
+    if isinstance(error, SlackApiError):
+        log_api_error(error.response.api_url.rsplit("/", 1)[-1], error)
+    log.error(
+        "listener failed: type=%s command=%s action=%s channel=%s user=%s",
+        body.get("type") or "command",
+        body.get("command"),
+        (body.get("actions") or [{}])[0].get("action_id"),
+        context.channel_id,
+        context.user_id,
+        exc_info=error,
+    )
+    if _asked_by_a_person(body) and context.respond is not None:
+        context.respond(text=SORRY, response_type="ephemeral", replace_original=False)
+
+
+def on_error(
+    error: Exception, body: dict[str, Any], response: BoltResponse | None, context: BoltContext
+) -> BoltResponse | None:
+    """Bolt's global error handler: a failure before ack() becomes an ephemeral apology."""
+    if response is not None and _asked_by_a_person(body):
+        log.error("listener failed before ack: command=%s", body.get("command"), exc_info=error)
+        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": SORRY})
+    report_failure(error, body, context)
+    return None
+
+
+@contextmanager
+def after_ack(body: dict[str, Any], context: BoltContext) -> Iterator[None]:
+    """Guard the work a listener does after ack().
+
+    When a listener raises after calling ack(), Bolt (1.x sync runner) resets the ack it already
+    holds and the HTTP response to Slack can be lost. So failures after the ack are reported here,
+    exactly as the global handler would: logged with traceback and context, and the person told.
+    """
+    try:
+        yield
+    except Exception as error:  # noqa: BLE001 - reported with traceback and to the user
+        report_failure(error, body, context)
+
+
+def _asked_by_a_person(body: dict[str, Any]) -> bool:
+    return "command" in body or body.get("type") == "block_actions"
