@@ -6,7 +6,7 @@ loopback, then:
    latency and the rolecall/bare ratio;
 2. fires a burst of /feedback commands at rolecall and times request → stored → card posted.
 
-Usage: python bench/ack_latency.py [--rate 100] [--seconds 10] [--burst 1000]
+Usage: python bench/ack_latency.py [--rate 100] [--seconds 10] [--burst 1000] [--workers 1]
 """
 
 import argparse
@@ -123,6 +123,7 @@ def main() -> int:
     options.add_argument("--seconds", type=float, default=10.0)
     options.add_argument("--burst", type=int, default=1000)
     options.add_argument("--concurrency", type=int, default=16)
+    options.add_argument("--workers", type=int, default=1, help="rolecall serve --workers")
     args = options.parse_args()
     count = int(args.rate * args.seconds)
 
@@ -137,7 +138,19 @@ def main() -> int:
             "DATABASE_URL": f"sqlite:///{folder}/bench.db",
         }
         rolecall, rolecall_url = start(
-            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", "0"], env
+            [
+                sys.executable,
+                "-m",
+                "bot",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--workers",
+                str(args.workers),
+            ],
+            env,
         )
         bare, bare_url = start([sys.executable, "bench/bare_bolt.py"], env)
         try:

@@ -2,4 +2,6 @@ import sys
 
 from bot.cli import main
 
-sys.exit(main())
+# Guarded: `serve --workers` spawns processes that import this module again.
+if __name__ == "__main__":
+    sys.exit(main())

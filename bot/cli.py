@@ -6,9 +6,13 @@ together, so the rest of bot/ never depends on Bolt.
 
 import argparse
 import logging
+import multiprocessing
+import signal
+import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -19,11 +23,13 @@ from bot.config import ConfigError, Settings
 from bot.service import Rolecall
 from bot.slack import make_client
 from handlers import create_app
+from handlers.errors import AfterAck
 from handlers.web import HttpServer, create_wsgi_app
 from storage.db import make_engine, migrate
 from storage.store import Store
 
 log = logging.getLogger("rolecall")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 @dataclass
@@ -31,6 +37,12 @@ class Runtime:
     engine: Engine
     service: Rolecall
     app: App
+    after_ack: AfterAck
+
+    def close(self) -> None:
+        """Finish accepted work, then release database connections."""
+        self.after_ack.shutdown()
+        self.engine.dispose()
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -40,21 +52,71 @@ def build_runtime(settings: Settings) -> Runtime:
     migrate(engine)
     client = make_client(settings.secret("slack_bot_token"), settings.slack_api_url)
     service = Rolecall(Store(engine), client)
-    app = create_app(service, settings.secret("slack_signing_secret"), client)
-    return Runtime(engine, service, app)
+    after_ack = AfterAck()
+    app = create_app(service, settings.secret("slack_signing_secret"), client, after_ack)
+    return Runtime(engine, service, app, after_ack)
 
 
-def start_http(settings: Settings, host: str, port: int) -> HttpServer:
+def start_http(settings: Settings, host: str, port: int, reuse_port: bool = False) -> HttpServer:
     """Build everything and bind the HTTP server; the caller runs it."""
     runtime = build_runtime(settings)
     wsgi = create_wsgi_app(runtime.app, runtime.engine)
-    return HttpServer(wsgi, host, port, on_stop=runtime.engine.dispose)
+    return HttpServer(wsgi, host, port, on_stop=runtime.close, reuse_port=reuse_port)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
-    server = start_http(settings, args.host, args.port or settings.port)
-    log.info("Rolecall listening on http://%s:%s/slack/events", args.host, server.port)
-    server.run()
+    """Serve HTTP; with --workers N, N processes share the port (SO_REUSEPORT).
+
+    One process is held to one core by the GIL; extra workers use the others. All state is in
+    the database, so workers need nothing from each other.
+    """
+    port = settings.port if args.port is None else args.port
+    if port == 0 and args.workers > 1:
+        port = _free_port(args.host)  # workers share a port, so it must be known up front
+    server = start_http(settings, args.host, port, args.workers > 1)
+    spawn = multiprocessing.get_context("spawn")
+    ready = spawn.Semaphore(0)
+    workers = [
+        spawn.Process(target=_serve_worker, args=(args.host, server.port, ready), daemon=True)
+        for _ in range(args.workers - 1)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        if not ready.acquire(timeout=60):
+            raise ConfigError(f"a worker did not start (exit code {worker.exitcode})")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    log.info(
+        "Rolecall (%d worker%s) listening on http://%s:%s/slack/events",
+        args.workers,
+        "s" if args.workers > 1 else "",
+        args.host,
+        server.port,
+    )
+    try:
+        server.run()
+    finally:
+        for worker in workers:
+            worker.terminate()
+        server.stop()
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _serve_worker(host: str, port: int, ready: Any) -> None:
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    server = start_http(Settings(), host, port, reuse_port=True)
+    ready.release()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        server.run()
+    finally:
+        server.stop()
 
 
 def _socket(_: argparse.Namespace, settings: Settings) -> None:
@@ -82,6 +144,9 @@ def parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve Slack's Request URL over HTTP")
     serve.add_argument("--host", default="0.0.0.0", help="interface to bind (default 0.0.0.0)")
     serve.add_argument("--port", type=int, help="port (default: $PORT or 3000)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="processes sharing the port (default 1)"
+    )
     serve.set_defaults(run=_serve)
     commands.add_parser("socket", help="run over Socket Mode (needs SLACK_APP_TOKEN)").set_defaults(
         run=_socket

@@ -6,7 +6,7 @@ the HTTP app, Socket Mode, the scheduler and the tests.
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +26,7 @@ from bot.commands import (
     ShowSettings,
     UsageError,
 )
-from storage.models import Item, ItemKind, ItemStatus, Role, TeamSettings
+from storage.models import Item, ItemKind, ItemStatus, Role
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -50,19 +50,32 @@ class SourceMessage:
 
 
 @dataclass(frozen=True)
+class Routing:
+    """Where a team's cards for one role go: its holders' DMs, or the team's queue channel."""
+
+    holders: list[str]
+    queue_channel: str | None
+
+    @property
+    def recipients(self) -> list[str]:
+        return [self.queue_channel] if self.queue_channel else self.holders
+
+
+@dataclass(frozen=True)
 class Filed:
     """The outcome of raising an item: new, or already queued (maybe counted as a +1)."""
 
     item: Item
     created: bool
     counted_vote: bool
-    holders: list[str] = field(default_factory=list)
-    queue_channel: str | None = None
+    routing: Routing
 
     @property
     def confirmation(self) -> str:
         if self.created:
-            return blocks.filed_confirmation(self.item, self.holders, self.queue_channel)
+            return blocks.filed_confirmation(
+                self.item, self.routing.holders, self.routing.queue_channel
+            )
         return blocks.already_filed(self.item, self.counted_vote)
 
 
@@ -72,12 +85,6 @@ class Triaged:
 
     item: Item | None
     refusal: str | None = None
-
-
-def queue_channel_for(settings: TeamSettings, role: Role) -> str | None:
-    if role is Role.PRODUCT:
-        return settings.product_queue_channel
-    return settings.project_queue_channel
 
 
 class Rolecall:
@@ -189,14 +196,11 @@ class Rolecall:
         counted = False
         if not created and stored.reporter_id != reporter_id and stored.id is not None:
             counted = self.store.add_vote(stored.id, reporter_id, now)
-        role = command.kind.owner_role
-        return Filed(
-            item=stored,
-            created=created,
-            counted_vote=counted,
-            holders=self.store.holders(team_channel_id, role),
-            queue_channel=queue_channel_for(self.store.settings(team_channel_id), role),
-        )
+        return Filed(stored, created, counted, self.routing(team_channel_id, command.kind))
+
+    def routing(self, team_channel_id: str, kind: ItemKind) -> Routing:
+        holders, queue_channel = self.store.routing(team_channel_id, kind.owner_role)
+        return Routing(holders, queue_channel)
 
     def file_from_message(self, command: FileItem, source: SourceMessage, reporter_id: str) -> None:
         """Capture a message (typed `feedback:`, a mention, or a reaction), confirm, deliver."""
@@ -208,7 +212,7 @@ class Rolecall:
                 self.store.set_permalink(filed.item.id, permalink)
         self.tell(source.channel_id, reporter_id, filed.confirmation, source.thread_ts)
         if filed.created:
-            self.deliver(filed.item)
+            self.deliver(filed.item, filed.routing)
 
     def routing_kind(self, channel_id: str, emoji: str) -> ItemKind | None:
         """Which queue a reaction routes to in this channel, if any."""
@@ -239,21 +243,16 @@ class Rolecall:
 
     # Delivery ----------------------------------------------------------------------------
 
-    def deliver(self, item: Item) -> int:
-        """Post the card to each holder of the owning role (or the queue channel), once each."""
-        kind = ItemKind(item.kind)
+    def deliver(self, item: Item, routing: Routing | None = None, votes: int = 0) -> int:
+        """Post the card to each holder of the owning role (or the queue channel), once each.
+
+        `routing` saves the lookup when the caller has just made it (a freshly filed item).
+        """
         assert item.id is not None
-        queue_channel = queue_channel_for(
-            self.store.settings(item.team_channel_id), kind.owner_role
-        )
-        recipients = (
-            [queue_channel]
-            if queue_channel
-            else self.store.holders(item.team_channel_id, kind.owner_role)
-        )
-        card = blocks.item_card(item, self.store.vote_count(item.id))
+        routing = routing or self.routing(item.team_channel_id, ItemKind(item.kind))
+        card = blocks.item_card(item, votes)
         delivered = 0
-        for recipient in recipients:
+        for recipient in routing.recipients:
             claim = self.store.claim_delivery(item.id, recipient, self.clock())
             if claim is None:
                 continue
@@ -275,9 +274,9 @@ class Rolecall:
     def deliver_backlog(self, channel_id: str, role: Role) -> int:
         """Send the items that waited for a role holder; returns how many found someone."""
         kind = ItemKind.FEEDBACK if role is Role.PRODUCT else ItemKind.BLOCKER
-        return sum(
-            1 for item in self.store.undelivered_items(channel_id, kind) if self.deliver(item)
-        )
+        routing = self.routing(channel_id, kind)
+        waiting = self.store.undelivered_items(channel_id, kind)
+        return sum(1 for queued in waiting if self.deliver(queued.item, routing, queued.votes))
 
     # Triage ------------------------------------------------------------------------------
 

@@ -7,12 +7,12 @@ from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.blocks import TRIAGE_ACTIONS
 from bot.service import Rolecall
-from handlers.errors import after_ack
+from handlers.errors import AfterAck
 
 ACTIONS = tuple(TRIAGE_ACTIONS)
 
 
-def register(app: App, service: Rolecall) -> None:
+def register(app: App, service: Rolecall, after_ack: AfterAck) -> None:
     pattern = re.compile("^(" + "|".join(re.escape(a) for a in ACTIONS) + ")$")
 
     @app.action(pattern)
@@ -24,7 +24,10 @@ def register(app: App, service: Rolecall) -> None:
         context: BoltContext,
     ) -> None:
         ack()
-        with after_ack(body, context):
+
+        def apply() -> None:
             outcome = service.triage(action["action_id"], int(action["value"]), body["user"]["id"])
             if outcome.refusal:
                 respond(text=outcome.refusal, response_type="ephemeral", replace_original=False)
+
+        after_ack.run(body, context, apply)

@@ -12,18 +12,20 @@ from bot.commands import (
     parse_settings_command,
 )
 from bot.service import Rolecall
-from handlers.errors import after_ack
+from handlers.errors import AfterAck
 from storage.models import ItemKind
 
 NOT_A_TEAM = "Rolecall works in channels: run this in your team's channel."
 COMMANDS = ("/role", "/feedback", "/blocker", "/rolecall")
 
 
-def register(app: App, service: Rolecall) -> None:
+def register(app: App, service: Rolecall, after_ack: AfterAck) -> None:
     @app.command("/role")
     def role(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        """Changing roles may read users.info and deliver a backlog: all after the ack."""
         ack()
-        with after_ack(command, context):
+
+        def change_roles() -> None:
             try:
                 parsed = parse_role_command(command.get("text", ""))
                 reply = service.run_role_command(command["channel_id"], command["user_id"], parsed)
@@ -31,10 +33,14 @@ def register(app: App, service: Rolecall) -> None:
                 reply = str(usage)
             respond(text=reply, response_type="ephemeral")
 
+        after_ack.run(command, context, change_roles)
+
     @app.command("/rolecall")
     def settings(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        """Changing settings may read users.info (admin check): after the ack."""
         ack()
-        with after_ack(command, context):
+
+        def change_settings() -> None:
             try:
                 parsed = parse_settings_command(command.get("text", ""))
                 channel_id, user_id = command["channel_id"], command["user_id"]
@@ -43,11 +49,13 @@ def register(app: App, service: Rolecall) -> None:
                 reply = str(usage)
             respond(text=reply, response_type="ephemeral")
 
+        after_ack.run(command, context, change_settings)
+
     for kind in ItemKind:
-        app.command(f"/{kind.value}")(_item_listener(service, kind))
+        app.command(f"/{kind.value}")(_item_listener(service, after_ack, kind))
 
 
-def _item_listener(service: Rolecall, kind: ItemKind) -> Any:
+def _item_listener(service: Rolecall, after_ack: AfterAck, kind: ItemKind) -> Any:
     def item(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         """Store first, then ack with the confirmation; the cards are posted after the ack."""
         channel_id = command["channel_id"]
@@ -65,7 +73,6 @@ def _item_listener(service: Rolecall, kind: ItemKind) -> Any:
             return
         filed = service.file(parsed, channel_id, command["user_id"])
         ack(text=filed.confirmation)
-        with after_ack(command, context):
-            service.deliver(filed.item)
+        after_ack.run(command, context, lambda: service.deliver(filed.item, filed.routing))
 
     return item

@@ -1,8 +1,8 @@
 """Failure reporting shared by Bolt's global error handler and the after-ack guard."""
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import BoltContext, BoltResponse
@@ -43,18 +43,31 @@ def on_error(
     return None
 
 
-@contextmanager
-def after_ack(body: dict[str, Any], context: BoltContext) -> Iterator[None]:
-    """Guard the work a listener does after ack().
+class AfterAck:
+    """Runs the slow part of a listener (Web API calls) after its ack, on a pool of its own.
 
-    When a listener raises after calling ack(), Bolt (1.x sync runner) resets the ack it already
-    holds and the HTTP response to Slack can be lost. So failures after the ack are reported here,
-    exactly as the global handler would: logged with traceback and context, and the person told.
+    The listener itself returns right after ack(), so Bolt's listener threads stay free for new
+    acks however slowly Slack answers, and a failure can never touch the ack already sent (Bolt's
+    sync runner resets an ack when a listener raises after it). Failures are reported exactly as
+    the global error handler reports them: logged with traceback and context, the person told.
     """
-    try:
-        yield
-    except Exception as error:  # noqa: BLE001 - reported with traceback and to the user
-        report_failure(error, body, context)
+
+    def __init__(self, threads: int = 16) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="after-ack")
+
+    def run(self, body: dict[str, Any], context: BoltContext, work: Callable[[], object]) -> None:
+        self._pool.submit(self._guarded, body, context, work)
+
+    def shutdown(self) -> None:
+        """Finish the work already accepted (cards people were promised), then stop."""
+        self._pool.shutdown(wait=True)
+
+    @staticmethod
+    def _guarded(body: dict[str, Any], context: BoltContext, work: Callable[[], object]) -> None:
+        try:
+            work()
+        except Exception as error:  # noqa: BLE001 - reported with traceback and to the user
+            report_failure(error, body, context)
 
 
 def _asked_by_a_person(body: dict[str, Any]) -> bool:

@@ -60,8 +60,11 @@ class HttpServer:
         port: int,
         threads: int = 8,
         on_stop: Callable[[], None] = lambda: None,
+        reuse_port: bool = False,
     ) -> None:
-        self._server = Server((host, port), wsgi, numthreads=threads, server_name="rolecall")
+        self._server = Server(
+            (host, port), wsgi, numthreads=threads, server_name="rolecall", reuse_port=reuse_port
+        )
         self._server.prepare()
         self._on_stop = on_stop
 

@@ -18,7 +18,7 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=10
+            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=40
         )
         event.listen(engine, "connect", _tune_sqlite)
         return engine

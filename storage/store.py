@@ -1,10 +1,13 @@
 """Every query Rolecall runs. Callers get detached model objects, never sessions."""
 
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Engine, delete, func, update
+from sqlalchemy import Connection, Engine, delete, func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -37,9 +40,26 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # SQLite allows one writer; queueing writers on a lock here beats SQLite's busy-wait
+        # backoff by far. PostgreSQL needs no such lock.
+        self._write_lock: AbstractContextManager[object] = (
+            threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+        )
 
     def _session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """A session for a write transaction, serialised per process on SQLite."""
+        with self._write_lock, self._session() as session:
+            yield session
+
+    @contextmanager
+    def _fast_write(self) -> Iterator[Connection]:
+        """A Core transaction for the per-item hot path (no ORM unit of work); commits on exit."""
+        with self._write_lock, self.engine.begin() as connection:
+            yield connection
 
     # Roles -------------------------------------------------------------------------------
 
@@ -53,7 +73,30 @@ class Store:
             return list(session.exec(query))
 
     def holders(self, channel_id: str, role: Role) -> list[str]:
-        return [a.user_id for a in self.roles(channel_id) if a.role == role]
+        with self._session() as session:
+            return list(session.exec(self._holders_query(channel_id, role)))
+
+    def routing(self, channel_id: str, role: Role) -> tuple[list[str], str | None]:
+        """The role's holders and the team's queue channel for it, in one round trip."""
+        queue_column = (
+            TeamSettings.product_queue_channel
+            if role is Role.PRODUCT
+            else TeamSettings.project_queue_channel
+        )
+        with self.engine.connect() as connection:
+            holders = list(connection.execute(self._holders_query(channel_id, role)).scalars())
+            queue_channel = connection.execute(
+                select(queue_column).where(TeamSettings.channel_id == channel_id)
+            ).scalar()
+        return holders, queue_channel
+
+    @staticmethod
+    def _holders_query(channel_id: str, role: Role) -> Any:
+        return (
+            select(RoleAssignment.user_id)
+            .where(RoleAssignment.channel_id == channel_id, RoleAssignment.role == role)
+            .order_by(col(RoleAssignment.assigned_at), col(RoleAssignment.id))
+        )
 
     def assign_role(
         self, channel_id: str, user_id: str, role: Role, by: str, now: datetime
@@ -62,7 +105,7 @@ class Store:
         assignment = RoleAssignment(
             channel_id=channel_id, user_id=user_id, role=role, assigned_by=by, assigned_at=now
         )
-        with self._session() as session:
+        with self._writing() as session:
             session.add(assignment)
             try:
                 session.commit()
@@ -71,7 +114,7 @@ class Store:
         return True
 
     def remove_role(self, channel_id: str, user_id: str, role: Role) -> bool:
-        with self._session() as session:
+        with self._writing() as session:
             result = session.execute(
                 delete(RoleAssignment).where(
                     col(RoleAssignment.channel_id) == channel_id,
@@ -95,7 +138,7 @@ class Store:
             return found or TeamSettings(channel_id=channel_id)
 
     def save_settings(self, settings: TeamSettings) -> None:
-        with self._session() as session:
+        with self._writing() as session:
             session.merge(settings)
             session.commit()
 
@@ -103,13 +146,14 @@ class Store:
 
     def file_item(self, item: Item) -> tuple[Item, bool]:
         """Insert the item, or return the one already filed for the same source message."""
-        with self._session() as session:
-            session.add(item)
-            try:
-                session.commit()
-                return item, True
-            except IntegrityError:
-                session.rollback()
+        values = item.model_dump(exclude={"id"})
+        try:
+            with self._fast_write() as connection:
+                inserted = connection.execute(insert(Item).values(values).returning(col(Item.id)))
+                item.id = inserted.scalar_one()
+            return item, True
+        except IntegrityError:
+            pass
         assert item.source_channel_id is not None and item.source_ts is not None
         existing = self.find_by_source(ItemKind(item.kind), item.source_channel_id, item.source_ts)
         assert existing is not None, "a unique violation implies the row exists"
@@ -123,7 +167,7 @@ class Store:
             return session.exec(query).first()
 
     def set_permalink(self, item_id: int | None, permalink: str) -> None:
-        with self._session() as session:
+        with self._writing() as session:
             session.execute(update(Item).where(col(Item.id) == item_id).values(permalink=permalink))
             session.commit()
 
@@ -133,7 +177,7 @@ class Store:
 
     def add_vote(self, item_id: int, user_id: str, now: datetime) -> bool:
         """Count a +1; False when this person had already counted."""
-        with self._session() as session:
+        with self._writing() as session:
             session.add(ItemVote(item_id=item_id, user_id=user_id, created_at=now))
             try:
                 session.commit()
@@ -150,7 +194,7 @@ class Store:
         now: datetime,
     ) -> bool:
         """Move the item's status only if it is still in `allowed_from` (safe across replicas)."""
-        with self._session() as session:
+        with self._writing() as session:
             result = session.execute(
                 update(Item)
                 .where(col(Item.id) == item_id, col(Item.status).in_(list(allowed_from)))
@@ -161,12 +205,21 @@ class Store:
 
     def open_items(self, team_channel_id: str, kind: ItemKind) -> list[QueuedItem]:
         """The team's open queue, oldest first, with +1 counts."""
+        return self._queued(self._queue_query(team_channel_id, kind))
+
+    def undelivered_items(self, team_channel_id: str, kind: ItemKind) -> list[QueuedItem]:
+        """Open items that never reached anyone: the ones waiting for a role holder."""
+        query = self._queue_query(team_channel_id, kind)
+        return self._queued(query.where(col(Item.id).not_in(select(Delivery.item_id))))
+
+    @staticmethod
+    def _queue_query(team_channel_id: str, kind: ItemKind) -> Any:
         votes = (
             select(ItemVote.item_id, func.count().label("votes"))
             .group_by(col(ItemVote.item_id))
             .subquery()
         )
-        query = (
+        return (
             select(Item, func.coalesce(votes.c.votes, 0))
             .outerjoin(votes, votes.c.item_id == Item.id)
             .where(
@@ -176,50 +229,34 @@ class Store:
             )
             .order_by(col(Item.created_at), col(Item.id))
         )
+
+    def _queued(self, query: Any) -> list[QueuedItem]:
         with self._session() as session:
             return [QueuedItem(item, int(count)) for item, count in session.execute(query)]
-
-    def undelivered_items(self, team_channel_id: str, kind: ItemKind) -> list[Item]:
-        """Open items that never reached anyone: the ones waiting for a role holder."""
-        delivered = select(Delivery.item_id)
-        query = (
-            select(Item)
-            .where(
-                Item.team_channel_id == team_channel_id,
-                Item.kind == kind,
-                col(Item.status).in_(OPEN_STATUSES[kind]),
-                col(Item.id).not_in(delivered),
-            )
-            .order_by(col(Item.created_at), col(Item.id))
-        )
-        with self._session() as session:
-            return list(session.exec(query))
 
     # Deliveries --------------------------------------------------------------------------
 
     def claim_delivery(self, item_id: int, recipient: str, now: datetime) -> int | None:
         """Reserve the right to post this item to `recipient`; None if someone already did."""
-        delivery = Delivery(item_id=item_id, recipient=recipient, created_at=now)
-        with self._session() as session:
-            session.add(delivery)
-            try:
-                session.commit()
-            except IntegrityError:
-                return None
-            return delivery.id
+        claim = insert(Delivery).values(item_id=item_id, recipient=recipient, created_at=now)
+        try:
+            with self._fast_write() as connection:
+                claimed = connection.execute(claim.returning(col(Delivery.id))).scalar_one()
+        except IntegrityError:
+            return None
+        return claimed
 
     def record_delivery(self, delivery_id: int, channel_id: str, message_ts: str) -> None:
-        with self._session() as session:
-            session.execute(
+        with self._fast_write() as connection:
+            connection.execute(
                 update(Delivery)
                 .where(col(Delivery.id) == delivery_id)
                 .values(channel_id=channel_id, message_ts=message_ts)
             )
-            session.commit()
 
     def release_delivery(self, delivery_id: int) -> None:
         """Give a claim back after the post failed, so a later run can deliver it."""
-        with self._session() as session:
+        with self._writing() as session:
             session.execute(delete(Delivery).where(col(Delivery.id) == delivery_id))
             session.commit()
 
@@ -239,10 +276,11 @@ class Store:
 
     def claim_event(self, event_id: str, now: datetime) -> bool:
         """True the first time an Events API id is seen, False for Slack's retries."""
-        with self._session() as session:
-            session.add(ProcessedEvent(event_id=event_id, received_at=now))
-            try:
-                session.commit()
-            except IntegrityError:
-                return False
+        try:
+            with self._fast_write() as connection:
+                connection.execute(
+                    insert(ProcessedEvent).values(event_id=event_id, received_at=now)
+                )
+        except IntegrityError:
+            return False
         return True

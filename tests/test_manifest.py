@@ -14,6 +14,7 @@ from bot.service import Rolecall
 from handlers import create_app
 from handlers.actions import ACTIONS
 from handlers.commands import COMMANDS
+from handlers.errors import AfterAck
 from handlers.events import EVENTS
 from storage.db import make_engine
 from storage.store import Store
@@ -103,5 +104,5 @@ def test_the_code_registers_nothing_the_manifest_lacks() -> None:
     """One listener per command and event, one for all card buttons: nothing unlisted."""
     client = WebClient(token="xoxb-unused")
     service = Rolecall(Store(make_engine("sqlite://")), client)
-    app = create_app(service, "unused-secret", client)
+    app = create_app(service, "unused-secret", client, AfterAck(threads=1))
     assert len(app._listeners) == len(COMMANDS) + len(EVENTS) + 1

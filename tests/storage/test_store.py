@@ -133,7 +133,7 @@ def test_delivery_claims_are_exclusive_and_released_claims_can_be_retaken(store:
     second = store.claim_delivery(other.id, "U1", NOW)
     assert second is not None
     store.release_delivery(second)
-    assert [i.text for i in store.undelivered_items("C1", ItemKind.FEEDBACK)] == ["other"]
+    assert [q.item.text for q in store.undelivered_items("C1", ItemKind.FEEDBACK)] == ["other"]
 
 
 def test_event_ids_are_claimed_once(store: Store) -> None:
