@@ -12,6 +12,7 @@ import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import App
@@ -20,7 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import ConfigError, Settings
-from bot.service import Rolecall
+from bot.service import Rolecall, utc_now
 from bot.slack import make_client
 from handlers import create_app
 from handlers.errors import AfterAck
@@ -51,7 +52,10 @@ def build_runtime(settings: Settings) -> Runtime:
     engine = make_engine(settings.database_url)
     migrate(engine)
     client = make_client(settings.secret("slack_bot_token"), settings.slack_api_url)
-    service = Rolecall(Store(engine), client)
+    store = Store(engine)
+    # Slack retries within minutes; a day of event ids is plenty to recognise them.
+    store.prune_events(utc_now() - timedelta(days=1))
+    service = Rolecall(store, client)
     after_ack = AfterAck()
     app = create_app(service, settings.secret("slack_signing_secret"), client, after_ack)
     return Runtime(engine, service, app, after_ack)

@@ -274,6 +274,15 @@ class Store:
 
     # Events ------------------------------------------------------------------------------
 
+    def prune_events(self, before: datetime) -> int:
+        """Forget event ids older than Slack's retry window (minutes) to keep the table small."""
+        with self._writing() as session:
+            result = session.execute(
+                delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < before)
+            )
+            session.commit()
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
     def claim_event(self, event_id: str, now: datetime) -> bool:
         """True the first time an Events API id is seen, False for Slack's retries."""
         try:

@@ -80,6 +80,49 @@ def test_serve_answers_health_and_signed_requests(tmp_path: Path) -> None:
             process.wait(timeout=10)
 
 
+def test_serve_with_two_workers_shares_one_port(tmp_path: Path) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env = {
+        **clean,
+        "SLACK_BOT_TOKEN": "xoxb-cli",
+        "SLACK_SIGNING_SECRET": "cli-secret",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'workers.db'}",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--workers",
+            "2",
+        ],
+        env=env,
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        line = ""
+        while "listening on" not in line:
+            line = process.stderr.readline()
+            assert line, "serve exited before listening"
+        assert "(2 workers)" in line
+        url = line.split("listening on ")[1].strip().removesuffix("/slack/events")
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        assert len(children) >= 2  # the spawned worker (and multiprocessing's resource tracker)
+        for _ in range(10):  # new connections are spread across both processes
+            assert httpx.get(f"{url}/healthz", headers={"Connection": "close"}).status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def test_demo_shows_the_loop_and_exits_zero() -> None:
     result = run_cli("demo")
     assert result.returncode == 0, result.stderr

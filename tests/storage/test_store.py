@@ -136,10 +136,13 @@ def test_delivery_claims_are_exclusive_and_released_claims_can_be_retaken(store:
     assert [q.item.text for q in store.undelivered_items("C1", ItemKind.FEEDBACK)] == ["other"]
 
 
-def test_event_ids_are_claimed_once(store: Store) -> None:
-    assert store.claim_event("Ev1", NOW)
+def test_event_ids_are_claimed_once_and_old_ones_pruned(store: Store) -> None:
+    assert store.claim_event("Ev1", NOW - timedelta(days=2))
     assert not store.claim_event("Ev1", NOW)
     assert store.claim_event("Ev2", NOW)
+    assert store.prune_events(NOW - timedelta(days=1)) == 1
+    assert store.claim_event("Ev1", NOW)
+    assert not store.claim_event("Ev2", NOW)
 
 
 def test_settings_default_and_persist(store: Store) -> None:
