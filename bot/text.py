@@ -26,23 +26,6 @@ def unescape(text: str) -> str:
     return re.sub(r"&(amp|lt|gt);", lambda m: html.unescape(m.group(0)), text)
 
 
-def plain(raw: str) -> str:
-    """The readable text of a Slack-formatted string, for plain_text fields and fallbacks."""
-    pieces: list[str] = []
-    for is_token, piece in _split(raw):
-        if not is_token:
-            pieces.append(unescape(piece))
-        elif user := _USER.fullmatch(piece):
-            pieces.append("@" + (user.group(2) or "|" + user.group(1))[1:])
-        elif channel := _CHANNEL.fullmatch(piece):
-            pieces.append("#" + (channel.group(2) or "|" + channel.group(1))[1:])
-        elif url := _URL.fullmatch(piece):
-            pieces.append(unescape(url.group(2) or url.group(1)))
-        else:
-            pieces.append(f"<{unescape(piece)}>")
-    return "".join(pieces)
-
-
 def safe_mrkdwn(raw: str, limit: int) -> tuple[str, bool]:
     """Render user text as mrkdwn of at most `limit` characters; True when it was cut.
 
@@ -111,8 +94,3 @@ def _label(label: str) -> str:
 def _escaped_chars(escaped: str) -> list[str]:
     """Split escaped text into characters, keeping each entity whole."""
     return re.findall(r"&(?:amp|lt|gt);|.", escaped, flags=re.DOTALL)
-
-
-def truncate_plain(text: str, limit: int) -> str:
-    """Cut plain text (headers, buttons) to `limit` characters with an ellipsis."""
-    return text if len(text) <= limit else text[: limit - len(ELLIPSIS)] + ELLIPSIS
