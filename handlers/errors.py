@@ -1,8 +1,8 @@
-"""Failure reporting shared by Bolt's global error handler and the after-ack guard."""
+"""Failure reporting for Bolt's global error handler and for the after-ack pool."""
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import BoltContext, BoltResponse
@@ -56,7 +56,7 @@ class AfterAck:
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="after-ack")
 
     def run(self, body: dict[str, Any], context: BoltContext, work: Callable[[], object]) -> None:
-        self._pool.submit(self._guarded, body, context, work)
+        self._pool.submit(self._guarded, body, context, work).add_done_callback(_log_if_failed)
 
     def shutdown(self) -> None:
         """Finish the work already accepted (cards people were promised), then stop."""
@@ -72,3 +72,11 @@ class AfterAck:
 
 def _asked_by_a_person(body: dict[str, Any]) -> bool:
     return "command" in body or body.get("type") == "block_actions"
+
+
+def _log_if_failed(future: Future[None]) -> None:
+    """A failure while reporting a failure (say, the apology could not be posted) still gets
+    logged: an executor would otherwise keep it in the future, unseen."""
+    error = future.exception()
+    if error is not None:
+        log.error("after-ack failure could not be reported", exc_info=error)
