@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -27,6 +27,29 @@ OPEN_STATUSES: dict[ItemKind, tuple[ItemStatus, ...]] = {
     ItemKind.FEEDBACK: (ItemStatus.OPEN,),
     ItemKind.BLOCKER: (ItemStatus.OPEN, ItemStatus.ACKNOWLEDGED),
 }
+
+
+# The per-item hot path runs these prebuilt statements with parameters: SQLAlchemy compiles each
+# once, where building a statement per call costs more than the database work itself.
+_HOLDERS = (
+    select(RoleAssignment.user_id)
+    .where(
+        RoleAssignment.channel_id == bindparam("channel_id"),
+        RoleAssignment.role == bindparam("role"),
+    )
+    .order_by(col(RoleAssignment.assigned_at), col(RoleAssignment.id))
+)
+_QUEUE_CHANNELS = select(
+    TeamSettings.product_queue_channel, TeamSettings.project_queue_channel
+).where(TeamSettings.channel_id == bindparam("channel_id"))
+_INSERT_ITEM = insert(Item).returning(col(Item.id))
+_CLAIM_DELIVERY = insert(Delivery).returning(col(Delivery.id))
+_RECORD_DELIVERY = (
+    update(Delivery)
+    .where(col(Delivery.id) == bindparam("delivery_id"))
+    .values(channel_id=bindparam("channel_id"), message_ts=bindparam("message_ts"))
+)
+_CLAIM_EVENT = insert(ProcessedEvent)
 
 
 @dataclass(frozen=True)
@@ -73,30 +96,19 @@ class Store:
             return list(session.exec(query))
 
     def holders(self, channel_id: str, role: Role) -> list[str]:
-        with self._session() as session:
-            return list(session.exec(self._holders_query(channel_id, role)))
+        with self.engine.connect() as connection:
+            found = connection.execute(_HOLDERS, {"channel_id": channel_id, "role": role})
+            return list(found.scalars())
 
     def routing(self, channel_id: str, role: Role) -> tuple[list[str], str | None]:
         """The role's holders and the team's queue channel for it, in one round trip."""
-        queue_column = (
-            TeamSettings.product_queue_channel
-            if role is Role.PRODUCT
-            else TeamSettings.project_queue_channel
-        )
         with self.engine.connect() as connection:
-            holders = list(connection.execute(self._holders_query(channel_id, role)).scalars())
-            queue_channel = connection.execute(
-                select(queue_column).where(TeamSettings.channel_id == channel_id)
-            ).scalar()
-        return holders, queue_channel
-
-    @staticmethod
-    def _holders_query(channel_id: str, role: Role) -> Any:
-        return (
-            select(RoleAssignment.user_id)
-            .where(RoleAssignment.channel_id == channel_id, RoleAssignment.role == role)
-            .order_by(col(RoleAssignment.assigned_at), col(RoleAssignment.id))
-        )
+            found = connection.execute(_HOLDERS, {"channel_id": channel_id, "role": role})
+            holders = list(found.scalars())
+            queues = connection.execute(_QUEUE_CHANNELS, {"channel_id": channel_id}).first()
+        if queues is None:
+            return holders, None
+        return holders, queues[0] if role is Role.PRODUCT else queues[1]
 
     def assign_role(
         self, channel_id: str, user_id: str, role: Role, by: str, now: datetime
@@ -149,8 +161,7 @@ class Store:
         values = item.model_dump(exclude={"id"})
         try:
             with self._fast_write() as connection:
-                inserted = connection.execute(insert(Item).values(values).returning(col(Item.id)))
-                item.id = inserted.scalar_one()
+                item.id = connection.execute(_INSERT_ITEM, values).scalar_one()
             return item, True
         except IntegrityError:
             pass
@@ -238,10 +249,10 @@ class Store:
 
     def claim_delivery(self, item_id: int, recipient: str, now: datetime) -> int | None:
         """Reserve the right to post this item to `recipient`; None if someone already did."""
-        claim = insert(Delivery).values(item_id=item_id, recipient=recipient, created_at=now)
+        claim = {"item_id": item_id, "recipient": recipient, "created_at": now}
         try:
             with self._fast_write() as connection:
-                claimed = connection.execute(claim.returning(col(Delivery.id))).scalar_one()
+                claimed = connection.execute(_CLAIM_DELIVERY, claim).scalar_one()
         except IntegrityError:
             return None
         return claimed
@@ -249,9 +260,8 @@ class Store:
     def record_delivery(self, delivery_id: int, channel_id: str, message_ts: str) -> None:
         with self._fast_write() as connection:
             connection.execute(
-                update(Delivery)
-                .where(col(Delivery.id) == delivery_id)
-                .values(channel_id=channel_id, message_ts=message_ts)
+                _RECORD_DELIVERY,
+                {"delivery_id": delivery_id, "channel_id": channel_id, "message_ts": message_ts},
             )
 
     def release_delivery(self, delivery_id: int) -> None:
@@ -287,9 +297,7 @@ class Store:
         """True the first time an Events API id is seen, False for Slack's retries."""
         try:
             with self._fast_write() as connection:
-                connection.execute(
-                    insert(ProcessedEvent).values(event_id=event_id, received_at=now)
-                )
+                connection.execute(_CLAIM_EVENT, {"event_id": event_id, "received_at": now})
         except IntegrityError:
             return False
         return True
