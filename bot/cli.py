@@ -89,7 +89,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
     for worker in workers:
         if not ready.acquire(timeout=60):
             raise ConfigError(f"a worker did not start (exit code {worker.exitcode})")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, lambda *_: server.stop_soon())
     log.info(
         "Rolecall (%d worker%s) listening on http://%s:%s/slack/events",
         args.workers,
@@ -116,7 +116,7 @@ def _serve_worker(host: str, port: int, ready: Any) -> None:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     server = start_http(Settings(), host, port, reuse_port=True)
     ready.release()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, lambda *_: server.stop_soon())
     try:
         server.run()
     finally:

@@ -7,6 +7,7 @@ runs in one process (one in-process scheduler per replica) and stops cleanly fro
 """
 
 import json
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -67,6 +68,8 @@ class HttpServer:
         )
         self._server.prepare()
         self._on_stop = on_stop
+        self._stopping = threading.Lock()
+        self._stopped = False
 
     @property
     def port(self) -> int:
@@ -77,6 +80,14 @@ class HttpServer:
         self._server.serve()
 
     def stop(self) -> None:
-        """Stop serving, then release what the app held (database connections)."""
-        self._server.stop()
-        self._on_stop()
+        """Stop serving, then release what the app held; safe to call twice, from any thread."""
+        with self._stopping:
+            if self._stopped:
+                return
+            self._server.stop()
+            self._on_stop()
+            self._stopped = True
+
+    def stop_soon(self) -> None:
+        """Stop from a signal handler: never raise into the serving thread, stop beside it."""
+        threading.Thread(target=self.stop, name="rolecall-stop").start()
