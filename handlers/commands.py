@@ -1,5 +1,6 @@
 """Slash commands: /role, /feedback, /blocker, /rolecall."""
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -20,39 +21,43 @@ COMMANDS = ("/role", "/feedback", "/blocker", "/rolecall")
 
 
 def register(app: App, service: Rolecall, after_ack: AfterAck) -> None:
-    @app.command("/role")
-    def role(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
-        """Changing roles may read users.info and deliver a backlog: all after the ack."""
-        ack()
-
-        def change_roles() -> None:
-            try:
-                parsed = parse_role_command(command.get("text", ""))
-                reply = service.run_role_command(command["channel_id"], command["user_id"], parsed)
-            except UsageError as usage:
-                reply = str(usage)
-            respond(text=reply, response_type="ephemeral")
-
-        after_ack.run(command, context, change_roles)
-
-    @app.command("/rolecall")
-    def settings(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
-        """Changing settings may read users.info (admin check): after the ack."""
-        ack()
-
-        def change_settings() -> None:
-            try:
-                parsed = parse_settings_command(command.get("text", ""))
-                channel_id, user_id = command["channel_id"], command["user_id"]
-                reply = service.run_settings_command(channel_id, user_id, parsed)
-            except UsageError as usage:
-                reply = str(usage)
-            respond(text=reply, response_type="ephemeral")
-
-        after_ack.run(command, context, change_settings)
-
+    # Role and settings changes may read users.info and deliver a backlog: all after the ack.
+    app.command("/role")(
+        _reply_after_ack(
+            after_ack,
+            lambda channel, user, text: service.run_role_command(
+                channel, user, parse_role_command(text)
+            ),
+        )
+    )
+    app.command("/rolecall")(
+        _reply_after_ack(
+            after_ack,
+            lambda channel, user, text: service.run_settings_command(
+                channel, user, parse_settings_command(text)
+            ),
+        )
+    )
     for kind in ItemKind:
         app.command(f"/{kind.value}")(_item_listener(service, after_ack, kind))
+
+
+def _reply_after_ack(after_ack: AfterAck, run: Callable[[str, str, str], str]) -> Any:
+    """A command that acks at once, then runs (channel, user, text) → reply and responds."""
+
+    def listener(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        ack()
+
+        def work() -> None:
+            try:
+                reply = run(command["channel_id"], command["user_id"], command.get("text", ""))
+            except UsageError as usage:
+                reply = str(usage)
+            respond(text=reply, response_type="ephemeral")
+
+        after_ack.run(command, context, work)
+
+    return listener
 
 
 def _item_listener(service: Rolecall, after_ack: AfterAck, kind: ItemKind) -> Any:
