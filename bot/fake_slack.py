@@ -370,13 +370,29 @@ class FakeSlack:
             return 200, body, None
 
     def _respond(self, channel_id: str, user_id: str, params: dict[str, Any]) -> tuple[int, Any]:
-        with self._changed:
-            self.calls.append(Call("response_url", params))
-            text, blocks = params.get("text", ""), params.get("blocks") or []
-            self._check_message(text, blocks)
-            self._see_ephemeral(user_id, channel_id, text, blocks)
-            self._changed.notify_all()
+        call = Call("response_url", params)
+        error = self._show_reply(call, user_id, channel_id, params)
+        if error:
+            return 400, {"ok": False, "error": error}
         return 200, {"ok": True}
+
+    def _show_reply(
+        self, call: Call, user_id: str, channel_id: str, message: dict[str, Any]
+    ) -> str | None:
+        """Show a command or action reply to its author, or reject it as Slack would."""
+        text, blocks = message.get("text", ""), message.get("blocks") or []
+        with self._changed:
+            self.calls.append(call)
+            try:
+                self._check_message(text, blocks)
+            except SlackError as error:
+                call.error = error.code
+                self.rejected.append(call)
+                return error.code
+            finally:
+                self._changed.notify_all()
+            self._see_ephemeral(user_id, channel_id, text, blocks)
+        return None
 
     # Web API methods ---------------------------------------------------------------------
 
@@ -564,12 +580,7 @@ class FakeSlack:
             reply = response.json()
         else:
             reply = {"text": response.text}
-        with self._changed:
-            self._check_message(reply.get("text", ""), reply.get("blocks") or [])
-            self._see_ephemeral(
-                user_id, channel_id, reply.get("text", ""), reply.get("blocks") or []
-            )
-            self._changed.notify_all()
+        self._show_reply(Call("command_reply", reply), user_id, channel_id, reply)
 
 
 class SlackError(Exception):

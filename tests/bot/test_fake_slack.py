@@ -1,0 +1,57 @@
+"""The fake Slack must reject what Slack rejects, or the scenario tests prove nothing."""
+
+import httpx
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
+
+from bot.fake_slack import FakeSlack
+
+
+def test_signatures_match_slacks_documented_vector() -> None:
+    body = (
+        "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id="
+        "G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-"
+        "collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F3977008"
+        "85554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c4"
+        "47fce8b6703c"
+    )
+    verifier = SignatureVerifier("8f742231b10e8888abcd99yyyzzz85a5")
+    assert verifier.generate_signature(timestamp="1531420618", body=body) == (
+        "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
+    )
+
+
+def test_over_limit_messages_and_replies_are_rejected_and_recorded() -> None:
+    with FakeSlack() as fake:
+        fake.add_user("U1", "ann")
+        client = WebClient(token="xoxb-t", base_url=fake.api_url)
+        too_long = [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}]
+        try:
+            client.chat_postMessage(channel="U1", text="t", blocks=too_long)
+        except SlackApiError as error:
+            assert error.response["error"] == "invalid_blocks"
+        else:
+            raise AssertionError("a 3001-character section must be refused")
+        try:
+            client.chat_postMessage(channel="U1", text="y" * 40_001)
+        except SlackApiError as error:
+            assert error.response["error"] == "msg_too_long"
+        reply = httpx.post(fake.response_url("U1", "C1"), json={"text": "ok", "blocks": too_long})
+        assert reply.status_code == 400
+        assert [c.error for c in fake.rejected] == [
+            "invalid_blocks",
+            "msg_too_long",
+            "invalid_blocks",
+        ]
+        fake.rejected.clear()
+
+
+def test_rate_limits_answer_429_with_retry_after() -> None:
+    with FakeSlack() as fake:
+        fake.rate_limit_next("auth.test", retry_after=7)
+        response = httpx.post(
+            f"{fake.api_url}auth.test", headers={"Authorization": "Bearer xoxb-t"}
+        )
+        assert (response.status_code, response.headers["Retry-After"]) == (429, "7")
+        assert response.json() == {"ok": False, "error": "ratelimited"}
