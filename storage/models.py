@@ -1,9 +1,9 @@
 """Table models. Every piece of state lives here, so a restart loses nothing."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -58,6 +58,11 @@ class TeamSettings(SQLModel, table=True):
     blocker_emoji: str = Field(default="no_entry", max_length=100)
     product_queue_channel: str | None = Field(default=None, max_length=32)
     project_queue_channel: str | None = Field(default=None, max_length=32)
+    timezone: str = Field(default="UTC", max_length=64)
+    digest_weekday: int = Field(default=0)  # Monday, as date.weekday() counts
+    digest_hour: int = Field(default=9)
+    digest_minute: int = Field(default=0)
+    escalation_hours: int = Field(default=24)
 
 
 class Item(SQLModel, table=True):
@@ -68,7 +73,11 @@ class Item(SQLModel, table=True):
     """
 
     __tablename__ = "item"
-    __table_args__ = (UniqueConstraint("kind", "source_channel_id", "source_ts"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "source_channel_id", "source_ts"),
+        # The queue and digest queries: one team's items of one kind and status, by age.
+        Index("ix_item_queue", "team_channel_id", "kind", "status", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=16)
@@ -81,6 +90,7 @@ class Item(SQLModel, table=True):
     permalink: str | None = Field(default=None, max_length=1000)
     status: str = Field(default=ItemStatus.OPEN, max_length=16)
     handled_by: str | None = Field(default=None, max_length=32)
+    milestone_id: int | None = Field(default=None, foreign_key="milestone.id", index=True)
     created_at: datetime
     updated_at: datetime
 
@@ -118,3 +128,77 @@ class ProcessedEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=64)
     received_at: datetime
+
+
+class WorkStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+class Milestone(SQLModel, table=True):
+    """A dated goal of one team, nudged in the team channel until it is done.
+
+    `scheduled_at` is when the due date was last set: nudges planned before it are never sent, so
+    adding or moving a milestone does not trigger a stale "due tomorrow" at once.
+    """
+
+    __tablename__ = "milestone"
+    __table_args__ = (UniqueConstraint("team_channel_id", "name_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_channel_id: str = Field(index=True, max_length=32)
+    name: str = Field(max_length=200)
+    name_key: str = Field(max_length=200)
+    due_date: date
+    owner_id: str | None = Field(default=None, max_length=32)
+    status: str = Field(default=WorkStatus.OPEN, max_length=16)
+    created_by: str = Field(max_length=32)
+    created_at: datetime
+    scheduled_at: datetime
+    done_by: str | None = Field(default=None, max_length=32)
+    done_at: datetime | None = None
+
+
+class Deadline(SQLModel, table=True):
+    """A task one person owes by a date, nudged by DM in that person's own time zone."""
+
+    __tablename__ = "deadline"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_channel_id: str = Field(index=True, max_length=32)
+    task: str = Field(max_length=1000)
+    due_date: date
+    assignee_id: str = Field(max_length=32)
+    assignee_tz: str = Field(default="UTC", max_length=64)
+    status: str = Field(default=WorkStatus.OPEN, max_length=16)
+    created_by: str = Field(max_length=32)
+    created_at: datetime
+    scheduled_at: datetime
+    done_by: str | None = Field(default=None, max_length=32)
+    done_at: datetime | None = None
+
+
+class SendStatus(StrEnum):
+    CLAIMED = "claimed"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class ScheduledSend(SQLModel, table=True):
+    """One scheduled post (a nudge, an escalation, a digest part), claimed before it is posted.
+
+    The key names the item, the kind of send and its day, so every runner (the in-process
+    scheduler of each replica, `rolecall tick`) agrees on it and only the one whose insert wins
+    posts. A failed post is marked failed and claimed again by a later run; a claim whose runner
+    died is taken over after a lease. The recorded ts means a sent post is never sent again.
+    """
+
+    __tablename__ = "scheduled_send"
+
+    key: str = Field(primary_key=True, max_length=200)
+    destination: str = Field(max_length=32)
+    status: str = Field(default=SendStatus.CLAIMED, max_length=16)
+    attempts: int = Field(default=1)
+    claimed_at: datetime
+    message_ts: str | None = Field(default=None, max_length=32)
+    sent_at: datetime | None = None

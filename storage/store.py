@@ -4,23 +4,29 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.models import (
+    Deadline,
     Delivery,
     Item,
     ItemKind,
     ItemStatus,
     ItemVote,
+    Milestone,
     ProcessedEvent,
     Role,
     RoleAssignment,
+    ScheduledSend,
+    SendStatus,
     TeamSettings,
+    WorkStatus,
 )
 
 OPEN_STATUSES: dict[ItemKind, tuple[ItemStatus, ...]] = {
@@ -56,6 +62,51 @@ _CLAIM_EVENT = insert(ProcessedEvent)
 class QueuedItem:
     item: Item
     votes: int
+
+
+@dataclass(frozen=True)
+class TrackedMilestone:
+    """A milestone with its open linked blockers: any makes it at risk."""
+
+    milestone: Milestone
+    open_blockers: int
+
+    @property
+    def at_risk(self) -> bool:
+        return self.open_blockers > 0
+
+
+@dataclass(frozen=True)
+class Team:
+    """A channel with roles, its settings, and when its first role was taken."""
+
+    settings: TeamSettings
+    since: datetime
+
+
+@dataclass(frozen=True)
+class Counted:
+    """The first few rows of a list and how many there are in all."""
+
+    shown: list[QueuedItem]
+    total: int
+
+
+@dataclass(frozen=True)
+class ProductDigest:
+    filed_by_status: dict[str, int]
+    filed: list[QueuedItem]
+    waiting: Counted
+    most_voted: list[QueuedItem]
+
+
+@dataclass(frozen=True)
+class ProjectDigest:
+    open_blockers: Counted
+    resolved: Counted
+    milestones_soon: list[TrackedMilestone]
+    overdue_milestones: list[TrackedMilestone]
+    overdue_deadlines: list[Deadline]
 
 
 class Store:
@@ -225,21 +276,11 @@ class Store:
 
     @staticmethod
     def _queue_query(team_channel_id: str, kind: ItemKind) -> Any:
-        votes = (
-            select(ItemVote.item_id, func.count().label("votes"))
-            .group_by(col(ItemVote.item_id))
-            .subquery()
-        )
-        return (
-            select(Item, func.coalesce(votes.c.votes, 0))
-            .outerjoin(votes, votes.c.item_id == Item.id)
-            .where(
-                Item.team_channel_id == team_channel_id,
-                Item.kind == kind,
-                col(Item.status).in_(OPEN_STATUSES[kind]),
-            )
-            .order_by(col(Item.created_at), col(Item.id))
-        )
+        return _with_votes(
+            Item.team_channel_id == team_channel_id,
+            Item.kind == kind,
+            col(Item.status).in_(OPEN_STATUSES[kind]),
+        ).order_by(col(Item.created_at), col(Item.id))
 
     def _queued(self, query: Any) -> list[QueuedItem]:
         with self._session() as session:
@@ -301,3 +342,339 @@ class Store:
         except IntegrityError:
             return False
         return True
+
+    # Milestones and deadlines ------------------------------------------------------------
+
+    def add_milestone(self, milestone: Milestone) -> bool:
+        """Store a new milestone; False when the team already has one of that name."""
+        with self._writing() as session:
+            session.add(milestone)
+            try:
+                session.commit()
+            except IntegrityError:
+                return False
+        return True
+
+    def milestone(self, team_channel_id: str, name_key: str) -> Milestone | None:
+        with self._session() as session:
+            query = select(Milestone).where(
+                Milestone.team_channel_id == team_channel_id, Milestone.name_key == name_key
+            )
+            return session.exec(query).first()
+
+    def tracked_milestones(self, team_channel_id: str) -> list[TrackedMilestone]:
+        """The team's open milestones, soonest first, with their open linked blockers."""
+        return self._tracked(Milestone.team_channel_id == team_channel_id)
+
+    def _tracked(self, *where: Any) -> list[TrackedMilestone]:
+        blockers = (
+            select(col(Item.milestone_id), func.count().label("blockers"))
+            .where(
+                Item.kind == ItemKind.BLOCKER,
+                col(Item.status).in_(OPEN_STATUSES[ItemKind.BLOCKER]),
+                col(Item.milestone_id).is_not(None),
+            )
+            .group_by(col(Item.milestone_id))
+            .subquery()
+        )
+        query = (
+            select(Milestone, func.coalesce(blockers.c.blockers, 0))
+            .outerjoin(blockers, blockers.c.milestone_id == Milestone.id)
+            .where(Milestone.status == WorkStatus.OPEN, *where)
+            .order_by(col(Milestone.due_date), col(Milestone.id))
+        )
+        with self._session() as session:
+            return [TrackedMilestone(m, int(n)) for m, n in session.execute(query)]
+
+    def reschedule_milestone(self, milestone_id: int, due: date, now: datetime) -> bool:
+        """Move an open milestone; its nudges are planned afresh from the new date."""
+        with self._writing() as session:
+            result = session.execute(
+                update(Milestone)
+                .where(col(Milestone.id) == milestone_id, col(Milestone.status) == WorkStatus.OPEN)
+                .values(due_date=due, scheduled_at=now)
+            )
+            session.commit()
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def close_milestone(self, milestone_id: int, by: str, now: datetime) -> bool:
+        return self._close(Milestone, milestone_id, by, now)
+
+    def add_deadline(self, deadline: Deadline) -> Deadline:
+        with self._writing() as session:
+            session.add(deadline)
+            session.commit()
+            session.refresh(deadline)
+        return deadline
+
+    def open_deadlines(self, team_channel_id: str) -> list[Deadline]:
+        with self._session() as session:
+            query = select(Deadline).where(
+                Deadline.team_channel_id == team_channel_id, Deadline.status == WorkStatus.OPEN
+            )
+            return list(session.exec(query.order_by(col(Deadline.due_date), col(Deadline.id))))
+
+    def close_deadline(self, deadline_id: int, by: str, now: datetime) -> bool:
+        return self._close(Deadline, deadline_id, by, now)
+
+    def _close(
+        self, table: type[Milestone] | type[Deadline], row_id: int, by: str, now: datetime
+    ) -> bool:
+        """Mark done once: a second close (another replica, a double click) changes nothing."""
+        with self._writing() as session:
+            result = session.execute(
+                update(table)
+                .where(col(table.id) == row_id, col(table.status) == WorkStatus.OPEN)
+                .values(status=WorkStatus.DONE, done_by=by, done_at=now)
+            )
+            session.commit()
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def link_blocker(self, item_id: int, milestone_id: int) -> None:
+        with self._writing() as session:
+            session.execute(
+                update(Item).where(col(Item.id) == item_id).values(milestone_id=milestone_id)
+            )
+            session.commit()
+
+    # What the scheduler plans from -------------------------------------------------------
+
+    def teams(self) -> list[Team]:
+        """Every channel with roles, with its settings (defaults when it never changed any)."""
+        first_role = (
+            select(RoleAssignment.channel_id, func.min(RoleAssignment.assigned_at))
+            .group_by(col(RoleAssignment.channel_id))
+            .order_by(col(RoleAssignment.channel_id))
+        )
+        with self._session() as session:
+            rows = list(session.execute(first_role))
+            found = {s.channel_id: s for s in session.exec(select(TeamSettings))}
+        return [
+            Team(found.get(channel) or TeamSettings(channel_id=channel), since)
+            for channel, since in rows
+        ]
+
+    def timezones(self) -> dict[str, str]:
+        """Each team's zone name, for the teams that set one."""
+        with self._session() as session:
+            return dict(session.execute(select(TeamSettings.channel_id, TeamSettings.timezone)))
+
+    def milestones_due_by(self, last_day: date) -> list[TrackedMilestone]:
+        """Open milestones due on or before `last_day`, across every team."""
+        return self._tracked(col(Milestone.due_date) <= last_day)
+
+    def deadlines_due_by(self, last_day: date) -> list[Deadline]:
+        with self._session() as session:
+            query = select(Deadline).where(
+                Deadline.status == WorkStatus.OPEN, col(Deadline.due_date) <= last_day
+            )
+            return list(session.exec(query.order_by(col(Deadline.id))))
+
+    def unacknowledged_blockers(self, raised_before: datetime) -> list[Item]:
+        """Open (never acknowledged) blockers raised before the given instant, across teams."""
+        with self._session() as session:
+            query = select(Item).where(
+                Item.kind == ItemKind.BLOCKER,
+                Item.status == ItemStatus.OPEN,
+                col(Item.created_at) <= raised_before,
+            )
+            return list(session.exec(query.order_by(col(Item.id))))
+
+    def holders_by_channel(self, role: Role) -> dict[str, list[str]]:
+        """Every team's holders of one role, in one query."""
+        query = (
+            select(RoleAssignment.channel_id, RoleAssignment.user_id)
+            .where(RoleAssignment.role == role)
+            .order_by(col(RoleAssignment.assigned_at), col(RoleAssignment.id))
+        )
+        found: dict[str, list[str]] = {}
+        with self._session() as session:
+            for channel, user in session.execute(query):
+                found.setdefault(channel, []).append(user)
+        return found
+
+    # Digest ------------------------------------------------------------------------------
+
+    def product_digest(self, team_channel_id: str, since: datetime, limit: int) -> ProductDigest:
+        feedback = (Item.team_channel_id == team_channel_id, Item.kind == ItemKind.FEEDBACK)
+        still_open = col(Item.status) == ItemStatus.OPEN
+        filed_this_week = col(Item.created_at) >= since
+        by_status = (
+            select(Item.status, func.count())
+            .where(*feedback, filed_this_week)
+            .group_by(col(Item.status))
+        )
+        with self._session() as session:
+            filed_by_status = {status: int(n) for status, n in session.execute(by_status)}
+        return ProductDigest(
+            filed_by_status=filed_by_status,
+            filed=self._queued(
+                _with_votes(*feedback, filed_this_week)
+                .order_by(_VOTES.desc(), col(Item.created_at).desc(), col(Item.id).desc())
+                .limit(limit)
+            ),
+            waiting=self._counted(
+                _with_votes(*feedback, still_open).order_by(col(Item.created_at), col(Item.id)),
+                limit,
+            ),
+            most_voted=self._queued(
+                _with_votes(*feedback, still_open)
+                .where(_VOTES > 0)
+                .order_by(_VOTES.desc(), col(Item.created_at), col(Item.id))
+                .limit(limit)
+            ),
+        )
+
+    def project_digest(
+        self, team_channel_id: str, since: datetime, today: date, horizon: date, limit: int
+    ) -> ProjectDigest:
+        blockers = (Item.team_channel_id == team_channel_id, Item.kind == ItemKind.BLOCKER)
+        milestones = self.tracked_milestones(team_channel_id)
+        soon = [t for t in milestones if today <= t.milestone.due_date <= horizon]
+        soon.sort(key=lambda t: (not t.at_risk, t.milestone.due_date))
+        with self._session() as session:
+            overdue_deadlines = list(
+                session.exec(
+                    select(Deadline)
+                    .where(
+                        Deadline.team_channel_id == team_channel_id,
+                        Deadline.status == WorkStatus.OPEN,
+                        col(Deadline.due_date) < today,
+                    )
+                    .order_by(col(Deadline.due_date), col(Deadline.id))
+                    .limit(limit)
+                )
+            )
+        return ProjectDigest(
+            open_blockers=self._counted(
+                _with_votes(
+                    *blockers, col(Item.status).in_(OPEN_STATUSES[ItemKind.BLOCKER])
+                ).order_by(col(Item.created_at), col(Item.id)),
+                limit,
+            ),
+            resolved=self._counted(
+                _with_votes(
+                    *blockers,
+                    col(Item.status) == ItemStatus.RESOLVED,
+                    col(Item.updated_at) >= since,
+                ).order_by(col(Item.updated_at).desc(), col(Item.id)),
+                limit,
+            ),
+            milestones_soon=soon,
+            overdue_milestones=[t for t in milestones if t.milestone.due_date < today],
+            overdue_deadlines=overdue_deadlines,
+        )
+
+    def _counted(self, query: Any, limit: int) -> Counted:
+        total = select(func.count()).select_from(query.order_by(None).subquery())
+        with self._session() as session:
+            count = int(session.execute(total).scalar_one())
+        return Counted(self._queued(query.limit(limit)), count)
+
+    # Scheduled sends ---------------------------------------------------------------------
+
+    def settled(self, keys: Sequence[str]) -> set[str]:
+        """The keys among these that were already posted: planning skips them cheaply."""
+        found: set[str] = set()
+        with self.engine.connect() as connection:
+            for start in range(0, len(keys), 500):
+                chunk = list(keys[start : start + 500])
+                query = select(ScheduledSend.key).where(
+                    col(ScheduledSend.key).in_(chunk), ScheduledSend.status == SendStatus.SENT
+                )
+                found.update(connection.execute(query).scalars())
+        return found
+
+    def claim_sends(
+        self, keys: Sequence[str], destination: str, now: datetime, stale_before: datetime
+    ) -> list[str]:
+        """Claim the right to post these sends; returns the keys this caller won.
+
+        New keys are inserted (a conflicting insert wins nothing); a failed send, or a claim
+        whose runner died before `stale_before`, is taken over by a conditional update. Either
+        way two runners never both win a key.
+        """
+        if not keys:
+            return []
+        rows = [
+            {
+                "key": key,
+                "destination": destination,
+                "claimed_at": now,
+                "attempts": 1,
+                "status": SendStatus.CLAIMED,
+            }
+            for key in sorted(keys)
+        ]
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        fresh = (
+            dialect.insert(ScheduledSend)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(col(ScheduledSend.key))
+        )
+        retaken = (
+            update(ScheduledSend)
+            .where(
+                col(ScheduledSend.key).in_(sorted(keys)),
+                or_(
+                    col(ScheduledSend.status) == SendStatus.FAILED,
+                    (col(ScheduledSend.status) == SendStatus.CLAIMED)
+                    & (col(ScheduledSend.claimed_at) < stale_before),
+                ),
+            )
+            .values(
+                status=SendStatus.CLAIMED,
+                claimed_at=now,
+                destination=destination,
+                attempts=ScheduledSend.attempts + 1,
+            )
+            .returning(col(ScheduledSend.key))
+        )
+        with self._fast_write() as connection:
+            won = list(connection.execute(retaken).scalars())
+            won += connection.execute(fresh).scalars()
+        return sorted(won)
+
+    def record_sent(self, keys: Sequence[str], message_ts: str, now: datetime) -> None:
+        with self._fast_write() as connection:
+            connection.execute(
+                update(ScheduledSend)
+                .where(col(ScheduledSend.key).in_(list(keys)))
+                .values(status=SendStatus.SENT, message_ts=message_ts, sent_at=now)
+            )
+
+    def record_failed(self, keys: Sequence[str]) -> None:
+        """Hand claims back after a failed post: the next run claims and posts them again."""
+        with self._fast_write() as connection:
+            connection.execute(
+                update(ScheduledSend)
+                .where(
+                    col(ScheduledSend.key).in_(list(keys)),
+                    col(ScheduledSend.status) == SendStatus.CLAIMED,
+                )
+                .values(status=SendStatus.FAILED)
+            )
+
+    def send(self, key: str) -> ScheduledSend | None:
+        with self._session() as session:
+            return session.get(ScheduledSend, key)
+
+    def sends(self) -> list[ScheduledSend]:
+        with self._session() as session:
+            return list(session.exec(select(ScheduledSend).order_by(col(ScheduledSend.key))))
+
+
+_VOTE_COUNTS = (
+    select(ItemVote.item_id, func.count().label("votes")).group_by(col(ItemVote.item_id)).subquery()
+)
+_VOTES = func.coalesce(_VOTE_COUNTS.c.votes, 0)
+
+
+def _with_votes(*where: Any) -> Any:
+    """Items matching `where`, each with its +1 count."""
+    return (
+        select(Item, _VOTES)
+        .outerjoin(_VOTE_COUNTS, _VOTE_COUNTS.c.item_id == Item.id)
+        .where(*where)
+    )

@@ -46,7 +46,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     with engine.begin() as connection:
         connection.execute(
             text(
-                "TRUNCATE item, item_vote, delivery, role_assignment, team_settings, "
+                "TRUNCATE item, item_vote, delivery, role_assignment, team_settings, milestone, "
+                "deadline, scheduled_send, "
                 "processed_event RESTART IDENTITY CASCADE"
             )
         )
