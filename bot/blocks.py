@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.schedule import WEEKDAYS
 from bot.text import safe_mrkdwn
 from storage.models import Item, ItemKind, ItemStatus, Role, RoleAssignment, TeamSettings
 from storage.store import QueuedItem
@@ -105,7 +106,7 @@ class Message:
     blocks: list[dict[str, Any]]
 
 
-def _render(blocks: Sequence[Block]) -> list[dict[str, Any]]:
+def render_blocks(blocks: Sequence[Block]) -> list[dict[str, Any]]:
     return [block.to_dict() for block in blocks]
 
 
@@ -141,13 +142,7 @@ def item_card(item: Item, votes: int = 0) -> Message:
             block_id="item_context", elements=[MarkdownTextObject(text=" · ".join(context))]
         ),
     ]
-    buttons = [
-        ButtonElement(
-            text=action.label, action_id=action.action_id, value=str(item.id), style=action.style
-        )
-        for action in TRIAGE_ACTIONS.values()
-        if action.kind == kind and status in action.allowed_from
-    ]
+    buttons = item_buttons(item)
     if status is not ItemStatus.OPEN:
         blocks.append(
             ContextBlock(
@@ -161,7 +156,19 @@ def item_card(item: Item, votes: int = 0) -> Message:
         blocks.append(ActionsBlock(block_id=ACTIONS_BLOCK_ID, elements=buttons))
     preview = safe_mrkdwn(item.text, FALLBACK_PREVIEW)[0]
     fallback = f"{KIND_LABEL[kind]} from <@{item.reporter_id}>: {preview}"
-    return Message(fallback, _render(blocks))
+    return Message(fallback, render_blocks(blocks))
+
+
+def item_buttons(item: Item) -> list[ButtonElement]:
+    """The triage buttons that still apply to the item in its current status."""
+    kind, status = ItemKind(item.kind), ItemStatus(item.status)
+    return [
+        ButtonElement(
+            text=action.label, action_id=action.action_id, value=str(item.id), style=action.style
+        )
+        for action in TRIAGE_ACTIONS.values()
+        if action.kind == kind and status in action.allowed_from
+    ]
 
 
 def filed_confirmation(item: Item, holders: Sequence[str], queue_channel: str | None) -> str:
@@ -228,6 +235,10 @@ def settings_summary(settings: TeamSettings) -> str:
             f"• blocker reaction: :{settings.blocker_emoji}:",
             f"• product cards go to: {queue(settings.product_queue_channel)}",
             f"• project cards go to: {queue(settings.project_queue_channel)}",
+            f"• time zone: {settings.timezone}",
+            f"• weekly digest: {WEEKDAYS[settings.digest_weekday].title()} "
+            f"{settings.digest_hour:02d}:{settings.digest_minute:02d}",
+            f"• unacknowledged blockers escalate after {settings.escalation_hours} working hours",
         ]
     )
 
@@ -261,7 +272,7 @@ def queue_list(channel_id: str, kind: ItemKind, queued: Sequence[QueuedItem]) ->
         blocks.append(
             ContextBlock(elements=[MarkdownTextObject(text=f"…and {hidden} more not shown.")])
         )
-    return Message(intro, _render(blocks))
+    return Message(intro, render_blocks(blocks))
 
 
 def home_view(user_id: str, assignments: Sequence[RoleAssignment]) -> dict[str, Any]:
@@ -282,4 +293,4 @@ def home_view(user_id: str, assignments: Sequence[RoleAssignment]) -> dict[str, 
         DividerBlock(),
         SectionBlock(text=MarkdownTextObject(text=f"*Your roles, <@{user_id}>*\n{mine}")),
     ]
-    return {"type": "home", "blocks": _render(blocks)}
+    return {"type": "home", "blocks": render_blocks(blocks)}

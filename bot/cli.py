@@ -11,10 +11,12 @@ import signal
 import socket
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from sqlalchemy import Engine
@@ -23,6 +25,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.config import ConfigError, Settings
 from bot.service import Rolecall, utc_now
 from bot.slack import make_client
+from bot.ticker import Ticker
+from bot.timeline import Timeline
 from handlers import create_app
 from handlers.errors import AfterAck
 from handlers.web import HttpServer, create_wsgi_app
@@ -33,37 +37,71 @@ log = logging.getLogger("rolecall")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+TICK_SECONDS = 60
+
+
 @dataclass
 class Runtime:
     engine: Engine
     service: Rolecall
+    ticker: Ticker
     app: App
     after_ack: AfterAck
+    scheduler: BackgroundScheduler | None = field(default=None)
+
+    def start_scheduler(self) -> None:
+        """Run the time loop in-process every minute (and once right away).
+
+        APScheduler only triggers runs; what is due and what was sent lives in the database, so
+        every replica may run its own scheduler and `rolecall tick` may run beside them.
+        """
+        scheduler = BackgroundScheduler(timezone=UTC)
+        scheduler.add_job(
+            lambda: self.ticker.tick(self.service.clock()),
+            IntervalTrigger(seconds=TICK_SECONDS),
+            id="tick",
+            coalesce=True,
+            max_instances=1,
+            next_run_time=datetime.now(UTC),
+        )
+        scheduler.start()
+        self.scheduler = scheduler
 
     def close(self) -> None:
-        """Finish accepted work, then release database connections."""
+        """Stop scheduling, finish accepted work, then release database connections."""
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=True)
         self.after_ack.shutdown()
         self.engine.dispose()
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    """Migrate the database and build the service and the Bolt app for these settings."""
-    settings.require("slack_bot_token", "slack_signing_secret")
+def build_ticker(settings: Settings) -> Ticker:
+    """Migrate the database and build the domain: all `rolecall tick` needs (no Bolt)."""
+    settings.require("slack_bot_token")
     engine = make_engine(settings.database_url)
     migrate(engine)
     client = make_client(settings.secret("slack_bot_token"), settings.slack_api_url)
-    store = Store(engine)
+    return Ticker(Timeline(Rolecall(Store(engine), client)))
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """The domain plus the Bolt app that serves Slack's requests."""
+    settings.require("slack_bot_token", "slack_signing_secret")
+    ticker = build_ticker(settings)
+    service = ticker.service
     # Slack retries within minutes; a day of event ids is plenty to recognise them.
-    store.prune_events(utc_now() - timedelta(days=1))
-    service = Rolecall(store, client)
+    service.store.prune_events(utc_now() - timedelta(days=1))
     after_ack = AfterAck()
-    app = create_app(service, settings.secret("slack_signing_secret"), client, after_ack)
-    return Runtime(engine, service, app, after_ack)
+    app = create_app(
+        service, ticker, settings.secret("slack_signing_secret"), service.client, after_ack
+    )
+    return Runtime(service.store.engine, service, ticker, app, after_ack)
 
 
 def start_http(settings: Settings, host: str, port: int, reuse_port: bool = False) -> HttpServer:
     """Build everything and bind the HTTP server; the caller runs it."""
     runtime = build_runtime(settings)
+    runtime.start_scheduler()
     wsgi = create_wsgi_app(runtime.app, runtime.engine)
     return HttpServer(wsgi, host, port, on_stop=runtime.close, reuse_port=reuse_port)
 
@@ -126,8 +164,35 @@ def _serve_worker(host: str, port: int, ready: Any) -> None:
 def _socket(_: argparse.Namespace, settings: Settings) -> None:
     settings.require("slack_app_token")
     runtime = build_runtime(settings)
+    runtime.start_scheduler()
     handler = SocketModeHandler(runtime.app, settings.secret("slack_app_token"))
-    handler.start()  # type: ignore[no-untyped-call]
+    try:
+        handler.start()  # type: ignore[no-untyped-call]
+    finally:
+        runtime.close()
+
+
+def _tick(args: argparse.Namespace, settings: Settings) -> None:
+    """One run of the time loop at `--at` (default now), for cron, serverless or tests."""
+    at = args.at or utc_now()
+    ticker = build_ticker(settings)
+    try:
+        report = ticker.tick(at)
+    finally:
+        ticker.store.engine.dispose()
+    print(
+        f"tick {at.isoformat()}: {report.sent} reminders sent in {report.messages} messages, "
+        f"{report.digests} digests posted, {report.failed} failed (retried next run)"
+    )
+
+
+def _instant(text: str) -> datetime:
+    """An ISO-8601 instant; one without an offset is read as UTC."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 instant: {text!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _migrate(_: argparse.Namespace, settings: Settings) -> None:
@@ -155,6 +220,11 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("socket", help="run over Socket Mode (needs SLACK_APP_TOKEN)").set_defaults(
         run=_socket
     )
+    tick = commands.add_parser("tick", help="post every nudge and digest due now, once, and exit")
+    tick.add_argument(
+        "--at", type=_instant, help="the instant to run at (ISO-8601; default now; no offset = UTC)"
+    )
+    tick.set_defaults(run=_tick)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
     commands.add_parser(
         "demo", help="a scripted team week against a local fake Slack"

@@ -21,7 +21,9 @@ from bot.commands import (
     RemoveRole,
     RoleCommand,
     SetEmoji,
+    SetEscalation,
     SetQueueChannel,
+    SetTimezone,
     SettingsCommand,
     ShowSettings,
     UsageError,
@@ -106,6 +108,13 @@ class Rolecall:
         user = self._user(user_id)
         return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
 
+    def require_person(self, user_id: str, purpose: str = "hold a role") -> dict[str, Any]:
+        """users.info for someone who must be a person: not a bot, not deactivated."""
+        user = self._user(user_id)
+        if user.get("is_bot") or user.get("deleted"):
+            raise UsageError(f"<@{user_id}> can't {purpose}: pick a person.")
+        return user
+
     def run_role_command(self, channel_id: str, actor_id: str, command: RoleCommand) -> str:
         """Apply a /role command and return the reply for the person who typed it."""
         if isinstance(command, ListRoles):
@@ -121,9 +130,7 @@ class Rolecall:
                 return f"<@{command.user_id}> is no longer the {label} of <#{channel_id}>."
             return f"<@{command.user_id}> was not the {label} of <#{channel_id}>."
         assert isinstance(command, AssignRole)
-        target = self._user(command.user_id)
-        if target.get("is_bot") or target.get("deleted"):
-            raise UsageError(f"<@{command.user_id}> can't hold a role: pick a person.")
+        self.require_person(command.user_id)
         now = self.clock()
         if not self.store.assign_role(channel_id, command.user_id, command.role, actor_id, now):
             return f"<@{command.user_id}> is already the {label} of <#{channel_id}>."
@@ -164,6 +171,10 @@ class Rolecall:
                 settings.product_queue_channel = command.channel_id
             else:
                 settings.project_queue_channel = command.channel_id
+        elif isinstance(command, SetTimezone):
+            settings.timezone = command.timezone
+        elif isinstance(command, SetEscalation):
+            settings.escalation_hours = command.hours
         self.store.save_settings(settings)
         reply = blocks.settings_summary(settings)
         if isinstance(command, SetQueueChannel) and command.channel_id:
@@ -320,6 +331,14 @@ class Rolecall:
                 )
             except SlackApiError as error:
                 log_api_error("chat.update", error, item=item.id, channel=delivery.channel_id)
+
+    def update_message(
+        self, channel_id: str, ts: str, text: str, blocks: list[dict[str, Any]]
+    ) -> None:
+        try:
+            self.client.chat_update(channel=channel_id, ts=ts, text=text, blocks=blocks)
+        except SlackApiError as error:
+            log_api_error("chat.update", error, channel=channel_id)
 
     # Queues and home ---------------------------------------------------------------------
 

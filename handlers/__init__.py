@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from bot.service import Rolecall
 from bot.slack import quiet_logger
+from bot.ticker import Ticker
 from handlers import actions, commands, events
 from handlers.errors import AfterAck, on_error
 
@@ -36,7 +37,11 @@ class _DropMessage(logging.Filter):
 
 
 def create_app(
-    service: Rolecall, signing_secret: str, client: WebClient, after_ack: AfterAck
+    service: Rolecall,
+    ticker: Ticker,
+    signing_secret: str,
+    client: WebClient,
+    after_ack: AfterAck,
 ) -> App:
     """Wire every listener onto one Bolt app that verifies Slack's signatures."""
     app = App(
@@ -49,7 +54,7 @@ def create_app(
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
     )
     app.error(on_error)
-    commands.register(app, service, after_ack)
+    commands.register(app, service, ticker, after_ack)
     events.register(app, service)
     actions.register(app, service, after_ack)
     return app

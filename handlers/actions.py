@@ -5,8 +5,9 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 
-from bot.blocks import TRIAGE_ACTIONS
+from bot.blocks import ACTIONS_BLOCK_ID, TRIAGE_ACTIONS
 from bot.service import Rolecall
+from bot.time_blocks import settled_in_place
 from handlers.errors import AfterAck
 
 ACTIONS = tuple(TRIAGE_ACTIONS)
@@ -29,5 +30,20 @@ def register(app: App, service: Rolecall, after_ack: AfterAck) -> None:
             outcome = service.triage(action["action_id"], int(action["value"]), body["user"]["id"])
             if outcome.refusal:
                 respond(text=outcome.refusal, response_type="ephemeral", replace_original=False)
+            if outcome.item is None or action.get("block_id") == ACTIONS_BLOCK_ID:
+                return  # a card: triage already updated every copy of it
+            # A digest (or its preview) lists many items: update this one's row in place.
+            message = body.get("message") or {}
+            blocks = settled_in_place(message.get("blocks") or [], outcome.item)
+            container = body.get("container") or {}
+            if container.get("is_ephemeral"):
+                respond(text=message.get("text", ""), blocks=blocks, replace_original=True)
+            else:
+                service.update_message(
+                    container["channel_id"],
+                    container["message_ts"],
+                    message.get("text", ""),
+                    blocks,
+                )
 
         after_ack.run(body, context, apply)

@@ -454,10 +454,10 @@ class Store:
             for channel, since in rows
         ]
 
-    def timezones(self) -> dict[str, str]:
-        """Each team's zone name, for the teams that set one."""
+    def all_settings(self) -> dict[str, TeamSettings]:
+        """Every channel's saved settings; channels missing here use the defaults."""
         with self._session() as session:
-            return dict(session.execute(select(TeamSettings.channel_id, TeamSettings.timezone)))
+            return {s.channel_id: s for s in session.exec(select(TeamSettings))}
 
     def milestones_due_by(self, last_day: date) -> list[TrackedMilestone]:
         """Open milestones due on or before `last_day`, across every team."""

@@ -11,6 +11,8 @@ from slack_sdk import WebClient
 
 from bot.fake_slack import FakeSlack, SignedClient
 from bot.service import Rolecall
+from bot.ticker import Ticker
+from bot.timeline import Timeline
 from handlers import create_app
 from handlers.actions import ACTIONS
 from handlers.commands import COMMANDS
@@ -104,5 +106,6 @@ def test_the_code_registers_nothing_the_manifest_lacks() -> None:
     """One listener per command and event, one for all card buttons: nothing unlisted."""
     client = WebClient(token="xoxb-unused")
     service = Rolecall(Store(make_engine("sqlite://")), client)
-    app = create_app(service, "unused-secret", client, AfterAck(threads=1))
+    ticker = Ticker(Timeline(service))
+    app = create_app(service, ticker, "unused-secret", client, AfterAck(threads=1))
     assert len(app._listeners) == len(COMMANDS) + len(EVENTS) + 1

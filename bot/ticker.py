@@ -1,0 +1,299 @@
+"""One run of the time loop: every nudge, escalation and digest due at an instant, posted once.
+
+The in-process scheduler and `rolecall tick` both call `Ticker.tick(at)`. A run plans what is due
+from the database alone, claims each send in the database (a unique key per item, kind and
+local day), posts only what it won, and records the message ts. So two runs at once, or three
+replicas, post everything exactly once; a failed post is handed back and retried by the next run.
+
+Everything due for one channel or person in one run goes out as one message, and posts to one
+channel are paced (Slack allows about one message per second per channel).
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as wall_time
+
+from slack_sdk.errors import SlackApiError
+
+from bot import time_blocks
+from bot.blocks import Message
+from bot.schedule import Stage, add_working_hours, current_nudge, latest_digest, zone
+from bot.service import log_api_error
+from bot.timeline import Timeline
+from storage.models import Role, SendStatus, TeamSettings
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+# A claim older than this whose runner never recorded an outcome (it died mid-post) is retried.
+LEASE = timedelta(minutes=10)
+# Far enough ahead that "tomorrow" in every time zone (UTC+14) is included.
+LOOKAHEAD = timedelta(days=2)
+# A blocker younger than this cannot have waited the smallest escalation threshold.
+MIN_ESCALATION = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One send the plan wants: its claim key, where it goes, and its line of text."""
+
+    key: str
+    destination: str
+    line: str
+
+
+@dataclass
+class TickReport:
+    planned: int = 0
+    sent: int = 0
+    messages: int = 0
+    digests: int = 0
+    failed: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, *, sent: int = 0, messages: int = 0, digests: int = 0, failed: int = 0) -> None:
+        with self._lock:
+            self.sent += sent
+            self.messages += messages
+            self.digests += digests
+            self.failed += failed
+
+
+class Pacer:
+    """Spaces posts to the same channel `interval` seconds apart, across runs of one process."""
+
+    def __init__(
+        self,
+        interval: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval = interval
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self._last: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, destination: str) -> None:
+        with self._lock:
+            last = self._last.get(destination)
+        if last is not None:
+            delay = last + self.interval - self.monotonic()
+            if delay > 0:
+                self.sleep(delay)
+        with self._lock:
+            self._last[destination] = self.monotonic()
+
+
+@dataclass(frozen=True)
+class DueDigest:
+    channel_id: str
+    key: str
+    week_of: date
+
+
+class Ticker:
+    def __init__(self, timeline: Timeline, threads: int = 8, pacer: Pacer | None = None) -> None:
+        self.timeline = timeline
+        self.service = timeline.service
+        self.store: Store = timeline.store
+        self.threads = threads
+        self.pacer = pacer or Pacer()
+
+    # Planning ----------------------------------------------------------------------------
+
+    def plan(self, at: datetime) -> list[Planned]:
+        """Every nudge and escalation due at `at` that was not posted yet."""
+        settings = self.store.all_settings()
+        managers = self.store.holders_by_channel(Role.PROJECT)
+        planned: list[Planned] = []
+        last_day = at.date() + LOOKAHEAD
+        for tracked in self.store.milestones_due_by(last_day):
+            milestone = tracked.milestone
+            channel = milestone.team_channel_id
+            tz = zone(_settings(settings, channel).timezone)
+            nudge = current_nudge(milestone.due_date, tz, at, milestone.scheduled_at)
+            if nudge is None:
+                continue
+            pms = managers.get(channel, []) if nudge.stage is Stage.OVERDUE else []
+            planned.append(
+                Planned(
+                    f"milestone:{milestone.id}:{milestone.due_date}:{nudge.day}",
+                    channel,
+                    time_blocks.milestone_nudge(tracked, nudge, pms),
+                )
+            )
+        for deadline in self.store.deadlines_due_by(last_day):
+            nudge = current_nudge(
+                deadline.due_date, zone(deadline.assignee_tz), at, deadline.scheduled_at
+            )
+            if nudge is None:
+                continue
+            base = f"deadline:{deadline.id}:{deadline.due_date}:{nudge.day}"
+            assignee = deadline.assignee_id
+            line = time_blocks.deadline_nudge(deadline, nudge, for_assignee=True)
+            planned.append(Planned(f"{base}:{assignee}", assignee, line))
+            if nudge.stage is Stage.OVERDUE:
+                line = time_blocks.deadline_nudge(deadline, nudge, for_assignee=False)
+                for pm in managers.get(deadline.team_channel_id, []):
+                    if pm != assignee:
+                        planned.append(Planned(f"{base}:{pm}", pm, line))
+        for item in self.store.unacknowledged_blockers(at - MIN_ESCALATION):
+            team = _settings(settings, item.team_channel_id)
+            hours = team.escalation_hours
+            if add_working_hours(item.created_at, hours, zone(team.timezone)) > at:
+                continue
+            pms = managers.get(item.team_channel_id, [])
+            line = time_blocks.escalation(item, hours, pms)
+            for destination in [*pms, item.team_channel_id]:
+                planned.append(Planned(f"escalation:{item.id}:{destination}", destination, line))
+        settled = self.store.settled([p.key for p in planned])
+        return [p for p in planned if p.key not in settled]
+
+    def due_digests(self, at: datetime) -> list[DueDigest]:
+        """Each team's digest for the latest scheduled instant, unless it was posted."""
+        due: list[DueDigest] = []
+        for team in self.store.teams():
+            settings = team.settings
+            slot = latest_digest(
+                at,
+                zone(settings.timezone),
+                settings.digest_weekday,
+                wall_time(settings.digest_hour, settings.digest_minute),
+            )
+            if slot.at < team.since:
+                continue  # the team did not exist yet at that instant
+            due.append(
+                DueDigest(
+                    settings.channel_id, f"digest:{settings.channel_id}:{slot.week}", slot.week_of
+                )
+            )
+        settled = self.store.settled([f"{d.key}:{Role.PROJECT}" for d in due])
+        return [d for d in due if f"{d.key}:{Role.PROJECT}" not in settled]
+
+    # Running -----------------------------------------------------------------------------
+
+    def tick(self, at: datetime) -> TickReport:
+        """Post everything due at `at` that nobody has posted; safe to run anywhere, anytime."""
+        planned = self.plan(at)
+        digests = self.due_digests(at)
+        report = TickReport(planned=len(planned) + len(digests))
+        work: dict[str, list[Callable[[], None]]] = {}
+        by_destination: dict[str, list[Planned]] = {}
+        for send in planned:
+            by_destination.setdefault(send.destination, []).append(send)
+        for destination, sends in by_destination.items():
+            work.setdefault(destination, []).append(
+                lambda d=destination, s=sends: self._remind(d, s, at, report)  # type: ignore[misc]
+            )
+        for digest in digests:
+            work.setdefault(digest.channel_id, []).append(
+                lambda d=digest: self._post_digest(d, at, report)  # type: ignore[misc]
+            )
+        with ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="tick") as pool:
+            for outcome in [pool.submit(_run_all, jobs) for jobs in work.values()]:
+                outcome.result()
+        if report.planned:
+            log.info(
+                "tick %s: %d due, %d sent in %d messages, %d digests, %d failed",
+                at.isoformat(),
+                report.planned,
+                report.sent,
+                report.messages,
+                report.digests,
+                report.failed,
+            )
+        return report
+
+    def post_digest_now(self, channel_id: str, at: datetime) -> bool:
+        """`/digest post`: the same claimed path as the weekly digest, under a key of its own."""
+        today = self.timeline.today(channel_id, at)
+        digest = DueDigest(
+            channel_id,
+            f"digest:{channel_id}:now:{at.isoformat()}",
+            today - timedelta(days=today.weekday()),
+        )
+        report = TickReport()
+        self._post_digest(digest, at, report)
+        return report.digests == 1
+
+    def _remind(
+        self, destination: str, sends: list[Planned], at: datetime, report: TickReport
+    ) -> None:
+        won = set(self.store.claim_sends([s.key for s in sends], destination, at, at - LEASE))
+        lines = [s.line for s in sends if s.key in won]
+        if not lines:
+            return
+        label = "for you" if destination.startswith(("U", "W")) else f"for <#{destination}>"
+        ts = self._post(destination, time_blocks.reminders(label, lines), sorted(won), at)
+        if ts is None:
+            report.add(failed=len(won))
+        else:
+            report.add(sent=len(won), messages=1)
+
+    def _post_digest(self, due: DueDigest, at: datetime, report: TickReport) -> None:
+        """Parent, then one reply per role, each claimed on its own: a run that fails halfway
+        is finished by the next one in the same thread, never started over."""
+        content = self.timeline.digest(due.channel_id, at, due.week_of)
+        parent_key = f"{due.key}:parent"
+        parent = self.store.send(parent_key)
+        thread_ts = parent.message_ts if parent and parent.status == SendStatus.SENT else None
+        if thread_ts is None:
+            if not self.store.claim_sends([parent_key], due.channel_id, at, at - LEASE):
+                return  # another runner is posting this digest
+            thread_ts = self._post(due.channel_id, content.parent, [parent_key], at)
+            if thread_ts is None:
+                report.add(failed=1)
+                return
+        for role, reply in content.replies.items():
+            key = f"{due.key}:{role}"
+            if not self.store.claim_sends([key], due.channel_id, at, at - LEASE):
+                continue
+            if self._post(due.channel_id, reply, [key], at, thread_ts) is None:
+                report.add(failed=1)
+                return
+        report.add(digests=1)
+
+    def _post(
+        self,
+        destination: str,
+        message: Message,
+        keys: list[str],
+        at: datetime,
+        thread_ts: str | None = None,
+    ) -> str | None:
+        """Post a claimed message and record its ts; on failure hand the claims back."""
+        self.pacer.wait(destination)
+        try:
+            response = self.service.client.chat_postMessage(
+                channel=destination,
+                text=message.text,
+                blocks=message.blocks,
+                thread_ts=thread_ts,
+                unfurl_links=False,
+            )
+        except SlackApiError as error:
+            self.store.record_failed(keys)
+            log_api_error("chat.postMessage", error, destination=destination, sends=len(keys))
+            return None
+        except OSError as error:  # network: connection refused or reset, timeout
+            self.store.record_failed(keys)
+            log.error("scheduled post to %s failed, retried next run: %r", destination, error)
+            return None
+        ts: str = response["ts"]
+        self.store.record_sent(keys, ts, at)
+        return ts
+
+
+def _settings(settings: dict[str, TeamSettings], channel_id: str) -> TeamSettings:
+    return settings.get(channel_id) or TeamSettings(channel_id=channel_id)
+
+
+def _run_all(jobs: list[Callable[[], None]]) -> None:
+    for job in jobs:
+        job()
