@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import ConfigError, Settings
-from bot.service import Rolecall, utc_now
+from bot.service import Clock, Rolecall, utc_now
 from bot.slack import make_client
 from bot.ticker import Ticker
 from bot.timeline import Timeline
@@ -75,19 +75,19 @@ class Runtime:
         self.engine.dispose()
 
 
-def build_ticker(settings: Settings) -> Ticker:
+def build_ticker(settings: Settings, clock: Clock = utc_now) -> Ticker:
     """Migrate the database and build the domain: all `rolecall tick` needs (no Bolt)."""
     settings.require("slack_bot_token")
     engine = make_engine(settings.database_url)
     migrate(engine)
     client = make_client(settings.secret("slack_bot_token"), settings.slack_api_url)
-    return Ticker(Timeline(Rolecall(Store(engine), client)))
+    return Ticker(Timeline(Rolecall(Store(engine), client, clock)))
 
 
-def build_runtime(settings: Settings) -> Runtime:
+def build_runtime(settings: Settings, clock: Clock = utc_now) -> Runtime:
     """The domain plus the Bolt app that serves Slack's requests."""
     settings.require("slack_bot_token", "slack_signing_secret")
-    ticker = build_ticker(settings)
+    ticker = build_ticker(settings, clock)
     service = ticker.service
     # Slack retries within minutes; a day of event ids is plenty to recognise them.
     service.store.prune_events(utc_now() - timedelta(days=1))
@@ -98,10 +98,22 @@ def build_runtime(settings: Settings) -> Runtime:
     return Runtime(service.store.engine, service, ticker, app, after_ack)
 
 
-def start_http(settings: Settings, host: str, port: int, reuse_port: bool = False) -> HttpServer:
-    """Build everything and bind the HTTP server; the caller runs it."""
-    runtime = build_runtime(settings)
-    runtime.start_scheduler()
+def start_http(
+    settings: Settings,
+    host: str,
+    port: int,
+    reuse_port: bool = False,
+    *,
+    clock: Clock = utc_now,
+    schedule: bool = True,
+) -> HttpServer:
+    """Build everything and bind the HTTP server; the caller runs it.
+
+    `clock` and `schedule` let tests and the demo drive time themselves.
+    """
+    runtime = build_runtime(settings, clock)
+    if schedule:
+        runtime.start_scheduler()
     wsgi = create_wsgi_app(runtime.app, runtime.engine)
     return HttpServer(wsgi, host, port, on_stop=runtime.close, reuse_port=reuse_port)
 

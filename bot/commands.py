@@ -251,6 +251,8 @@ def parse_milestone_command(text: str) -> MilestoneCommand:
         return ListMilestones()
     if verb == "add":
         owner = parse_user(rest.pop()) if rest and _MENTION.fullmatch(rest[-1]) else None
+        if any(_MENTION.search(word) for word in rest):
+            raise UsageError(f"Name one owner, after the date. {MILESTONE_USAGE}")
         name, due = _name_and_date(rest, MILESTONE_USAGE)
         return AddMilestone(name, due, owner)
     if verb == "move":

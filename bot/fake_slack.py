@@ -116,7 +116,7 @@ class FakeSlack:
         self.seen: list[Seen] = []
         self.rejected: list[Call] = []
         self.broadcasts: list[str] = []
-        self._queued_errors: dict[str, list[tuple[int, str, int | None]]] = {}
+        self._queued_errors: dict[str, list[tuple[int, str, int | None] | None]] = {}
         self._gates: dict[str, threading.Event] = {}
         self._ts = itertools.count(1)
         self._changed = threading.Condition()
@@ -224,9 +224,13 @@ class FakeSlack:
         self._see_channel(channel_id, "message", text, [], author=user_id)
         return message
 
-    def fail_next(self, method: str, error: str, *, status: int = 200, times: int = 1) -> None:
-        """Make the next call(s) to `method` fail with Slack's `error` code."""
-        self._queued_errors.setdefault(method, []).extend([(status, error, None)] * times)
+    def fail_next(
+        self, method: str, error: str, *, status: int = 200, times: int = 1, after: int = 0
+    ) -> None:
+        """Make the next call(s) to `method` fail with Slack's `error` code (after letting
+        `after` calls through)."""
+        queued = self._queued_errors.setdefault(method, [])
+        queued.extend([None] * after + [(status, error, None)] * times)
 
     def rate_limit_next(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
         """Answer the next call(s) to `method` with HTTP 429 and `Retry-After`."""
@@ -345,8 +349,9 @@ class FakeSlack:
             call = Call(method, params)
             self.calls.append(call)
             queued = self._queued_errors.get(method)
-            if queued:
-                status, error, retry_after = queued.pop(0)
+            failure = queued.pop(0) if queued else None
+            if failure is not None:
+                status, error, retry_after = failure
                 call.status, call.error = status, error
                 self._changed.notify_all()
                 return status, {"ok": False, "error": error}, retry_after

@@ -4,15 +4,17 @@ Slack Web API, and the real app served over HTTP on loopback."""
 import os
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
 
-from bot.cli import start_http
+from bot.cli import build_ticker, start_http
 from bot.config import Settings
 from bot.fake_slack import FakeSlack, SignedClient
+from bot.ticker import Pacer, Ticker
 from storage.db import make_engine, migrate
 from storage.store import Store
 
@@ -81,15 +83,44 @@ def fake() -> Iterator[FakeSlack]:
         assert slack.broadcasts == []
 
 
+class TestClock:
+    """The time every test runs at; tests move it, nothing sleeps. Starts Monday 30 Nov 2026
+    08:00 UTC."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 @pytest.fixture
-def server_url(fake: FakeSlack, database_url: str) -> Iterator[str]:
-    settings = Settings(
+def clock() -> TestClock:
+    return TestClock()
+
+
+@pytest.fixture
+def settings(fake: FakeSlack, database_url: str) -> Settings:
+    return Settings(
         slack_bot_token="xoxb-test-token",
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=fake.api_url,
         database_url=database_url,
     )
-    server = start_http(settings, "127.0.0.1", 0)
+
+
+@pytest.fixture
+def ticker(settings: Settings, clock: TestClock) -> Iterator[Ticker]:
+    """The time loop on the test's database and clock; paced without sleeping."""
+    ticker = build_ticker(settings, clock)
+    ticker.pacer = Pacer(sleep=lambda _: None)
+    yield ticker
+    ticker.store.engine.dispose()
+
+
+@pytest.fixture
+def server_url(settings: Settings, clock: TestClock) -> Iterator[str]:
+    server = start_http(settings, "127.0.0.1", 0, clock=clock, schedule=False)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.port}"
