@@ -33,16 +33,17 @@ SETTINGS_USAGE = (
     "`/rolecall escalation 24` escalates blockers not acknowledged within that many working hours."
 )
 MILESTONE_USAGE = (
-    "Usage: `/milestone add <name> <YYYY-MM-DD> [@owner]`, `/milestone move <name> <YYYY-MM-DD>`, "
-    "`/milestone done <name>`, `/milestone list`."
+    "Usage: `/milestone add &lt;name&gt; &lt;YYYY-MM-DD&gt; [@owner]`, "
+    "`/milestone move &lt;name&gt; &lt;YYYY-MM-DD&gt;`, `/milestone done &lt;name&gt;`, "
+    "`/milestone list`."
 )
 DEADLINE_USAGE = (
-    "Usage: `/deadline <task> <YYYY-MM-DD> [@assignee]` (you, when nobody is named), "
-    "`/deadline list`, `/deadline done <number or task>`."
+    "Usage: `/deadline &lt;task&gt; &lt;YYYY-MM-DD&gt; [@assignee]` (you, when nobody is named), "
+    "`/deadline list`, `/deadline done &lt;number or task&gt;`."
 )
 DIGEST_USAGE = (
     "Usage: `/digest` previews this channel's weekly digest (only you see it); `/digest post` "
-    "posts it now; `/digest schedule <weekday> <HH:MM> [time zone]` sets when it runs, "
+    "posts it now; `/digest schedule &lt;weekday&gt; &lt;HH:MM&gt; [time zone]` sets when it runs, "
     "e.g. `/digest schedule monday 09:00 Europe/Berlin`."
 )
 

@@ -729,6 +729,18 @@ class SignedClient:
     ) -> httpx.Response:
         """A block_actions interaction: someone pressed a button on a message."""
         message = self.fake._find(channel_id, message_ts) or {}
+        block_id = next(
+            (
+                block.get("block_id", "")
+                for block in message.get("blocks", [])
+                if block["type"] == "actions"
+                and any(
+                    e.get("action_id") == action_id and e.get("value") == value
+                    for e in block["elements"]
+                )
+            ),
+            "item_actions",
+        )
         payload = {
             "type": "block_actions",
             "user": {
@@ -758,7 +770,7 @@ class SignedClient:
             "actions": [
                 {
                     "action_id": action_id,
-                    "block_id": "item_actions",
+                    "block_id": block_id,
                     "value": value,
                     "type": "button",
                     "action_ts": f"{time.time():.6f}",

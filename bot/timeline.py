@@ -118,6 +118,7 @@ class Timeline:
             )
         milestone = self._named(channel_id, command.name)
         assert milestone.id is not None
+        label = safe_mrkdwn(milestone.name, time_blocks.NAME_LIMIT)[0]
         if isinstance(command, MoveMilestone):
             self._future(channel_id, command.due)
             self.store.reschedule_milestone(milestone.id, command.due, now)

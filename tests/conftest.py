@@ -83,7 +83,7 @@ def fake() -> Iterator[FakeSlack]:
         assert slack.broadcasts == []
 
 
-class TestClock:
+class FixedClock:
     """The time every test runs at; tests move it, nothing sleeps. Starts Monday 30 Nov 2026
     08:00 UTC."""
 
@@ -95,8 +95,8 @@ class TestClock:
 
 
 @pytest.fixture
-def clock() -> TestClock:
-    return TestClock()
+def clock() -> FixedClock:
+    return FixedClock()
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def settings(fake: FakeSlack, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def ticker(settings: Settings, clock: TestClock) -> Iterator[Ticker]:
+def ticker(settings: Settings, clock: FixedClock) -> Iterator[Ticker]:
     """The time loop on the test's database and clock; paced without sleeping."""
     ticker = build_ticker(settings, clock)
     ticker.pacer = Pacer(sleep=lambda _: None)
@@ -119,7 +119,7 @@ def ticker(settings: Settings, clock: TestClock) -> Iterator[Ticker]:
 
 
 @pytest.fixture
-def server_url(settings: Settings, clock: TestClock) -> Iterator[str]:
+def server_url(settings: Settings, clock: FixedClock) -> Iterator[str]:
     server = start_http(settings, "127.0.0.1", 0, clock=clock, schedule=False)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -19,8 +19,8 @@ BERLIN = ZoneInfo("Europe/Berlin")  # DST ends 2026-10-25, starts 2027-03-28
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def every_minute_tick(start: datetime, end: datetime, step: timedelta) -> list[datetime]:
