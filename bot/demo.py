@@ -8,17 +8,29 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from bot.cli import start_http
+from bot.cli import build_ticker, start_http
 from bot.config import Settings
 from bot.fake_slack import FakeSlack, Seen, SignedClient
+from bot.ticker import Pacer, Ticker
 
 SECRET = "demo-signing-secret"
 TEAM = "CLAUNCH"
 MAYA, OMAR, LEE, SAM = "UMAYA", "UOMAR", "ULEE", "USAM"
 TRIAGE = "CTRIAGE"
+
+
+class DemoClock:
+    """The demo's own time: the week is scripted, so days pass at the script's command."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 class Transcript:
@@ -73,22 +85,30 @@ def run_demo(out: TextIO) -> None:
             slack_api_url=fake.api_url,
             database_url=f"sqlite:///{Path(folder) / 'demo.db'}",
         )
-        server = start_http(settings, "127.0.0.1", 0)
+        clock = DemoClock(datetime(2026, 11, 30, 9, 30, tzinfo=UTC))
+        server = start_http(settings, "127.0.0.1", 0, clock=clock, schedule=False)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
+        # The scheduler's job, run by hand at chosen instants (what `rolecall tick --at` does).
+        ticker = build_ticker(settings, clock)
+        ticker.pacer = Pacer(sleep=lambda _: None)
         slack = SignedClient(f"http://127.0.0.1:{server.port}/slack/events", SECRET, fake)
         show = Transcript(fake, out)
         out.write(
             "Rolecall demo: #launch has maya (product manager), omar (project manager),\n"
             "lee (engineer) and sam (customer success). Everything below went through signed\n"
             "HTTP requests to the real app and a local stand-in for Slack's Web API.\n"
+            "It is Monday 30 November 2026, 09:30 UTC (the team's time zone). Later, days pass:\n"
+            "each `tick` is what the in-process scheduler does every minute.\n"
         )
         try:
             _week(slack, fake, show)
+            _time_loop(slack, fake, show, ticker, clock)
         finally:
             slack.close()
             server.stop()
             thread.join(timeout=5)
+            ticker.store.engine.dispose()
         out.write(f"\nDemo finished in {time.monotonic() - started:.1f}s.\n")
 
 
@@ -165,6 +185,48 @@ def _week(slack: SignedClient, fake: FakeSlack, show: Transcript) -> None:
 
     slack.command("/feedback", "list", MAYA, TEAM)
     show.step("maya", "/feedback list")
+
+
+def _time_loop(
+    slack: SignedClient, fake: FakeSlack, show: Transcript, ticker: Ticker, clock: DemoClock
+) -> None:
+    """Milestones, a nudge, an escalation and the weekly digest thread, as days pass."""
+
+    def responses(count: int) -> Callable[[], bool]:
+        return lambda: len(fake.calls_to("response_url")) >= count
+
+    def tick(at: datetime, label: str) -> None:
+        clock.now = at
+        ticker.tick(at)
+        show.step("scheduler", f"tick at {label}")
+
+    asked = len(fake.calls_to("response_url"))
+    slack.command("/milestone", f"add Public beta 2026-12-02 <@{LEE}|lee>", OMAR, TEAM)
+    show.step("omar", "/milestone add Public beta 2026-12-02 @lee", responses(asked + 1))
+    cards_before = len(fake.dms_to(OMAR))
+    slack.command("/blocker", "Signing keys for the beta build are missing #Public beta", LEE, TEAM)
+    show.step(
+        "lee",
+        "/blocker Signing keys for the beta build are missing #Public beta",
+        lambda: len(fake.dms_to(OMAR)) > cards_before,
+    )
+    tick(datetime(2026, 12, 1, 9, tzinfo=UTC), "Tue 1 Dec 09:00")
+    tick(
+        datetime(2026, 12, 1, 10, tzinfo=UTC), "Tue 1 Dec 10:00  (nobody acknowledged the blocker)"
+    )
+    tick(datetime(2026, 12, 2, 9, tzinfo=UTC), "Wed 2 Dec 09:00")
+    tick(datetime(2026, 12, 3, 9, tzinfo=UTC), "Thu 3 Dec 09:00  (the beta slipped)")
+    slack.command("/milestone", "move Public beta 2026-12-09", OMAR, TEAM)
+    show.step("omar", "/milestone move Public beta 2026-12-09", responses(asked + 2))
+    tick(datetime(2026, 12, 7, 9, tzinfo=UTC), "Mon 7 Dec 09:00  (digest day)")
+    digest = next(m for m in fake.messages[TEAM] if "Weekly digest" in m["text"])
+    project = [m for m in fake.messages[TEAM] if m.get("thread_ts") == digest["ts"]][1]
+    slack.click(OMAR, TEAM, str(project["ts"]), "item_acknowledge", _item_id(project))
+    show.step(
+        "omar",
+        "presses Acknowledge on the blocker in the digest thread",
+        lambda: len(fake.calls_to("chat.update")) >= 6,
+    )
 
 
 def _item_id(card: dict[str, object]) -> str:

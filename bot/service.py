@@ -13,7 +13,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks
+from bot import blocks, time_blocks
 from bot.commands import (
     AssignRole,
     FileItem,
@@ -29,7 +29,7 @@ from bot.commands import (
     UsageError,
 )
 from storage.models import Item, ItemKind, ItemStatus, Role
-from storage.store import Store
+from storage.store import QueuedItem, Store
 
 log = logging.getLogger(__name__)
 
@@ -331,6 +331,12 @@ class Rolecall:
                 )
             except SlackApiError as error:
                 log_api_error("chat.update", error, item=item.id, channel=delivery.channel_id)
+
+    def digest_rows_settled(self, blocks: list[dict[str, Any]], item: Item) -> list[dict[str, Any]]:
+        """A digest message's blocks with this item's rows brought up to date."""
+        assert item.id is not None
+        entry = QueuedItem(item, self.store.vote_count(item.id))
+        return time_blocks.settled_in_place(blocks, entry, self.clock())
 
     def update_message(
         self, channel_id: str, ts: str, text: str, blocks: list[dict[str, Any]]

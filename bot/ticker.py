@@ -243,6 +243,7 @@ class Ticker:
         parent_key = f"{due.key}:parent"
         parent = self.store.send(parent_key)
         thread_ts = parent.message_ts if parent and parent.status == SendStatus.SENT else None
+        posted = 0
         if thread_ts is None:
             if not self.store.claim_sends([parent_key], due.channel_id, at, at - LEASE):
                 return  # another runner is posting this digest
@@ -250,6 +251,7 @@ class Ticker:
             if thread_ts is None:
                 report.add(failed=1)
                 return
+            posted += 1
         for role, reply in content.replies.items():
             key = f"{due.key}:{role}"
             if not self.store.claim_sends([key], due.channel_id, at, at - LEASE):
@@ -257,7 +259,9 @@ class Ticker:
             if self._post(due.channel_id, reply, [key], at, thread_ts) is None:
                 report.add(failed=1)
                 return
-        report.add(digests=1)
+            posted += 1
+        if posted:
+            report.add(digests=1)
 
     def _post(
         self,

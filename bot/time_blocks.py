@@ -8,6 +8,7 @@ at most 50 blocks, with a count of what was left out, so no post can fail Slack'
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -32,6 +33,7 @@ from storage.models import Deadline, Item, ItemStatus, Role, TeamSettings
 from storage.store import Counted, ProductDigest, ProjectDigest, QueuedItem, TrackedMilestone
 
 MESSAGE_BLOCKS = 50
+_ROW_PREFIXES = {"waiting", "voted", "blocker"}
 DIGEST_ITEMS = 5  # items with buttons per digest list: 2 blocks each keeps a reply far below 50
 LISTED_LINES = 10
 NAME_LIMIT = 150
@@ -358,28 +360,34 @@ def project_reply(
     return Message(fallback, render_blocks(blocks))
 
 
-def settled_in_place(blocks: list[dict[str, object]], item: Item) -> list[dict[str, object]]:
-    """A digest message after one of its items was triaged: that item's buttons follow its
-    new status (or give way to who handled it), the rest of the message is unchanged."""
-    updated: list[dict[str, object]] = []
+def settled_in_place(
+    blocks: list[dict[str, Any]], entry: QueuedItem, now: datetime
+) -> list[dict[str, Any]]:
+    """A digest message after one of its items was triaged: that item's rows show its new
+    state and the buttons that still apply; the rest of the message is unchanged."""
+    item = entry.item
+    updated: list[dict[str, Any]] = []
     for block in blocks:
+        block_id = str(block.get("block_id", ""))
+        prefix, _, row = block_id.rpartition("_")
+        if block.get("type") == "section" and row == str(item.id) and prefix in _ROW_PREFIXES:
+            line = _item_line(entry, now, owner=prefix == "blocker")
+            updated.append(_section(line, block_id).to_dict())
+            continue
         elements = block.get("elements")
         values = {e.get("value") for e in elements} if isinstance(elements, list) else set()
         if block.get("type") != "actions" or values != {str(item.id)}:
             updated.append(block)
             continue
-        buttons = item_buttons(item)
-        status = STATUS_LABEL[ItemStatus(item.status)]
-        replacement: Block = (
-            ActionsBlock(block_id=str(block.get("block_id")), elements=buttons)
-            if buttons and item.status == ItemStatus.OPEN
-            else ContextBlock(
-                block_id=str(block.get("block_id")),
-                elements=[MarkdownTextObject(text=f"*{status}* by <@{item.handled_by}>")],
+        if item.status != ItemStatus.OPEN:
+            status = STATUS_LABEL[ItemStatus(item.status)]
+            updated.append(
+                ContextBlock(
+                    block_id=f"{block_id}_status",
+                    elements=[MarkdownTextObject(text=f"*{status}* by <@{item.handled_by}>")],
+                ).to_dict()
             )
-        )
-        if buttons and item.status != ItemStatus.OPEN:
-            updated.append(replacement.to_dict())
-            replacement = ActionsBlock(block_id=f"{block.get('block_id')}_next", elements=buttons)
-        updated.append(replacement.to_dict())
+        buttons = item_buttons(item)
+        if buttons:
+            updated.append(ActionsBlock(block_id=block_id, elements=buttons).to_dict())
     return updated

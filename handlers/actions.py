@@ -7,7 +7,6 @@ from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.blocks import ACTIONS_BLOCK_ID, TRIAGE_ACTIONS
 from bot.service import Rolecall
-from bot.time_blocks import settled_in_place
 from handlers.errors import AfterAck
 
 ACTIONS = tuple(TRIAGE_ACTIONS)
@@ -34,7 +33,7 @@ def register(app: App, service: Rolecall, after_ack: AfterAck) -> None:
                 return  # a card: triage already updated every copy of it
             # A digest (or its preview) lists many items: update this one's row in place.
             message = body.get("message") or {}
-            blocks = settled_in_place(message.get("blocks") or [], outcome.item)
+            blocks = service.digest_rows_settled(message.get("blocks") or [], outcome.item)
             container = body.get("container") or {}
             if container.get("is_ephemeral"):
                 respond(text=message.get("text", ""), blocks=blocks, replace_original=True)

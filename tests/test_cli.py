@@ -106,6 +106,11 @@ def test_demo_shows_the_loop_and_exits_zero() -> None:
     assert "I counted your +1." in out
     assert "The blocker you raised in #launch was resolved by @omar" in out
     assert "Sorry, only the product manager of #launch can decline this." in out
+    assert ":calendar: Milestone *Public beta* is due tomorrow (Wed 2 Dec 2026)" in out
+    assert "has waited 24 working hours without being acknowledged" in out
+    assert "is 1 day overdue (was due Wed 2 Dec 2026)" in out
+    assert "Weekly digest — week of Mon 7 Dec 2026" in out
+    assert "_@lee · 6 days old · owned by @omar_" in out  # acknowledged from the digest thread
     assert "Demo finished in" in out
 
 
@@ -113,5 +118,5 @@ def test_help_lists_the_contract_commands(capsys: pytest.CaptureFixture[str]) ->
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for command in ("serve", "socket", "migrate", "demo"):
+    for command in ("serve", "socket", "tick", "migrate", "demo"):
         assert command in out
