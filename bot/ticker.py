@@ -237,8 +237,8 @@ class Ticker:
             report.add(sent=len(won), messages=1)
 
     def _post_digest(self, due: DueDigest, at: datetime, report: TickReport) -> None:
-        """Parent, then one reply per role, each claimed on its own: a run that fails halfway
-        is finished by the next one in the same thread, never started over."""
+        """Parent, then one reply per role, each claimed on its own and in order: a run that
+        fails halfway is finished by the next one in the same thread, never started over."""
         content = self.timeline.digest(due.channel_id, at, due.week_of)
         parent_key = f"{due.key}:parent"
         parent = self.store.send(parent_key)
@@ -254,8 +254,10 @@ class Ticker:
             posted += 1
         for role, reply in content.replies.items():
             key = f"{due.key}:{role}"
-            if not self.store.claim_sends([key], due.channel_id, at, at - LEASE):
+            if self.store.settled([key]):
                 continue
+            if not self.store.claim_sends([key], due.channel_id, at, at - LEASE):
+                return  # another runner is mid-thread; replies stay in order
             if self._post(due.channel_id, reply, [key], at, thread_ts) is None:
                 report.add(failed=1)
                 return
