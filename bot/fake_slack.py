@@ -105,8 +105,19 @@ def block_kit_errors(blocks: list[dict[str, Any]], max_blocks: int) -> list[str]
 class FakeSlack:
     """The fake Web API server and its state. Use as a context manager or start()/stop()."""
 
-    def __init__(self, bot_user_id: str = "UROLECALL", team_id: str = "T0001") -> None:
+    def __init__(
+        self,
+        bot_user_id: str = "UROLECALL",
+        team_id: str = "T0001",
+        *,
+        channel_post_interval: float | None = None,
+    ) -> None:
+        """`channel_post_interval` simulates Slack's per-channel posting limit (about one
+        message per second): a faster chat.postMessage to one channel gets a 429."""
         self.bot_user_id = bot_user_id
+        self.channel_post_interval = channel_post_interval
+        self.limit_violations: list[str] = []
+        self._last_post: dict[str, float] = {}
         self.team_id = team_id
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
@@ -366,6 +377,10 @@ class FakeSlack:
                 body: dict[str, Any] = handler(params)
             except SlackError as error:
                 call.error = error.code
+                if error.code == "ratelimited":
+                    call.status = 429
+                    self._changed.notify_all()
+                    return 429, {"ok": False, "error": "ratelimited"}, 1
                 if error.code in {"invalid_blocks", "msg_too_long"}:
                     self.rejected.append(call)
                 body = {"ok": False, "error": error.code, "errors": error.details}
@@ -427,6 +442,13 @@ class FakeSlack:
         channel_id = self._resolve_channel(params.get("channel", ""))
         text, blocks = params.get("text", ""), params.get("blocks") or []
         self._check_message(text, blocks)
+        if self.channel_post_interval is not None:
+            now = time.monotonic()
+            last = self._last_post.get(channel_id)
+            if last is not None and now - last < self.channel_post_interval:
+                self.limit_violations.append(channel_id)
+                raise SlackError("ratelimited")
+            self._last_post[channel_id] = now
         message = self._store_message(
             channel_id, self.bot_user_id, text, blocks, params.get("thread_ts")
         )

@@ -65,11 +65,14 @@ class TickReport:
 
 
 class Pacer:
-    """Spaces posts to the same channel `interval` seconds apart, across runs of one process."""
+    """Spaces posts to one channel `interval` seconds apart, across runs of one process.
+
+    Slack allows about one message per second per channel; the margin covers network jitter.
+    """
 
     def __init__(
         self,
-        interval: float = 1.0,
+        interval: float = 1.1,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:

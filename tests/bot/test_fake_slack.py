@@ -55,3 +55,17 @@ def test_rate_limits_answer_429_with_retry_after() -> None:
         )
         assert (response.status_code, response.headers["Retry-After"]) == (429, "7")
         assert response.json() == {"ok": False, "error": "ratelimited"}
+
+
+def test_a_simulated_channel_limit_answers_429_and_records_the_violation() -> None:
+    with FakeSlack(channel_post_interval=60) as fake:
+        fake.add_channel("C1", "one", [])
+        fake.add_channel("C2", "two", [])
+        client = httpx.Client(headers={"Authorization": "Bearer xoxb-test"})
+        post = f"{fake.api_url}chat.postMessage"
+        assert client.post(post, json={"channel": "C1", "text": "a"}).status_code == 200
+        assert client.post(post, json={"channel": "C2", "text": "b"}).status_code == 200
+        limited = client.post(post, json={"channel": "C1", "text": "c"})
+        assert (limited.status_code, limited.headers["Retry-After"]) == (429, "1")
+        assert fake.limit_violations == ["C1"]
+        assert [m["text"] for m in fake.messages["C1"]] == ["a"]
