@@ -136,10 +136,7 @@ class Rolecall:
             return f"<@{command.user_id}> is already the {label} of <#{channel_id}>."
         waiting = self.deliver_backlog(channel_id, command.role)
         if command.user_id != actor_id:
-            self._post(
-                channel=command.user_id,
-                text=f"<@{actor_id}> made you the {label} of <#{channel_id}>.",
-            )
+            self.notify(command.user_id, f"<@{actor_id}> made you the {label} of <#{channel_id}>.")
         reply = f"<@{command.user_id}> is now the {label} of <#{channel_id}>."
         if waiting:
             reply += f" I sent {waiting} waiting item{'s' if waiting != 1 else ''} to them."
@@ -247,6 +244,10 @@ class Rolecall:
             log.warning("reaction on a message I cannot read: channel=%s ts=%s", channel_id, ts)
             return
         self.file_from_message(FileItem(kind, message.text), message, reactor_id)
+
+    def notify(self, user_id: str, text: str) -> None:
+        """A DM to one person (their role changed, someone set them a deadline)."""
+        self._post(channel=user_id, text=text)
 
     def tell(self, channel_id: str, user_id: str, text: str, thread_ts: str | None = None) -> None:
         """A short ephemeral note to one person in a channel."""

@@ -159,6 +159,12 @@ class Timeline:
                 )
             )
             task = safe_mrkdwn(command.task, 300)[0]
+            if assignee != actor_id:
+                self.service.notify(
+                    assignee,
+                    f"<@{actor_id}> set you a deadline in <#{channel_id}>: *{task}*, due "
+                    f"{day_label(due)}. I'll remind you the day before and on the day.",
+                )
             return (
                 f"Deadline `{deadline.id}` *{task}* set for <@{assignee}> on {day_label(due)}. "
                 "I'll remind them by DM the day before and on the day (09:00 their time)."

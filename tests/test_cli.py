@@ -120,3 +120,24 @@ def test_help_lists_the_contract_commands(capsys: pytest.CaptureFixture[str]) ->
     out = capsys.readouterr().out
     for command in ("serve", "socket", "tick", "migrate", "demo"):
         assert command in out
+
+
+def test_tick_runs_once_at_the_given_instant_and_exits_zero(tmp_path: Path) -> None:
+    with FakeSlack() as fake:
+        env = {
+            "SLACK_BOT_TOKEN": "xoxb-cli",
+            "SLACK_API_URL": fake.api_url,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'tick.db'}",
+        }
+        result = run_cli("tick", "--at", "2026-12-07T09:00", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        "tick 2026-12-07T09:00:00+00:00: 0 reminders sent in 0 messages, 0 digests posted, "
+        "0 failed (retried next run)\n"
+    )
+
+
+def test_tick_refuses_an_instant_it_cannot_read(tmp_path: Path) -> None:
+    result = run_cli("tick", "--at", "next tuesday", env={"SLACK_BOT_TOKEN": "xoxb-cli"})
+    assert result.returncode == 2
+    assert "not an ISO-8601 instant: 'next tuesday'" in result.stderr
