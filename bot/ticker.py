@@ -287,11 +287,11 @@ class Ticker:
                 unfurl_links=False,
             )
         except SlackApiError as error:
-            self.store.record_failed(keys)
+            self.store.record_failed(keys, at)
             log_api_error("chat.postMessage", error, destination=destination, sends=len(keys))
             return None
         except OSError as error:  # network: connection refused or reset, timeout
-            self.store.record_failed(keys)
+            self.store.record_failed(keys, at)
             log.error("scheduled post to %s failed, retried next run: %r", destination, error)
             return None
         ts: str = response["ts"]

@@ -202,3 +202,4 @@ class ScheduledSend(SQLModel, table=True):
     claimed_at: datetime
     message_ts: str | None = Field(default=None, max_length=32)
     sent_at: datetime | None = None
+    retry_at: datetime | None = None  # a failed send is not claimed again before this

@@ -4,7 +4,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, or_, update
@@ -590,9 +590,9 @@ class Store:
     ) -> list[str]:
         """Claim the right to post these sends; returns the keys this caller won.
 
-        New keys are inserted (a conflicting insert wins nothing); a failed send, or a claim
-        whose runner died before `stale_before`, is taken over by a conditional update. Either
-        way two runners never both win a key.
+        New keys are inserted (a conflicting insert wins nothing); a failed send whose retry
+        time has come, or a claim whose runner died before `stale_before`, is taken over by a
+        conditional update. Either way two runners never both win a key.
         """
         if not keys:
             return []
@@ -618,7 +618,8 @@ class Store:
             .where(
                 col(ScheduledSend.key).in_(sorted(keys)),
                 or_(
-                    col(ScheduledSend.status) == SendStatus.FAILED,
+                    (col(ScheduledSend.status) == SendStatus.FAILED)
+                    & (col(ScheduledSend.retry_at) <= now),
                     (col(ScheduledSend.status) == SendStatus.CLAIMED)
                     & (col(ScheduledSend.claimed_at) < stale_before),
                 ),
@@ -644,17 +645,23 @@ class Store:
                 .values(status=SendStatus.SENT, message_ts=message_ts, sent_at=now)
             )
 
-    def record_failed(self, keys: Sequence[str]) -> None:
-        """Hand claims back after a failed post: the next run claims and posts them again."""
+    def record_failed(self, keys: Sequence[str], now: datetime) -> None:
+        """Hand claims back after a failed post, to be retried after a backoff that doubles
+        from one minute to an hour: a channel the bot was removed from is retried, not hammered.
+        """
+        claimed = (
+            col(ScheduledSend.key).in_(list(keys)),
+            ScheduledSend.status == SendStatus.CLAIMED,
+        )
         with self._fast_write() as connection:
-            connection.execute(
-                update(ScheduledSend)
-                .where(
-                    col(ScheduledSend.key).in_(list(keys)),
-                    col(ScheduledSend.status) == SendStatus.CLAIMED,
+            attempts = connection.execute(select(ScheduledSend.attempts).where(*claimed).distinct())
+            for tries in list(attempts.scalars()):
+                backoff = timedelta(minutes=min(2 ** (tries - 1), 60))
+                connection.execute(
+                    update(ScheduledSend)
+                    .where(*claimed, col(ScheduledSend.attempts) == tries)
+                    .values(status=SendStatus.FAILED, retry_at=now + backoff)
                 )
-                .values(status=SendStatus.FAILED)
-            )
 
     def send(self, key: str) -> ScheduledSend | None:
         with self._session() as session:

@@ -30,12 +30,16 @@ def test_a_key_is_won_once_however_many_claim_it_at_once(engine: Engine) -> None
 
 def test_failed_sends_are_claimed_again_and_sent_ones_never(store: Store) -> None:
     assert store.claim_sends(["a", "b"], "C1", NOW, STALE) == ["a", "b"]
-    store.record_failed(["a"])
+    store.record_failed(["a"], NOW)
     store.record_sent(["b"], "1700000001.000100", NOW)
 
-    assert store.claim_sends(["a", "b"], "C1", NOW, STALE) == ["a"]
+    assert store.claim_sends(["a", "b"], "C1", NOW + timedelta(seconds=59), STALE) == []
+    assert store.claim_sends(["a", "b"], "C1", NOW + timedelta(minutes=1), STALE) == ["a"]
     again = store.send("a")
     assert again is not None and again.attempts == 2 and again.status == SendStatus.CLAIMED
+    store.record_failed(["a"], NOW)  # the second failure waits two minutes
+    assert store.claim_sends(["a"], "C1", NOW + timedelta(minutes=1), STALE) == []
+    assert store.claim_sends(["a"], "C1", NOW + timedelta(minutes=2), STALE) == ["a"]
     assert store.settled(["a", "b", "c"]) == {"b"}
     sent = store.send("b")
     assert sent is not None and sent.message_ts == "1700000001.000100"
@@ -51,7 +55,7 @@ def test_a_claim_whose_runner_died_is_taken_over_after_the_lease(store: Store) -
 def test_failing_does_not_undo_a_send_another_runner_recorded(store: Store) -> None:
     store.claim_sends(["a"], "C1", NOW, STALE)
     store.record_sent(["a"], "1.1", NOW)
-    store.record_failed(["a"])
+    store.record_failed(["a"], NOW)
     assert store.settled(["a"]) == {"a"}
 
 

@@ -71,6 +71,7 @@ def upgrade() -> None:
         sa.Column("claimed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("message_ts", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("sent_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("retry_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("key"),
     )
     with op.batch_alter_table("item", schema=None) as batch_op:
