@@ -651,7 +651,7 @@ class Store:
         """
         claimed = (
             col(ScheduledSend.key).in_(list(keys)),
-            ScheduledSend.status == SendStatus.CLAIMED,
+            col(ScheduledSend.status) == SendStatus.CLAIMED,
         )
         with self._fast_write() as connection:
             attempts = connection.execute(select(ScheduledSend.attempts).where(*claimed).distinct())
@@ -666,10 +666,6 @@ class Store:
     def send(self, key: str) -> ScheduledSend | None:
         with self._session() as session:
             return session.get(ScheduledSend, key)
-
-    def sends(self) -> list[ScheduledSend]:
-        with self._session() as session:
-            return list(session.exec(select(ScheduledSend).order_by(col(ScheduledSend.key))))
 
 
 _VOTE_COUNTS = (

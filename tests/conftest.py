@@ -6,7 +6,6 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
@@ -133,7 +132,3 @@ def slack(server_url: str, fake: FakeSlack) -> Iterator[SignedClient]:
     client = SignedClient(f"{server_url}/slack/events", SIGNING_SECRET, fake)
     yield client
     client.close()
-
-
-def texts(items: list[Any]) -> list[str]:
-    return [getattr(i, "text", None) or i.get("text", "") for i in items]
