@@ -28,39 +28,23 @@ COMMANDS = ("/role", "/feedback", "/blocker", "/rolecall", "/milestone", "/deadl
 
 def register(app: App, service: Rolecall, ticker: Ticker, after_ack: AfterAck) -> None:
     timeline = ticker.timeline
-    # Role and settings changes may read users.info and deliver a backlog: all after the ack.
-    app.command("/role")(
-        _reply_after_ack(
-            after_ack,
-            lambda channel, user, text: service.run_role_command(
-                channel, user, parse_role_command(text)
-            ),
-        )
-    )
-    app.command("/rolecall")(
-        _reply_after_ack(
-            after_ack,
-            lambda channel, user, text: service.run_settings_command(
-                channel, user, parse_settings_command(text)
-            ),
-        )
-    )
-    app.command("/milestone")(
-        _reply_after_ack(
-            after_ack,
-            lambda channel, user, text: timeline.run_milestone_command(
-                channel, user, parse_milestone_command(text)
-            ),
-        )
-    )
-    app.command("/deadline")(
-        _reply_after_ack(
-            after_ack,
-            lambda channel, user, text: timeline.run_deadline_command(
-                channel, user, parse_deadline_command(text)
-            ),
-        )
-    )
+    # These may read users.info, deliver a backlog or DM someone: all after the ack.
+    replies: dict[str, Callable[[str, str, str], str]] = {
+        "/role": lambda channel, user, text: service.run_role_command(
+            channel, user, parse_role_command(text)
+        ),
+        "/rolecall": lambda channel, user, text: service.run_settings_command(
+            channel, user, parse_settings_command(text)
+        ),
+        "/milestone": lambda channel, user, text: timeline.run_milestone_command(
+            channel, user, parse_milestone_command(text)
+        ),
+        "/deadline": lambda channel, user, text: timeline.run_deadline_command(
+            channel, user, parse_deadline_command(text)
+        ),
+    }
+    for name, run in replies.items():
+        app.command(name)(_reply_after_ack(after_ack, run))
     app.command("/digest")(_digest_listener(service, ticker, after_ack))
     for kind in ItemKind:
         app.command(f"/{kind.value}")(_item_listener(service, ticker, after_ack, kind))
