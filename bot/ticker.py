@@ -199,8 +199,13 @@ class Ticker:
                 lambda d=digest: self._post_digest(d, at, report)  # type: ignore[misc]
             )
         with ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="tick") as pool:
-            for outcome in [pool.submit(_run_all, jobs) for jobs in work.values()]:
-                outcome.result()
+            outcomes = {pool.submit(_run_all, jobs): where for where, jobs in work.items()}
+        errors: list[BaseException] = []
+        for future, where in outcomes.items():
+            error = future.exception()
+            if error is not None:
+                log.error("scheduled posts for %s failed", where, exc_info=error)
+                errors.append(error)
         if report.planned:
             log.info(
                 "tick %s: %d due, %d sent in %d messages, %d digests, %d failed",
@@ -211,6 +216,8 @@ class Ticker:
                 report.digests,
                 report.failed,
             )
+        if errors:
+            raise errors[0]  # every failure is logged above; the run itself failed
         return report
 
     def post_digest_now(self, channel_id: str, at: datetime) -> bool:
