@@ -162,8 +162,15 @@ def _free_port(host: str) -> int:
         return port
 
 
-def _serve_worker(host: str, port: int, ready: Any) -> None:
+def configure_logging() -> None:
+    """INFO for Rolecall; APScheduler's per-run "Running job" lines (two a minute) only at
+    WARNING, so the log shows what a tick did, not that it ran."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def _serve_worker(host: str, port: int, ready: Any) -> None:
+    configure_logging()
     server = start_http(Settings(), host, port, reuse_port=True)
     ready.release()
     signal.signal(signal.SIGTERM, lambda *_: server.stop_soon())
@@ -246,9 +253,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging()
     try:
         args.run(args, Settings())
     except ConfigError as error:
