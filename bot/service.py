@@ -7,7 +7,7 @@ the HTTP app, Socket Mode, the scheduler and the tests.
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -266,22 +266,41 @@ class Rolecall:
         delivered = 0
         for recipient in routing.recipients:
             claim = self.store.claim_delivery(item.id, recipient, self.clock())
-            if claim is None:
-                continue
-            try:
-                response = self.client.chat_postMessage(
-                    channel=recipient, text=card.text, blocks=card.blocks, unfurl_links=False
-                )
-            except SlackApiError as error:
-                self.store.release_delivery(claim)
-                log_api_error("chat.postMessage", error, item=item.id, recipient=recipient)
-                continue
-            except BaseException:
-                self.store.release_delivery(claim)
-                raise
-            self.store.record_delivery(claim, response["channel"], response["ts"])
-            delivered += 1
+            if claim is not None and self._post_card(claim, item, recipient, card):
+                delivered += 1
         return delivered
+
+    def _post_card(self, claim: int, item: Item, recipient: str, card: blocks.Message) -> bool:
+        """Post a claimed card and record it; a failed post keeps its claim for a retry."""
+        try:
+            response = self.client.chat_postMessage(
+                channel=recipient, text=card.text, blocks=card.blocks, unfurl_links=False
+            )
+        except SlackApiError as error:
+            self.store.fail_delivery(claim, self.clock())
+            log_api_error("chat.postMessage", error, item=item.id, recipient=recipient)
+            return False
+        except BaseException:
+            self.store.fail_delivery(claim, self.clock())
+            raise
+        self.store.record_delivery(claim, response["channel"], response["ts"])
+        return True
+
+    def redeliver(self, now: datetime, lease: timedelta) -> int:
+        """Post the cards that failed or were never posted: the scheduler runs this every
+        minute, so an acked item is never left without its card. Returns how many went out."""
+        posted = 0
+        for delivery in self.store.deliveries_to_retry(now, now - lease):
+            item = self.store.item(delivery.item_id)
+            if item is None or delivery.id is None or item.id is None:
+                continue
+            if self.store.retake_delivery(delivery.id, now, now - lease):
+                card = blocks.item_card(item, self.store.vote_count(item.id))
+                posted += self._post_card(delivery.id, item, delivery.recipient, card)
+        # Items acked by a process that stopped before claiming their cards.
+        for item in self.store.never_delivered(now - timedelta(days=1), now - timedelta(minutes=1)):
+            posted += self.deliver(item)
+        return posted
 
     def deliver_backlog(self, channel_id: str, role: Role) -> int:
         """Send the items that waited for a role holder; returns how many found someone."""

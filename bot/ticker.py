@@ -49,6 +49,7 @@ class Planned:
 
 @dataclass
 class TickReport:
+    cards: int = 0  # item cards whose earlier post had failed, posted by this run
     planned: int = 0
     sent: int = 0
     messages: int = 0
@@ -183,9 +184,10 @@ class Ticker:
 
     def tick(self, at: datetime) -> TickReport:
         """Post everything due at `at` that nobody has posted; safe to run anywhere, anytime."""
+        redelivered = self.service.redeliver(at, LEASE)
         planned = self.plan(at)
         digests = self.due_digests(at)
-        report = TickReport(planned=len(planned) + len(digests))
+        report = TickReport(planned=len(planned) + len(digests), cards=redelivered)
         work: dict[str, list[Callable[[], None]]] = {}
         by_destination: dict[str, list[Planned]] = {}
         for send in planned:
@@ -206,10 +208,11 @@ class Ticker:
             if error is not None:
                 log.error("scheduled posts for %s failed", where, exc_info=error)
                 errors.append(error)
-        if report.planned:
+        if report.planned or report.cards:
             log.info(
-                "tick %s: %d due, %d sent in %d messages, %d digests, %d failed",
+                "tick %s: %d cards retried, %d due, %d sent in %d messages, %d digests, %d failed",
                 at.isoformat(),
+                report.cards,
                 report.planned,
                 report.sent,
                 report.messages,

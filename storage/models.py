@@ -108,7 +108,12 @@ class ItemVote(SQLModel, table=True):
 
 
 class Delivery(SQLModel, table=True):
-    """One card posted for an item. Claimed (unique) before posting so no card is sent twice."""
+    """One card posted for an item. Claimed (unique) before posting so no card is sent twice.
+
+    A row without a message_ts is a claim not (yet) posted: a failed post sets `retry_at` and the
+    scheduler's next run after it posts the card; a claim whose process died is retaken after a
+    lease.
+    """
 
     __tablename__ = "delivery"
     __table_args__ = (UniqueConstraint("item_id", "recipient"),)
@@ -119,6 +124,8 @@ class Delivery(SQLModel, table=True):
     channel_id: str | None = Field(default=None, max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime
+    attempts: int = Field(default=1)
+    retry_at: datetime | None = None
 
 
 class ProcessedEvent(SQLModel, table=True):

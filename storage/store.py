@@ -272,7 +272,7 @@ class Store:
     def undelivered_items(self, team_channel_id: str, kind: ItemKind) -> list[QueuedItem]:
         """Open items that never reached anyone: the ones waiting for a role holder."""
         query = self._queue_query(team_channel_id, kind)
-        return self._queued(query.where(col(Item.id).not_in(select(Delivery.item_id))))
+        return self._queued(query.where(col(Item.id).not_in(_POSTED_ITEMS)))
 
     @staticmethod
     def _queue_query(team_channel_id: str, kind: ItemKind) -> Any:
@@ -305,11 +305,50 @@ class Store:
                 {"delivery_id": delivery_id, "channel_id": channel_id, "message_ts": message_ts},
             )
 
-    def release_delivery(self, delivery_id: int) -> None:
-        """Give a claim back after the post failed, so a later run can deliver it."""
+    def fail_delivery(self, delivery_id: int, now: datetime) -> None:
+        """Keep the claim of a card whose post failed, to be retried by a later run after a
+        backoff that doubles from one minute to an hour."""
         with self._writing() as session:
-            session.execute(delete(Delivery).where(col(Delivery.id) == delivery_id))
+            delivery = session.get(Delivery, delivery_id)
+            if delivery is None or delivery.message_ts is not None:
+                return
+            backoff = timedelta(minutes=min(2 ** (delivery.attempts - 1), 60))
+            delivery.retry_at = now + backoff
             session.commit()
+
+    def deliveries_to_retry(self, now: datetime, stale_before: datetime) -> list[Delivery]:
+        """Unposted claims of open items that failed and are due again, or whose process died."""
+        with self._session() as session:
+            query = (
+                select(Delivery)
+                .join(Item, col(Item.id) == Delivery.item_id)
+                .where(_retryable(now, stale_before), _OPEN_ITEM)
+                .order_by(col(Delivery.id))
+            )
+            return list(session.exec(query))
+
+    def retake_delivery(self, delivery_id: int, now: datetime, stale_before: datetime) -> bool:
+        """Take over an unposted claim for this run; only one runner wins it."""
+        with self._writing() as session:
+            result = session.execute(
+                update(Delivery)
+                .where(col(Delivery.id) == delivery_id, _retryable(now, stale_before))
+                .values(created_at=now, retry_at=None, attempts=Delivery.attempts + 1)
+            )
+            session.commit()
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def never_delivered(self, since: datetime, until: datetime) -> list[Item]:
+        """Open items filed in the window that no delivery was ever claimed for: the process
+        that acked them stopped before posting."""
+        with self._session() as session:
+            query = select(Item).where(
+                _OPEN_ITEM,
+                col(Item.created_at) >= since,
+                col(Item.created_at) < until,
+                col(Item.id).not_in(select(Delivery.item_id)),
+            )
+            return list(session.exec(query.order_by(col(Item.id))))
 
     def deliveries(self, item_id: int) -> Sequence[Delivery]:
         with self._session() as session:
@@ -666,6 +705,23 @@ class Store:
     def send(self, key: str) -> ScheduledSend | None:
         with self._session() as session:
             return session.get(ScheduledSend, key)
+
+
+_POSTED_ITEMS = select(Delivery.item_id).where(col(Delivery.message_ts).is_not(None))
+_OPEN_ITEM = or_(
+    *(
+        (col(Item.kind) == kind) & col(Item.status).in_(statuses)
+        for kind, statuses in OPEN_STATUSES.items()
+    )
+)
+
+
+def _retryable(now: datetime, stale_before: datetime) -> Any:
+    """An unposted delivery claim that may be taken over: failed and due, or abandoned."""
+    return col(Delivery.message_ts).is_(None) & or_(
+        col(Delivery.retry_at) <= now,
+        col(Delivery.retry_at).is_(None) & (col(Delivery.created_at) < stale_before),
+    )
 
 
 _VOTE_COUNTS = (

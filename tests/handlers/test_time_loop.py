@@ -495,3 +495,40 @@ def test_a_digest_of_hundreds_of_items_stays_within_slacks_limits(
     assert "…and 115 more: `/blocker list` in #launch lists them." in rendered(fake, project)
     assert "…and 2 more.\n*Overdue milestones" in rendered(fake, project)  # 12 due soon
     assert rendered(fake, project).endswith("…and 18 more.")  # 28 overdue
+
+
+# Cards that did not go out the first time --------------------------------------------------------
+
+
+def test_a_card_whose_post_failed_is_posted_once_by_a_later_run(
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    fake.fail_next("chat.postMessage", "internal_error", status=500, times=3)  # all retries
+    command(slack, fake, "/feedback", "SSO for Acme", CAROL)
+    fake.wait_for(lambda: len([c for c in fake.calls if c.status == 500]) == 3)
+    assert cards(fake, ALICE) == []
+
+    tick(ticker, clock, clock.now + timedelta(seconds=59))  # backing off for a minute
+    assert cards(fake, ALICE) == []
+    tick(ticker, clock, clock.now + timedelta(seconds=1))
+    tick(ticker, clock, clock.now + timedelta(minutes=5))
+
+    assert [rendered(fake, c).splitlines()[1] for c in cards(fake, ALICE)] == ["SSO for Acme"]
+
+
+def test_an_item_acked_by_a_process_that_stopped_before_posting_still_gets_its_card(
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+) -> None:
+    from bot.commands import FileItem
+    from storage.models import ItemKind
+
+    set_up_team(slack, fake)
+    ticker.service.file(FileItem(ItemKind.BLOCKER, "Staging is down"), TEAM, CAROL)  # no deliver
+
+    tick(ticker, clock, clock.now + timedelta(seconds=30))  # its own process may still post it
+    assert cards(fake, BOB) == []
+    tick(ticker, clock, clock.now + timedelta(minutes=1))
+    tick(ticker, clock, clock.now + timedelta(minutes=1))
+
+    assert len(cards(fake, BOB)) == 1

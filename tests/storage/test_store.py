@@ -116,24 +116,42 @@ def test_open_queue_is_oldest_first_and_blockers_stay_open_until_resolved(store:
     assert store.open_items("C1", ItemKind.FEEDBACK) == []
 
 
-def test_delivery_claims_are_exclusive_and_released_claims_can_be_retaken(store: Store) -> None:
+def test_delivery_claims_are_exclusive_and_failed_claims_are_retaken_once(store: Store) -> None:
     item, _ = store.file_item(new_item())
     assert item.id is not None
     claim = store.claim_delivery(item.id, "U1", NOW)
     assert claim is not None
     assert store.claim_delivery(item.id, "U1", NOW) is None
-    assert store.undelivered_items("C1", ItemKind.FEEDBACK) == []
     assert store.deliveries(item.id) == []  # claimed but not yet posted
 
     store.record_delivery(claim, "D1", "10.1")
+    assert store.undelivered_items("C1", ItemKind.FEEDBACK) == []
     assert [(d.channel_id, d.message_ts) for d in store.deliveries(item.id)] == [("D1", "10.1")]
 
     other, _ = store.file_item(new_item("other"))
     assert other.id is not None
     second = store.claim_delivery(other.id, "U1", NOW)
     assert second is not None
-    store.release_delivery(second)
+    assert store.deliveries_to_retry(NOW, NOW - timedelta(minutes=10)) == []  # in flight
+    store.fail_delivery(second, NOW)
     assert [q.item.text for q in store.undelivered_items("C1", ItemKind.FEEDBACK)] == ["other"]
+    assert store.deliveries_to_retry(NOW, NOW) == []  # backing off for a minute
+    later = NOW + timedelta(minutes=1)
+    assert [d.id for d in store.deliveries_to_retry(later, NOW)] == [second]
+    assert store.retake_delivery(second, later, NOW)
+    assert not store.retake_delivery(second, later, NOW)  # another runner got it first
+
+
+def test_abandoned_claims_and_never_claimed_items_are_found(store: Store) -> None:
+    abandoned, _ = store.file_item(new_item("abandoned"))
+    store.file_item(new_item("never", at=NOW + timedelta(minutes=1)))
+    assert abandoned.id is not None
+    claim = store.claim_delivery(abandoned.id, "U1", NOW)
+    lease_end = NOW + timedelta(minutes=10)
+    assert store.deliveries_to_retry(lease_end, NOW) == []
+    assert [d.id for d in store.deliveries_to_retry(lease_end, lease_end)] == [claim]
+    window = (NOW - timedelta(days=1), NOW + timedelta(minutes=2))
+    assert [i.text for i in store.never_delivered(*window)] == ["never"]
 
 
 def test_event_ids_are_claimed_once_and_old_ones_pruned(store: Store) -> None:

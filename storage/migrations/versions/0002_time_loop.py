@@ -74,6 +74,14 @@ def upgrade() -> None:
         sa.Column("retry_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("key"),
     )
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("attempts", sa.Integer(), nullable=False, server_default=sa.text("'1'"))
+        )
+        batch_op.add_column(
+            sa.Column("retry_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
+        )
+
     with op.batch_alter_table("item", schema=None) as batch_op:
         batch_op.add_column(sa.Column("milestone_id", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_item_milestone_id"), ["milestone_id"], unique=False)
@@ -120,6 +128,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_item_queue")
         batch_op.drop_index(batch_op.f("ix_item_milestone_id"))
         batch_op.drop_column("milestone_id")
+
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.drop_column("retry_at")
+        batch_op.drop_column("attempts")
 
     op.drop_table("scheduled_send")
     with op.batch_alter_table("milestone", schema=None) as batch_op:
