@@ -37,7 +37,9 @@ def seed_digest_team(store: Store, feedback: int, blockers: int) -> None:
     store.assign_role(TEAM, "UPROJECT", Role.PROJECT, "UPROJECT", NOW - timedelta(days=60))
     for n in range(feedback + blockers):
         kind = ItemKind.FEEDBACK if n < feedback else ItemKind.BLOCKER
-        at = NOW - timedelta(minutes=7 * n)  # spread over ~two months
+        # Spread over ~two months, all filed more than a day ago: a seeded item has no card, and
+        # the tick would (rightly) post the cards of recent items that never got one.
+        at = NOW - timedelta(days=1, minutes=7 * n)
         item, _ = store.file_item(
             Item(
                 kind=kind,

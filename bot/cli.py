@@ -201,7 +201,8 @@ def _tick(args: argparse.Namespace, settings: Settings) -> None:
         ticker.store.engine.dispose()
     print(
         f"tick {at.isoformat()}: {report.sent} reminders sent in {report.messages} messages, "
-        f"{report.digests} digests posted, {report.failed} failed (retried next run)"
+        f"{report.digests} digests posted, {report.cards} cards re-sent, "
+        f"{report.failed} failed (retried next run)"
     )
 
 

@@ -28,7 +28,7 @@ from bot.commands import (
     ShowSettings,
     UsageError,
 )
-from storage.models import Item, ItemKind, ItemStatus, Role
+from storage.models import Delivery, Item, ItemKind, ItemStatus, Role
 from storage.store import QueuedItem, Store
 
 log = logging.getLogger(__name__)
@@ -286,21 +286,23 @@ class Rolecall:
         self.store.record_delivery(claim, response["channel"], response["ts"])
         return True
 
-    def redeliver(self, now: datetime, lease: timedelta) -> int:
-        """Post the cards that failed or were never posted: the scheduler runs this every
-        minute, so an acked item is never left without its card. Returns how many went out."""
-        posted = 0
-        for delivery in self.store.deliveries_to_retry(now, now - lease):
-            item = self.store.item(delivery.item_id)
-            if item is None or delivery.id is None or item.id is None:
-                continue
-            if self.store.retake_delivery(delivery.id, now, now - lease):
-                card = blocks.item_card(item, self.store.vote_count(item.id))
-                posted += self._post_card(delivery.id, item, delivery.recipient, card)
-        # Items acked by a process that stopped before claiming their cards.
+    def retry_card(self, delivery: Delivery, now: datetime, lease: timedelta) -> bool:
+        """Post a card whose earlier post failed or was abandoned, if this run wins its claim."""
+        item = self.store.item(delivery.item_id)
+        if item is None or item.id is None or delivery.id is None:
+            return False
+        if not self.store.retake_delivery(delivery.id, now, now - lease):
+            return False
+        card = blocks.item_card(item, self.store.vote_count(item.id))
+        return self._post_card(delivery.id, item, delivery.recipient, card)
+
+    def queue_missing_cards(self, now: datetime) -> None:
+        """Claim, for a retry, the cards of items whose acking process stopped before it
+        claimed them (filed in the last day, more than a minute ago, no claim at all)."""
         for item in self.store.never_delivered(now - timedelta(days=1), now - timedelta(minutes=1)):
-            posted += self.deliver(item)
-        return posted
+            assert item.id is not None
+            for recipient in self.routing(item.team_channel_id, ItemKind(item.kind)).recipients:
+                self.store.queue_delivery(item.id, recipient, now)
 
     def deliver_backlog(self, channel_id: str, role: Role) -> int:
         """Send the items that waited for a role holder; returns how many found someone."""

@@ -25,7 +25,7 @@ from bot.blocks import Message
 from bot.schedule import Stage, add_working_hours, current_nudge, latest_digest, zone
 from bot.service import log_api_error
 from bot.timeline import Timeline
-from storage.models import Role, SendStatus, TeamSettings
+from storage.models import Delivery, Role, SendStatus, TeamSettings
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)
 # Far enough ahead that "tomorrow" in every time zone (UTC+14) is included.
 LOOKAHEAD = timedelta(days=2)
+# A backlog of cards for one person drains over several runs, so nudges are never held up.
+CARD_RETRIES_PER_RUN = 20
 # A blocker younger than this cannot have waited the smallest escalation threshold.
 MIN_ESCALATION = timedelta(hours=1)
 
@@ -57,8 +59,11 @@ class TickReport:
     failed: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def add(self, *, sent: int = 0, messages: int = 0, digests: int = 0, failed: int = 0) -> None:
+    def add(
+        self, *, cards: int = 0, sent: int = 0, messages: int = 0, digests: int = 0, failed: int = 0
+    ) -> None:
         with self._lock:
+            self.cards += cards
             self.sent += sent
             self.messages += messages
             self.digests += digests
@@ -184,11 +189,19 @@ class Ticker:
 
     def tick(self, at: datetime) -> TickReport:
         """Post everything due at `at` that nobody has posted; safe to run anywhere, anytime."""
-        redelivered = self.service.redeliver(at, LEASE)
+        self.service.queue_missing_cards(at)
+        card_retries: dict[str, list[Delivery]] = {}
+        for delivery in self.store.deliveries_to_retry(at, at - LEASE):
+            card_retries.setdefault(delivery.recipient, []).append(delivery)
         planned = self.plan(at)
         digests = self.due_digests(at)
-        report = TickReport(planned=len(planned) + len(digests), cards=redelivered)
+        report = TickReport(planned=len(planned) + len(digests))
         work: dict[str, list[Callable[[], None]]] = {}
+        for recipient, deliveries in card_retries.items():
+            batch = deliveries[:CARD_RETRIES_PER_RUN]
+            work.setdefault(recipient, []).append(
+                lambda r=recipient, d=batch: self._retry_cards(r, d, at, report)  # type: ignore[misc]
+            )
         by_destination: dict[str, list[Planned]] = {}
         for send in planned:
             by_destination.setdefault(send.destination, []).append(send)
@@ -234,6 +247,14 @@ class Ticker:
         report = TickReport()
         self._post_digest(digest, at, report)
         return report.digests == 1
+
+    def _retry_cards(
+        self, recipient: str, deliveries: list[Delivery], at: datetime, report: TickReport
+    ) -> None:
+        for delivery in deliveries:
+            self.pacer.wait(recipient)
+            if self.service.retry_card(delivery, at, LEASE):
+                report.add(cards=1)
 
     def _remind(
         self, destination: str, sends: list[Planned], at: datetime, report: TickReport

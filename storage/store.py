@@ -305,6 +305,15 @@ class Store:
                 {"delivery_id": delivery_id, "channel_id": channel_id, "message_ts": message_ts},
             )
 
+    def queue_delivery(self, item_id: int, recipient: str, now: datetime) -> None:
+        """A claim that is due for a retry at once (a card nobody ever tried to post)."""
+        claim = {"item_id": item_id, "recipient": recipient, "created_at": now, "retry_at": now}
+        try:
+            with self._fast_write() as connection:
+                connection.execute(_CLAIM_DELIVERY, claim)
+        except IntegrityError:
+            pass  # claimed meanwhile: whoever holds it posts it
+
     def fail_delivery(self, delivery_id: int, now: datetime) -> None:
         """Keep the claim of a card whose post failed, to be retried by a later run after a
         backoff that doubles from one minute to an hour."""

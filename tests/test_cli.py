@@ -133,7 +133,7 @@ def test_tick_runs_once_at_the_given_instant_and_exits_zero(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
         "tick 2026-12-07T09:00:00+00:00: 0 reminders sent in 0 messages, 0 digests posted, "
-        "0 failed (retried next run)\n"
+        "0 cards re-sent, 0 failed (retried next run)\n"
     )
 
 

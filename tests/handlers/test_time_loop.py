@@ -532,3 +532,26 @@ def test_an_item_acked_by_a_process_that_stopped_before_posting_still_gets_its_c
     tick(ticker, clock, clock.now + timedelta(minutes=1))
 
     assert len(cards(fake, BOB)) == 1
+
+
+def test_a_backlog_of_failed_cards_drains_paced_over_several_runs(
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+) -> None:
+    from bot.ticker import CARD_RETRIES_PER_RUN, Pacer
+
+    set_up_team(slack, fake)
+    fake.fail_next("chat.postMessage", "internal_error", times=25)  # Slack answers, not posted
+    for n in range(25):
+        command(slack, fake, "/feedback", f"idea {n}", CAROL)
+    fake.wait_for(lambda: len([c for c in fake.calls if c.error == "internal_error"]) == 25)
+    waits: list[float] = []
+    ticker.pacer = Pacer(sleep=waits.append)
+
+    tick(ticker, clock, clock.now + timedelta(minutes=1))
+    assert len(cards(fake, ALICE)) == CARD_RETRIES_PER_RUN == 20
+    assert len(waits) >= 19  # one card a second to the same person
+    tick(ticker, clock, clock.now + timedelta(minutes=1))
+    tick(ticker, clock, clock.now + timedelta(minutes=1))
+
+    texts = sorted(rendered(fake, c).splitlines()[1] for c in cards(fake, ALICE))
+    assert texts == sorted(f"idea {n}" for n in range(25))
