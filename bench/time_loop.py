@@ -39,7 +39,7 @@ def seed_digest_team(store: Store, feedback: int, blockers: int) -> None:
         kind = ItemKind.FEEDBACK if n < feedback else ItemKind.BLOCKER
         # Spread over ~two months, all filed more than a day ago: a seeded item has no card, and
         # the tick would (rightly) post the cards of recent items that never got one.
-        at = NOW - timedelta(days=1, minutes=7 * n)
+        at = NOW - timedelta(days=1, minutes=7 * n + 1)
         item, _ = store.file_item(
             Item(
                 kind=kind,
