@@ -23,6 +23,9 @@ import httpx
 from slack_sdk.signature import SignatureVerifier
 
 BROADCAST = re.compile(r"<!(channel|here|everyone|subteam\^)[^>]*>")
+# What Slack's mrkdwn understands between angle brackets; anything else renders as garbage.
+TOKEN = re.compile(r"<([^<>]*)>")
+KNOWN_TOKEN = re.compile(r"[@#][UWCG][A-Z0-9]+(\|.*)?|!.+|(https?|mailto):[^|\s]+(\|.*)?")
 MESSAGE_BLOCK_LIMIT = 50
 VIEW_BLOCK_LIMIT = 100
 TEXT_LIMIT = 40_000
@@ -127,6 +130,7 @@ class FakeSlack:
         self.seen: list[Seen] = []
         self.rejected: list[Call] = []
         self.broadcasts: list[str] = []
+        self.malformed: list[str] = []
         self._queued_errors: dict[str, list[tuple[int, str, int | None] | None]] = {}
         self._gates: dict[str, threading.Event] = {}
         self._ts = itertools.count(1)
@@ -551,6 +555,9 @@ class FakeSlack:
             raise SlackError("invalid_blocks", errors)
         for piece in _texts(text, blocks):
             self.broadcasts.extend(m.group(0) for m in BROADCAST.finditer(piece))
+            self.malformed.extend(
+                m.group(0) for m in TOKEN.finditer(piece) if not KNOWN_TOKEN.fullmatch(m.group(1))
+            )
 
     def _next_ts(self) -> str:
         return f"{1_700_000_000 + next(self._ts)}.000100"

@@ -148,7 +148,7 @@ def milestone_list(channel_id: str, tracked: Sequence[TrackedMilestone], today: 
     if not tracked:
         return (
             f"<#{channel_id}> has no open milestones. "
-            "Add one with `/milestone add <name> <YYYY-MM-DD> [@owner]`."
+            "Add one with `/milestone add &lt;name&gt; &lt;YYYY-MM-DD&gt; [@owner]`."
         )
     lines = [f"Open milestones in <#{channel_id}>:"]
     for entry in tracked[:40]:

@@ -77,9 +77,11 @@ def fake() -> Iterator[FakeSlack]:
         slack.add_channel(TEAM, "launch", [ALICE, BOB, CAROL, DAVE, ERIN])
         slack.add_channel("CQUEUE", "product-queue", [ALICE])
         yield slack
-        # Invariants for every scenario: Slack never rejected a payload, nobody was pinged.
+        # Invariants for every scenario: Slack never rejected a payload, nobody was pinged, and
+        # every `<…>` the bot sent is one Slack understands.
         assert slack.rejected == [], [c.params for c in slack.rejected]
         assert slack.broadcasts == []
+        assert slack.malformed == []  # e.g. a usage text with a raw `<name>` in it
 
 
 class FixedClock:

@@ -69,3 +69,13 @@ def test_a_simulated_channel_limit_answers_429_and_records_the_violation() -> No
         assert (limited.status_code, limited.headers["Retry-After"]) == (429, "1")
         assert fake.limit_violations == ["C1"]
         assert [m["text"] for m in fake.messages["C1"]] == ["a"]
+
+
+def test_angle_brackets_slack_would_not_understand_are_flagged() -> None:
+    with FakeSlack() as fake:
+        fake.add_channel("C1", "one", [])
+        client = WebClient(token="xoxb-test", base_url=fake.api_url)
+        client.chat_postMessage(
+            channel="C1", text="<@U1> <#C1|one> <https://x.test/a b|a link> `/milestone add <name>`"
+        )
+        assert fake.malformed == ["<name>"]
