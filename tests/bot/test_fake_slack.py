@@ -76,6 +76,6 @@ def test_angle_brackets_slack_would_not_understand_are_flagged() -> None:
         fake.add_channel("C1", "one", [])
         client = WebClient(token="xoxb-test", base_url=fake.api_url)
         client.chat_postMessage(
-            channel="C1", text="<@U1> <#C1|one> <https://x.test/a b|a link> `/milestone add <name>`"
+            channel="C1", text="<@U1> <#C1|one> <https://x.test/a|a link> `/milestone add <name>`"
         )
         assert fake.malformed == ["<name>"]
