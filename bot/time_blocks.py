@@ -366,17 +366,23 @@ def settled_in_place(
     """A digest message after one of its items was triaged: that item's rows show its new
     state and the buttons that still apply; the rest of the message is unchanged."""
     item = entry.item
+    rows = {
+        str(b.get("block_id"))
+        for b in blocks
+        if b.get("type") == "actions"
+        and {e.get("value") for e in b.get("elements", [])} == {str(item.id)}
+    }
     updated: list[dict[str, Any]] = []
     for block in blocks:
         block_id = str(block.get("block_id", ""))
+        if block_id.removesuffix("_status") in rows and block_id.endswith("_status"):
+            continue  # the status an earlier click wrote; written afresh below
         prefix, _, row = block_id.rpartition("_")
         if block.get("type") == "section" and row == str(item.id) and prefix in _ROW_PREFIXES:
             line = _item_line(entry, now, owner=prefix == "blocker")
             updated.append(_section(line, block_id).to_dict())
             continue
-        elements = block.get("elements")
-        values = {e.get("value") for e in elements} if isinstance(elements, list) else set()
-        if block.get("type") != "actions" or values != {str(item.id)}:
+        if block_id not in rows or block.get("type") != "actions":
             updated.append(block)
             continue
         if item.status != ItemStatus.OPEN:
