@@ -273,14 +273,16 @@ class Ticker:
     def _post_digest(self, due: DueDigest, at: datetime, report: TickReport) -> None:
         """Parent, then one reply per role, each claimed on its own and in order: a run that
         fails halfway is finished by the next one in the same thread, never started over."""
-        content = self.timeline.digest(due.channel_id, at, due.week_of)
         parent_key = f"{due.key}:parent"
         parent = self.store.send(parent_key)
         thread_ts = parent.message_ts if parent and parent.status == SendStatus.SENT else None
+        if thread_ts is None and not self.store.claim_sends(
+            [parent_key], due.channel_id, at, at - LEASE
+        ):
+            return  # another runner is posting this digest
+        content = self.timeline.digest(due.channel_id, at, due.week_of)
         posted = 0
         if thread_ts is None:
-            if not self.store.claim_sends([parent_key], due.channel_id, at, at - LEASE):
-                return  # another runner is posting this digest
             thread_ts = self._post(due.channel_id, content.parent, [parent_key], at)
             if thread_ts is None:
                 report.add(failed=1)

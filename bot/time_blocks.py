@@ -35,7 +35,8 @@ from storage.store import Counted, ProductDigest, ProjectDigest, QueuedItem, Tra
 MESSAGE_BLOCKS = 50
 _ROW_PREFIXES = {"waiting", "voted", "blocker"}
 DIGEST_ITEMS = 5  # items with buttons per digest list: 2 blocks each keeps a reply far below 50
-LISTED_LINES = 10
+LISTED_LINES = 10  # per digest list
+LISTED_REPLY = 40  # per /milestone or /deadline list
 NAME_LIMIT = 150
 
 
@@ -144,39 +145,37 @@ def reminders(destination_label: str, lines: Sequence[str]) -> Message:
 # Lists ------------------------------------------------------------------------------------
 
 
+def _capped(lines: Sequence[str], limit: int) -> list[str]:
+    """The first `limit` lines, and how many more there are."""
+    hidden = len(lines) - limit
+    return [*lines[:limit], f"…and {hidden} more."] if hidden > 0 else list(lines)
+
+
 def milestone_list(channel_id: str, tracked: Sequence[TrackedMilestone], today: date) -> str:
     if not tracked:
         return (
             f"<#{channel_id}> has no open milestones. "
             "Add one with `/milestone add &lt;name&gt; &lt;YYYY-MM-DD&gt; [@owner]`."
         )
-    lines = [f"Open milestones in <#{channel_id}>:"]
-    for entry in tracked[:40]:
-        milestone = entry.milestone
-        late = " · *overdue*" if milestone.due_date < today else ""
-        owner = f" · <@{milestone.owner_id}>" if milestone.owner_id else ""
-        lines.append(
-            f"• *{_name(milestone.name)}* — {day_label(milestone.due_date)}{owner}{late}"
-            f"{_risk(entry)}"
-        )
-    if len(tracked) > 40:
-        lines.append(f"…and {len(tracked) - 40} more.")
-    return "\n".join(lines)
+    lines = [
+        f"• *{_name(entry.milestone.name)}* — {day_label(entry.milestone.due_date)}"
+        + (f" · <@{entry.milestone.owner_id}>" if entry.milestone.owner_id else "")
+        + (" · *overdue*" if entry.milestone.due_date < today else "")
+        + _risk(entry)
+        for entry in tracked
+    ]
+    return "\n".join([f"Open milestones in <#{channel_id}>:", *_capped(lines, LISTED_REPLY)])
 
 
 def deadline_list(channel_id: str, deadlines: Sequence[Deadline], today: date) -> str:
     if not deadlines:
         return f"<#{channel_id}> has no open deadlines."
-    lines = [f"Open deadlines in <#{channel_id}>:"]
-    for deadline in deadlines[:40]:
-        late = " · *overdue*" if deadline.due_date < today else ""
-        lines.append(
-            f"• `{deadline.id}` *{_name(deadline.task, 200)}* — {day_label(deadline.due_date)}"
-            f" · <@{deadline.assignee_id}>{late}"
-        )
-    if len(deadlines) > 40:
-        lines.append(f"…and {len(deadlines) - 40} more.")
-    return "\n".join(lines)
+    lines = [
+        f"• `{d.id}` *{_name(d.task, 200)}* — {day_label(d.due_date)} · <@{d.assignee_id}>"
+        + (" · *overdue*" if d.due_date < today else "")
+        for d in deadlines
+    ]
+    return "\n".join([f"Open deadlines in <#{channel_id}>:", *_capped(lines, LISTED_REPLY)])
 
 
 def schedule_summary(settings: TeamSettings) -> str:
@@ -313,10 +312,7 @@ def _milestone_line(entry: TrackedMilestone) -> str:
 
 def _lines(heading: str, lines: Sequence[str], empty: str) -> Block:
     """A heading and up to LISTED_LINES lines in one section (always within 3,000 chars)."""
-    shown = list(lines[:LISTED_LINES])
-    if len(lines) > LISTED_LINES:
-        shown.append(f"…and {len(lines) - LISTED_LINES} more.")
-    body = "\n".join(shown) if shown else f"_{empty}_"
+    body = "\n".join(_capped(lines, LISTED_LINES)) if lines else f"_{empty}_"
     return _section(safe_mrkdwn(f"{heading}\n{body}", SECTION_LIMIT)[0])
 
 

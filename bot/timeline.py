@@ -5,7 +5,6 @@ project manager, anyone may manage them. Deadlines belong to the person who owes
 """
 
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from bot import time_blocks
 from bot.commands import (
@@ -40,11 +39,10 @@ class Timeline:
 
     # Helpers -----------------------------------------------------------------------------
 
-    def zone(self, channel_id: str) -> ZoneInfo:
-        return zone(self.store.settings(channel_id).timezone)
-
     def today(self, channel_id: str, now: datetime | None = None) -> date:
-        return local_today(now or self.service.clock(), self.zone(channel_id))
+        """The date in the team's time zone."""
+        tz = zone(self.store.settings(channel_id).timezone)
+        return local_today(now or self.service.clock(), tz)
 
     def may_plan(self, channel_id: str, user_id: str) -> bool:
         """Project managers plan; with none assigned anyone may; admins always may."""

@@ -142,12 +142,23 @@ class WorkStatus(StrEnum):
     DONE = "done"
 
 
-class Milestone(SQLModel, table=True):
-    """A dated goal of one team, nudged in the team channel until it is done.
+class DatedWork(SQLModel):
+    """What milestones and deadlines share: open until someone marks them done.
 
     `scheduled_at` is when the due date was last set: nudges planned before it are never sent, so
-    adding or moving a milestone does not trigger a stale "due tomorrow" at once.
+    adding or moving one does not trigger a stale "due tomorrow" at once.
     """
+
+    status: str = Field(default=WorkStatus.OPEN, max_length=16)
+    created_by: str = Field(max_length=32)
+    created_at: datetime
+    scheduled_at: datetime
+    done_by: str | None = Field(default=None, max_length=32)
+    done_at: datetime | None = None
+
+
+class Milestone(DatedWork, table=True):
+    """A dated goal of one team, nudged in the team channel until it is done."""
 
     __tablename__ = "milestone"
     __table_args__ = (UniqueConstraint("team_channel_id", "name_key"),)
@@ -158,15 +169,9 @@ class Milestone(SQLModel, table=True):
     name_key: str = Field(max_length=200)
     due_date: date
     owner_id: str | None = Field(default=None, max_length=32)
-    status: str = Field(default=WorkStatus.OPEN, max_length=16)
-    created_by: str = Field(max_length=32)
-    created_at: datetime
-    scheduled_at: datetime
-    done_by: str | None = Field(default=None, max_length=32)
-    done_at: datetime | None = None
 
 
-class Deadline(SQLModel, table=True):
+class Deadline(DatedWork, table=True):
     """A task one person owes by a date, nudged by DM in that person's own time zone."""
 
     __tablename__ = "deadline"
@@ -177,12 +182,6 @@ class Deadline(SQLModel, table=True):
     due_date: date
     assignee_id: str = Field(max_length=32)
     assignee_tz: str = Field(default="UTC", max_length=64)
-    status: str = Field(default=WorkStatus.OPEN, max_length=16)
-    created_by: str = Field(max_length=32)
-    created_at: datetime
-    scheduled_at: datetime
-    done_by: str | None = Field(default=None, max_length=32)
-    done_at: datetime | None = None
 
 
 class SendStatus(StrEnum):

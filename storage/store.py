@@ -321,8 +321,7 @@ class Store:
             delivery = session.get(Delivery, delivery_id)
             if delivery is None or delivery.message_ts is not None:
                 return
-            backoff = timedelta(minutes=min(2 ** (delivery.attempts - 1), 60))
-            delivery.retry_at = now + backoff
+            delivery.retry_at = now + _retry_backoff(delivery.attempts)
             session.commit()
 
     def deliveries_to_retry(self, now: datetime, stale_before: datetime) -> list[Delivery]:
@@ -704,16 +703,20 @@ class Store:
         with self._fast_write() as connection:
             attempts = connection.execute(select(ScheduledSend.attempts).where(*claimed).distinct())
             for tries in list(attempts.scalars()):
-                backoff = timedelta(minutes=min(2 ** (tries - 1), 60))
                 connection.execute(
                     update(ScheduledSend)
                     .where(*claimed, col(ScheduledSend.attempts) == tries)
-                    .values(status=SendStatus.FAILED, retry_at=now + backoff)
+                    .values(status=SendStatus.FAILED, retry_at=now + _retry_backoff(tries))
                 )
 
     def send(self, key: str) -> ScheduledSend | None:
         with self._session() as session:
             return session.get(ScheduledSend, key)
+
+
+def _retry_backoff(attempts: int) -> timedelta:
+    """How long a failed post waits: one minute, doubling to an hour."""
+    return timedelta(minutes=min(2 ** (attempts - 1), 60))
 
 
 _POSTED_ITEMS = select(Delivery.item_id).where(col(Delivery.message_ts).is_not(None))

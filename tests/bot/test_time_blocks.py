@@ -53,3 +53,29 @@ def test_triaging_a_digest_row_twice_keeps_the_message_valid() -> None:
     assert [e["text"]["text"] for e in other[0]["elements"]] == ["Acknowledge", "Resolve"]
     line = next(b for b in once if b.get("block_id") == "blocker_1")["text"]["text"]
     assert line.endswith("_<@U1> · 37 days old · owned by <@U2>_")  # filed 2 Nov
+
+
+def test_long_deadline_lists_are_capped_with_a_count() -> None:
+    from datetime import date
+
+    from bot.time_blocks import deadline_list
+    from storage.models import Deadline
+
+    deadlines = [
+        Deadline(
+            id=n,
+            team_channel_id="C1",
+            task=f"task {n}",
+            due_date=date(2026, 12, 1),
+            assignee_id="U1",
+            created_by="U1",
+            created_at=NOW,
+            scheduled_at=NOW,
+        )
+        for n in range(45)
+    ]
+    text = deadline_list("C1", deadlines, date(2026, 12, 2))
+    lines = text.splitlines()
+    assert lines[0] == "Open deadlines in <#C1>:"
+    assert lines[1] == "• `0` *task 0* — Tue 1 Dec 2026 · <@U1> · *overdue*"
+    assert len(lines) == 42 and lines[-1] == "…and 5 more."
