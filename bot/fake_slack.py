@@ -132,6 +132,7 @@ class FakeSlack:
         self.broadcasts: list[str] = []
         self.malformed: list[str] = []
         self._queued_errors: dict[str, list[tuple[int, str, int | None] | None]] = {}
+        self._lost: list[tuple[str, Callable[[dict[str, Any]], bool]]] = []
         self._gates: dict[str, threading.Event] = {}
         self._ts = itertools.count(1)
         self._changed = threading.Condition()
@@ -247,6 +248,13 @@ class FakeSlack:
         queued = self._queued_errors.setdefault(method, [])
         queued.extend([None] * after + [(status, error, None)] * times)
 
+    def lose_response(
+        self, method: str, when: Callable[[dict[str, Any]], bool] = lambda _: True
+    ) -> None:
+        """The next call to `method` whose parameters match `when` takes effect, but its
+        caller gets a 500: Slack posted the message and the response was lost."""
+        self._lost.append((method, when))
+
     def rate_limit_next(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
         """Answer the next call(s) to `method` with HTTP 429 and `Retry-After`."""
         queued = [(429, "ratelimited", retry_after)] * times
@@ -331,7 +339,7 @@ class FakeSlack:
                 params.update(json.loads(raw))
             else:
                 params.update(parse_qsl(raw.decode()))
-        for key in ("blocks", "view", "attachments"):
+        for key in ("blocks", "view", "attachments", "metadata"):
             if isinstance(params.get(key), str):
                 params[key] = json.loads(params[key])
         headers: dict[str, str] = {}
@@ -365,6 +373,11 @@ class FakeSlack:
             self.calls.append(call)
             queued = self._queued_errors.get(method)
             failure = queued.pop(0) if queued else None
+            lost = next((x for x in self._lost if x[0] == method and x[1](params)), None)
+            if lost is not None:
+                self._lost.remove(lost)
+                getattr(self, "_" + method.replace(".", "_"))(params)
+                failure = (500, "internal_error", None)
             if failure is not None:
                 status, error, retry_after = failure
                 call.status, call.error = status, error
@@ -456,6 +469,8 @@ class FakeSlack:
         message = self._store_message(
             channel_id, self.bot_user_id, text, blocks, params.get("thread_ts")
         )
+        if params.get("metadata"):
+            message["metadata"] = params["metadata"]
         self._see_channel(channel_id, "message", text, blocks)
         return {"channel": channel_id, "ts": message["ts"], "message": message}
 
@@ -502,7 +517,8 @@ class FakeSlack:
             if m.get("thread_ts") in (None, m["ts"])
             and (float(m["ts"]) < latest or (inclusive and float(m["ts"]) == latest))
         ]
-        return {"messages": list(reversed(top_level))[:limit], "has_more": False}
+        newest_first = [_listed(m, params) for m in reversed(top_level)]
+        return {"messages": newest_first[:limit], "has_more": len(newest_first) > limit}
 
     def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
         channel_id = self._resolve_channel(params.get("channel", ""))
@@ -511,8 +527,25 @@ class FakeSlack:
         if message is None:
             raise SlackError("thread_not_found")
         root = message.get("thread_ts") or message["ts"]
-        thread = [m for m in self.messages[channel_id] if root in (m["ts"], m.get("thread_ts"))]
-        return {"messages": thread, "has_more": False}
+        # Like Slack: the parent first, on every page, then the replies in the time range,
+        # earliest first; `limit` counts the parent.
+        oldest, latest = float(params.get("oldest") or 0), float(params.get("latest") or "inf")
+        inclusive = str(params.get("inclusive", "")).lower() in {"1", "true"}
+        limit = int(params.get("limit") or 1000)
+        parent = self._find(channel_id, root)
+        assert parent is not None
+        replies = [
+            m
+            for m in self.messages[channel_id]
+            if m.get("thread_ts") == root
+            and m["ts"] != root
+            and (
+                oldest < float(m["ts"]) < latest
+                or (inclusive and float(m["ts"]) in {oldest, latest})
+            )
+        ]
+        thread = [_listed(m, params) for m in [parent, *replies]]
+        return {"messages": thread[:limit], "has_more": len(thread) > limit}
 
     def _views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
         view = params.get("view") or {}
@@ -622,6 +655,13 @@ class SlackError(Exception):
         super().__init__(code)
         self.code = code
         self.details = details or []
+
+
+def _listed(message: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """A message as conversations.history/replies list it: metadata only when asked for."""
+    if str(params.get("include_all_metadata", "")).lower() in {"1", "true"}:
+        return message
+    return {key: value for key, value in message.items() if key != "metadata"}
 
 
 def _texts(text: str, blocks: list[dict[str, Any]]) -> Iterator[str]:

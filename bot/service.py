@@ -28,6 +28,7 @@ from bot.commands import (
     ShowSettings,
     UsageError,
 )
+from bot.slack import find_posts, new_tag, tagged
 from storage.models import Delivery, Item, ItemKind, ItemStatus, Role
 from storage.store import QueuedItem, Store
 
@@ -265,16 +266,23 @@ class Rolecall:
         card = blocks.item_card(item, votes)
         delivered = 0
         for recipient in routing.recipients:
-            claim = self.store.claim_delivery(item.id, recipient, self.clock())
-            if claim is not None and self._post_card(claim, item, recipient, card):
+            tag = new_tag()
+            claim = self.store.claim_delivery(item.id, recipient, self.clock(), tag)
+            if claim is not None and self._post_card(claim, tag, item, recipient, card):
                 delivered += 1
         return delivered
 
-    def _post_card(self, claim: int, item: Item, recipient: str, card: blocks.Message) -> bool:
+    def _post_card(
+        self, claim: int, tag: str, item: Item, recipient: str, card: blocks.Message
+    ) -> bool:
         """Post a claimed card and record it; a failed post keeps its claim for a retry."""
         try:
             response = self.client.chat_postMessage(
-                channel=recipient, text=card.text, blocks=card.blocks, unfurl_links=False
+                channel=recipient,
+                text=card.text,
+                blocks=card.blocks,
+                unfurl_links=False,
+                metadata=tagged(tag),
             )
         except SlackApiError as error:
             self.store.fail_delivery(claim, self.clock())
@@ -293,8 +301,13 @@ class Rolecall:
             return False
         if not self.store.retake_delivery(delivery.id, now, now - lease):
             return False
+        tag = delivery.post_tag
+        found = find_posts(self.client, delivery.recipient, {tag} if tag else set())
+        if tag in found.posts:  # the earlier attempt reached Slack; only its response was lost
+            self.store.record_delivery(delivery.id, found.channel_id, found.posts[tag])
+            return True
         card = blocks.item_card(item, self.store.vote_count(item.id))
-        return self._post_card(delivery.id, item, delivery.recipient, card)
+        return self._post_card(delivery.id, tag, item, delivery.recipient, card)
 
     def queue_missing_cards(self, now: datetime) -> None:
         """Claim, for a retry, the cards of items whose acking process stopped before it
@@ -302,7 +315,7 @@ class Rolecall:
         for item in self.store.never_delivered(now - timedelta(days=1), now - timedelta(minutes=1)):
             assert item.id is not None
             for recipient in self.routing(item.team_channel_id, ItemKind(item.kind)).recipients:
-                self.store.queue_delivery(item.id, recipient, now)
+                self.store.queue_delivery(item.id, recipient, now, new_tag())
 
     def deliver_backlog(self, channel_id: str, role: Role) -> int:
         """Send the items that waited for a role holder; returns how many found someone."""
@@ -402,7 +415,10 @@ class Rolecall:
         for message in history.get("messages", []):
             if message.get("ts") == ts:
                 return _source(channel_id, message)
-        replies = self.client.conversations_replies(channel=channel_id, ts=ts, limit=1)
+        # Slack lists a thread's parent first on every page, then replies from `oldest` on.
+        replies = self.client.conversations_replies(
+            channel=channel_id, ts=ts, oldest=ts, inclusive=True, limit=2
+        )
         for message in replies.get("messages", []):
             if message.get("ts") == ts:
                 return _source(channel_id, message)

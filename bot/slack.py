@@ -1,13 +1,26 @@
-"""The Web API client every part of Rolecall shares."""
+"""The Web API client every part of Rolecall shares, and how a post is found again."""
 
+import json
 import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+
+POST_EVENT = "rolecall_post"
+LOOKBACK = 200  # messages searched for an earlier attempt: Slack's recommended page size
+
+log = logging.getLogger(__name__)
 
 
 def quiet_logger(name: str) -> logging.Logger:
@@ -20,16 +33,110 @@ def quiet_logger(name: str) -> logging.Logger:
     return logger
 
 
+def new_tag() -> str:
+    """A tag for one post attempt, unique enough to find that message again."""
+    return uuid.uuid4().hex[:16]
+
+
+def tagged(tag: str) -> dict[str, Any]:
+    """Message metadata that lets a later run find this post in its conversation."""
+    return {"event_type": POST_EVENT, "event_payload": {"tag": tag}}
+
+
+def _is_tagged_post(request: HttpRequest) -> bool:
+    if not request.url.endswith("/chat.postMessage") or not request.data:
+        return False
+    try:
+        body = json.loads(request.data)
+    except ValueError:
+        return False  # form-encoded: not one of ours
+    metadata = body.get("metadata") if isinstance(body, dict) else None
+    return isinstance(metadata, dict) and metadata.get("event_type") == POST_EVENT
+
+
+class _UnlessTagged:
+    """A 5xx or a dropped connection may come after Slack posted the message. A tagged post is
+    not resent blindly: its caller records the failure, and the next run looks for it first."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if _is_tagged_post(request):
+            return False
+        return super()._can_retry(  # type: ignore[misc, no-any-return]
+            state=state, request=request, response=response, error=error
+        )
+
+
+class _ConnectionErrors(_UnlessTagged, ConnectionErrorRetryHandler):
+    pass
+
+
+class _ServerErrors(_UnlessTagged, ServerErrorRetryHandler):
+    pass
+
+
 def make_client(token: str, base_url: str) -> WebClient:
-    """A client that waits out 429s (Retry-After) and retries 5xx and dropped connections."""
+    """A client that waits out 429s (Retry-After) and retries 5xx and dropped connections,
+    except for tagged posts (see `_UnlessTagged`)."""
     return WebClient(
         token=token,
         base_url=base_url,
         timeout=10,
         logger=quiet_logger("rolecall.slack_api"),
         retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
+            _ConnectionErrors(max_retry_count=2),
             RateLimitErrorRetryHandler(max_retry_count=5),
-            ServerErrorRetryHandler(max_retry_count=2),
+            _ServerErrors(max_retry_count=2),
         ],
     )
+
+
+@dataclass
+class Found:
+    """Earlier attempts found in a conversation: tag -> ts, in `channel_id`."""
+
+    channel_id: str
+    posts: dict[str, str] = field(default_factory=dict)
+
+
+def find_posts(
+    client: WebClient, destination: str, tags: set[str], thread_ts: str | None = None
+) -> Found:
+    """Look for posts carrying any of `tags` among the latest messages of `destination` (a
+    channel, a thread in it, or a person's DM), so a post whose response was lost is recorded
+    instead of sent twice. A lookup Slack refuses finds nothing: posting again risks a
+    duplicate, not posting would lose the message."""
+    found = Found(destination)
+    if not tags:
+        return found
+    try:
+        if destination.startswith(("U", "W")):
+            opened = client.conversations_open(users=destination)
+            found.channel_id = opened["channel"]["id"]
+        if thread_ts:
+            page = client.conversations_replies(
+                channel=found.channel_id, ts=thread_ts, limit=LOOKBACK, include_all_metadata=True
+            )
+        else:
+            page = client.conversations_history(
+                channel=found.channel_id, limit=LOOKBACK, include_all_metadata=True
+            )
+    except SlackApiError as error:
+        log.warning(
+            "could not look for earlier posts in %s (%s); posting again",
+            destination,
+            error.response.get("error"),
+        )
+        return found
+    for message in page.get("messages") or []:
+        metadata = message.get("metadata") or {}
+        tag = (metadata.get("event_payload") or {}).get("tag")
+        if metadata.get("event_type") == POST_EVENT and tag in tags:
+            found.posts[tag] = message["ts"]
+    return found

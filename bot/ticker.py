@@ -4,6 +4,8 @@ The in-process scheduler and `rolecall tick` both call `Ticker.tick(at)`. A run 
 from the database alone, claims each send in the database (a unique key per item, kind and
 local day), posts only what it won, and records the message ts. So two runs at once, or three
 replicas, post everything exactly once; a failed post is handed back and retried by the next run.
+Each post carries a metadata tag of its attempt, and a retry first looks for the earlier attempt
+in the conversation: a post Slack accepted but whose response was lost is recorded, not repeated.
 
 Everything due for one channel or person in one run goes out as one message, and posts to one
 channel are paced (Slack allows about one message per second per channel).
@@ -24,6 +26,7 @@ from bot import time_blocks
 from bot.blocks import Message
 from bot.schedule import Stage, add_working_hours, current_nudge, latest_digest, zone
 from bot.service import log_api_error
+from bot.slack import find_posts, new_tag, tagged
 from bot.timeline import Timeline
 from storage.models import Delivery, Role, SendStatus, TeamSettings
 from storage.store import Store
@@ -259,31 +262,35 @@ class Ticker:
     def _remind(
         self, destination: str, sends: list[Planned], at: datetime, report: TickReport
     ) -> None:
-        won = set(self.store.claim_sends([s.key for s in sends], destination, at, at - LEASE))
-        lines = [s.line for s in sends if s.key in won]
+        tag = new_tag()
+        claims = self.store.claim_sends([s.key for s in sends], destination, at, at - LEASE, tag)
+        unposted = self._unposted(destination, claims, at, report)
+        lines = [s.line for s in sends if s.key in unposted]
         if not lines:
             return
         label = "for you" if destination.startswith(("U", "W")) else f"for <#{destination}>"
-        ts = self._post(destination, time_blocks.reminders(label, lines), sorted(won), at)
-        if ts is None:
-            report.add(failed=len(won))
+        message = time_blocks.reminders(label, lines)
+        if self._post(destination, message, sorted(unposted), tag, at) is None:
+            report.add(failed=len(unposted))
         else:
-            report.add(sent=len(won), messages=1)
+            report.add(sent=len(unposted), messages=1)
 
     def _post_digest(self, due: DueDigest, at: datetime, report: TickReport) -> None:
         """Parent, then one reply per role, each claimed on its own and in order: a run that
         fails halfway is finished by the next one in the same thread, never started over."""
         parent_key = f"{due.key}:parent"
-        parent = self.store.send(parent_key)
-        thread_ts = parent.message_ts if parent and parent.status == SendStatus.SENT else None
-        if thread_ts is None and not self.store.claim_sends(
-            [parent_key], due.channel_id, at, at - LEASE
-        ):
-            return  # another runner is posting this digest
+        thread_ts = self._sent_ts(parent_key)
+        tag = new_tag()
+        if thread_ts is None:
+            claims = self.store.claim_sends([parent_key], due.channel_id, at, at - LEASE, tag)
+            if not claims:
+                return  # another runner is posting this digest
+            if not self._unposted(due.channel_id, claims, at, report):
+                thread_ts = self._sent_ts(parent_key)  # found: the earlier attempt got through
         content = self.timeline.digest(due.channel_id, at, due.week_of)
         posted = 0
         if thread_ts is None:
-            thread_ts = self._post(due.channel_id, content.parent, [parent_key], at)
+            thread_ts = self._post(due.channel_id, content.parent, [parent_key], tag, at)
             if thread_ts is None:
                 report.add(failed=1)
                 return
@@ -292,24 +299,52 @@ class Ticker:
             key = f"{due.key}:{role}"
             if self.store.settled([key]):
                 continue
-            if not self.store.claim_sends([key], due.channel_id, at, at - LEASE):
+            tag = new_tag()
+            claims = self.store.claim_sends([key], due.channel_id, at, at - LEASE, tag)
+            if not claims:
                 return  # another runner is mid-thread; replies stay in order
-            if self._post(due.channel_id, reply, [key], at, thread_ts) is None:
+            if not self._unposted(due.channel_id, claims, at, report, thread_ts):
+                continue
+            if self._post(due.channel_id, reply, [key], tag, at, thread_ts) is None:
                 report.add(failed=1)
                 return
             posted += 1
         if posted:
             report.add(digests=1)
 
+    def _sent_ts(self, key: str) -> str | None:
+        send = self.store.send(key)
+        return send.message_ts if send and send.status == SendStatus.SENT else None
+
+    def _unposted(
+        self,
+        destination: str,
+        claims: dict[str, str],
+        at: datetime,
+        report: TickReport,
+        thread_ts: str | None = None,
+    ) -> set[str]:
+        """The claimed keys still to post. A key whose earlier attempt is found in the
+        conversation (Slack took the post, its response was lost) is recorded as sent."""
+        earlier = {tag for tag in claims.values() if tag}
+        found = find_posts(self.service.client, destination, earlier, thread_ts).posts
+        for tag, ts in found.items():
+            keys = [key for key, earlier_tag in claims.items() if earlier_tag == tag]
+            self.store.record_sent(keys, ts, at)
+            report.add(sent=len(keys))
+        return {key for key, earlier_tag in claims.items() if earlier_tag not in found}
+
     def _post(
         self,
         destination: str,
         message: Message,
         keys: list[str],
+        tag: str,
         at: datetime,
         thread_ts: str | None = None,
     ) -> str | None:
-        """Post a claimed message and record its ts; on failure hand the claims back."""
+        """Post a claimed message tagged with its attempt and record its ts; on failure hand
+        the claims back."""
         self.pacer.wait(destination)
         try:
             response = self.service.client.chat_postMessage(
@@ -318,6 +353,7 @@ class Ticker:
                 blocks=message.blocks,
                 thread_ts=thread_ts,
                 unfurl_links=False,
+                metadata=tagged(tag),
             )
         except SlackApiError as error:
             self.store.record_failed(keys, at)

@@ -112,7 +112,8 @@ class Delivery(SQLModel, table=True):
 
     A row without a message_ts is a claim not (yet) posted: a failed post sets `retry_at` and the
     scheduler's next run after it posts the card; a claim whose process died is retaken after a
-    lease.
+    lease. `post_tag` goes into the card's message metadata, so a retry first looks for a card
+    whose response was lost (a timeout, a 5xx after Slack had posted it) instead of posting twice.
     """
 
     __tablename__ = "delivery"
@@ -126,6 +127,7 @@ class Delivery(SQLModel, table=True):
     created_at: datetime
     attempts: int = Field(default=1)
     retry_at: datetime | None = None
+    post_tag: str = Field(default="", max_length=32)
 
 
 class ProcessedEvent(SQLModel, table=True):
@@ -197,6 +199,9 @@ class ScheduledSend(SQLModel, table=True):
     scheduler of each replica, `rolecall tick`) agrees on it and only the one whose insert wins
     posts. A failed post is marked failed and claimed again by a later run; a claim whose runner
     died is taken over after a lease. The recorded ts means a sent post is never sent again.
+    `post_tag` is the metadata tag of the current attempt (one message may carry several sends)
+    and `earlier_tag` that of the attempt before, so a retry first looks for an attempt whose
+    response was lost (a timeout, a 5xx after Slack had posted it) instead of posting it again.
     """
 
     __tablename__ = "scheduled_send"
@@ -209,3 +214,5 @@ class ScheduledSend(SQLModel, table=True):
     message_ts: str | None = Field(default=None, max_length=32)
     sent_at: datetime | None = None
     retry_at: datetime | None = None  # a failed send is not claimed again before this
+    post_tag: str = Field(default="", max_length=32)
+    earlier_tag: str = Field(default="", max_length=32)

@@ -288,9 +288,10 @@ class Store:
 
     # Deliveries --------------------------------------------------------------------------
 
-    def claim_delivery(self, item_id: int, recipient: str, now: datetime) -> int | None:
-        """Reserve the right to post this item to `recipient`; None if someone already did."""
-        claim = {"item_id": item_id, "recipient": recipient, "created_at": now}
+    def claim_delivery(self, item_id: int, recipient: str, now: datetime, tag: str) -> int | None:
+        """Reserve the right to post this item to `recipient` as a card carrying the metadata
+        `tag`; None if someone already did."""
+        claim = {"item_id": item_id, "recipient": recipient, "created_at": now, "post_tag": tag}
         try:
             with self._fast_write() as connection:
                 claimed = connection.execute(_CLAIM_DELIVERY, claim).scalar_one()
@@ -305,9 +306,15 @@ class Store:
                 {"delivery_id": delivery_id, "channel_id": channel_id, "message_ts": message_ts},
             )
 
-    def queue_delivery(self, item_id: int, recipient: str, now: datetime) -> None:
+    def queue_delivery(self, item_id: int, recipient: str, now: datetime, tag: str) -> None:
         """A claim that is due for a retry at once (a card nobody ever tried to post)."""
-        claim = {"item_id": item_id, "recipient": recipient, "created_at": now, "retry_at": now}
+        claim = {
+            "item_id": item_id,
+            "recipient": recipient,
+            "created_at": now,
+            "retry_at": now,
+            "post_tag": tag,
+        }
         try:
             with self._fast_write() as connection:
                 connection.execute(_CLAIM_DELIVERY, claim)
@@ -633,16 +640,22 @@ class Store:
         return found
 
     def claim_sends(
-        self, keys: Sequence[str], destination: str, now: datetime, stale_before: datetime
-    ) -> list[str]:
-        """Claim the right to post these sends; returns the keys this caller won.
+        self,
+        keys: Sequence[str],
+        destination: str,
+        now: datetime,
+        stale_before: datetime,
+        tag: str,
+    ) -> dict[str, str]:
+        """Claim the right to post these sends under the metadata `tag` of this attempt; returns
+        each key this caller won with the tag of its earlier attempt ("" for a new key).
 
         New keys are inserted (a conflicting insert wins nothing); a failed send whose retry
         time has come, or a claim whose runner died before `stale_before`, is taken over by a
         conditional update. Either way two runners never both win a key.
         """
         if not keys:
-            return []
+            return {}
         rows = [
             {
                 "key": key,
@@ -650,6 +663,7 @@ class Store:
                 "claimed_at": now,
                 "attempts": 1,
                 "status": SendStatus.CLAIMED,
+                "post_tag": tag,
             }
             for key in sorted(keys)
         ]
@@ -676,13 +690,15 @@ class Store:
                 claimed_at=now,
                 destination=destination,
                 attempts=ScheduledSend.attempts + 1,
+                earlier_tag=ScheduledSend.post_tag,  # SET reads the row as it was
+                post_tag=tag,
             )
-            .returning(col(ScheduledSend.key))
+            .returning(col(ScheduledSend.key), col(ScheduledSend.earlier_tag))
         )
         with self._fast_write() as connection:
-            won = list(connection.execute(retaken).scalars())
-            won += connection.execute(fresh).scalars()
-        return sorted(won)
+            won: dict[str, str] = {key: earlier for key, earlier in connection.execute(retaken)}
+            won.update((key, "") for key in connection.execute(fresh).scalars())
+        return dict(sorted(won.items()))
 
     def record_sent(self, keys: Sequence[str], message_ts: str, now: datetime) -> None:
         with self._fast_write() as connection:

@@ -79,3 +79,39 @@ def test_angle_brackets_slack_would_not_understand_are_flagged() -> None:
             channel="C1", text="<@U1> <#C1|one> <https://x.test/a|a link> `/milestone add <name>`"
         )
         assert fake.malformed == ["<name>"]
+
+
+def test_a_lost_response_posts_the_message_and_answers_500() -> None:
+    with FakeSlack() as fake:
+        fake.add_channel("C1", "one", [fake.bot_user_id])
+        fake.lose_response("chat.postMessage", lambda p: p["text"] == "b")
+        client = httpx.Client(headers={"Authorization": "Bearer xoxb-test"})
+        post = f"{fake.api_url}chat.postMessage"
+        assert client.post(post, json={"channel": "C1", "text": "a"}).status_code == 200
+        lost = client.post(post, json={"channel": "C1", "text": "b"})
+        assert (lost.status_code, lost.json()["ok"]) == (500, False)
+        assert client.post(post, json={"channel": "C1", "text": "b"}).status_code == 200
+        assert [m["text"] for m in fake.messages["C1"]] == ["a", "b", "b"]
+
+
+def test_history_and_replies_list_like_slack() -> None:
+    with FakeSlack() as fake:
+        fake.add_channel("C1", "one", [fake.bot_user_id])
+        client = WebClient(token="xoxb-test", base_url=fake.api_url)
+        tagged = {"event_type": "t", "event_payload": {"k": 1}}
+        parent = client.chat_postMessage(channel="C1", text="parent", metadata=tagged)["ts"]
+        replies = [
+            client.chat_postMessage(channel="C1", text=f"r{n}", thread_ts=parent)["ts"]
+            for n in range(3)
+        ]
+
+        [listed] = client.conversations_history(channel="C1")["messages"]
+        assert "metadata" not in listed  # only when asked for
+        [listed] = client.conversations_history(channel="C1", include_all_metadata=True)["messages"]
+        assert listed["metadata"] == tagged
+        # the parent comes first on every page; replies from `oldest`, earliest first
+        page = client.conversations_replies(
+            channel="C1", ts=replies[1], oldest=replies[1], inclusive=True, limit=2
+        )
+        assert [m["text"] for m in page["messages"]] == ["parent", "r1"]
+        assert page["has_more"] is True

@@ -21,7 +21,7 @@ def test_a_key_is_won_once_however_many_claim_it_at_once(engine: Engine) -> None
 
     def claim(store: Store) -> list[str]:
         start.wait()
-        return store.claim_sends(keys, "C1", NOW, STALE)
+        return list(store.claim_sends(keys, "C1", NOW, STALE, "t1"))
 
     with ThreadPoolExecutor(len(stores)) as pool:
         won = [key for keys_won in pool.map(claim, stores) for key in keys_won]
@@ -29,31 +29,35 @@ def test_a_key_is_won_once_however_many_claim_it_at_once(engine: Engine) -> None
 
 
 def test_failed_sends_are_claimed_again_and_sent_ones_never(store: Store) -> None:
-    assert store.claim_sends(["a", "b"], "C1", NOW, STALE) == ["a", "b"]
+    assert store.claim_sends(["a", "b"], "C1", NOW, STALE, "t1") == {"a": "", "b": ""}
     store.record_failed(["a"], NOW)
     store.record_sent(["b"], "1700000001.000100", NOW)
 
-    assert store.claim_sends(["a", "b"], "C1", NOW + timedelta(seconds=59), STALE) == []
-    assert store.claim_sends(["a", "b"], "C1", NOW + timedelta(minutes=1), STALE) == ["a"]
+    assert store.claim_sends(["a", "b"], "C1", NOW + timedelta(seconds=59), STALE, "t2") == {}
+    # a retry learns the tag of the attempt before, to look for it in Slack first
+    assert store.claim_sends(["a", "b"], "C1", NOW + timedelta(minutes=1), STALE, "t3") == {
+        "a": "t1"
+    }
     again = store.send("a")
     assert again is not None and again.attempts == 2 and again.status == SendStatus.CLAIMED
+    assert (again.post_tag, again.earlier_tag) == ("t3", "t1")
     store.record_failed(["a"], NOW)  # the second failure waits two minutes
-    assert store.claim_sends(["a"], "C1", NOW + timedelta(minutes=1), STALE) == []
-    assert store.claim_sends(["a"], "C1", NOW + timedelta(minutes=2), STALE) == ["a"]
+    assert store.claim_sends(["a"], "C1", NOW + timedelta(minutes=1), STALE, "t4") == {}
+    assert store.claim_sends(["a"], "C1", NOW + timedelta(minutes=2), STALE, "t5") == {"a": "t3"}
     assert store.settled(["a", "b", "c"]) == {"b"}
     sent = store.send("b")
     assert sent is not None and sent.message_ts == "1700000001.000100"
 
 
 def test_a_claim_whose_runner_died_is_taken_over_after_the_lease(store: Store) -> None:
-    assert store.claim_sends(["a"], "C1", NOW, STALE) == ["a"]
-    assert store.claim_sends(["a"], "C1", NOW + timedelta(minutes=5), STALE) == []
+    assert store.claim_sends(["a"], "C1", NOW, STALE, "t1") == {"a": ""}
+    assert store.claim_sends(["a"], "C1", NOW + timedelta(minutes=5), STALE, "t2") == {}
     later = NOW + timedelta(minutes=11)
-    assert store.claim_sends(["a"], "C1", later, later - timedelta(minutes=10)) == ["a"]
+    assert store.claim_sends(["a"], "C1", later, later - timedelta(minutes=10), "t3") == {"a": "t1"}
 
 
 def test_failing_does_not_undo_a_send_another_runner_recorded(store: Store) -> None:
-    store.claim_sends(["a"], "C1", NOW, STALE)
+    store.claim_sends(["a"], "C1", NOW, STALE, "t1")
     store.record_sent(["a"], "1.1", NOW)
     store.record_failed(["a"], NOW)
     assert store.settled(["a"]) == {"a"}
