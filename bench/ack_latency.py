@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -30,15 +31,28 @@ SECRET = "bench-signing-secret"
 TEAM, PM, REPORTER = "CBENCH", "UPM", "UREPORTER"
 
 
-def start(command: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+def start(
+    command: list[str], env: dict[str, str], problems: list[str]
+) -> tuple[subprocess.Popen[str], str]:
+    """Start a server; its warnings and errors are collected in `problems` (and its stderr is
+    drained, so a chatty server never blocks on a full pipe)."""
     process = subprocess.Popen(
         command, env={**os.environ, **env}, cwd=ROOT, stderr=subprocess.PIPE, text=True
     )
     assert process.stderr is not None
-    for line in process.stderr:
+    stderr = process.stderr
+    for line in stderr:
         if "listening on " in line:
-            return process, line.split("listening on ")[1].strip()
-    raise RuntimeError(f"{command} exited before listening")
+            url = line.split("listening on ")[1].strip()
+            break
+    else:
+        raise RuntimeError(f"{command} exited before listening")
+
+    def drain() -> None:
+        problems.extend(line.rstrip() for line in stderr if "WARNING" in line or "ERROR" in line)
+
+    threading.Thread(target=drain, daemon=True).start()
+    return process, url
 
 
 def signed_command(
@@ -137,6 +151,7 @@ def main() -> int:
             "SLACK_API_URL": fake.api_url,
             "DATABASE_URL": f"sqlite:///{folder}/bench.db",
         }
+        problems: list[str] = []
         rolecall, rolecall_url = start(
             [
                 sys.executable,
@@ -151,8 +166,9 @@ def main() -> int:
                 str(args.workers),
             ],
             env,
+            problems,
         )
-        bare, bare_url = start([sys.executable, "bench/bare_bolt.py"], env)
+        bare, bare_url = start([sys.executable, "bench/bare_bolt.py"], env, problems)
         try:
             verifier = SignatureVerifier(SECRET)
             body, headers = signed_command(verifier, fake, f"/role <@{PM}> product", PM)
@@ -193,6 +209,10 @@ def main() -> int:
         f"End-to-end routing: {args.burst} items stored and carded in {seconds:.2f}s = "
         f"{rate:.0f} items/s   (target >= 200: {'met' if rate >= 200 else 'MISSED'})"
     )
+    failed = [c for c in fake.calls if c.error]
+    print(f"Web API calls that failed: {len(failed)}; server warnings and errors: {len(problems)}")
+    for line in problems[:5]:
+        print(f"  {line}")
     return 0
 
 

@@ -105,6 +105,13 @@ def block_kit_errors(blocks: list[dict[str, Any]], max_blocks: int) -> list[str]
     return errors
 
 
+class _Server(ThreadingHTTPServer):
+    """Slack takes bursts of connections: a listen backlog of 5 (the default) would reset some
+    of a benchmark's concurrent calls, which real Slack does not do."""
+
+    request_queue_size = 128
+
+
 class FakeSlack:
     """The fake Web API server and its state. Use as a context manager or start()/stop()."""
 
@@ -156,7 +163,7 @@ class FakeSlack:
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: the fake records calls instead of printing them."""
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

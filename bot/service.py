@@ -28,7 +28,7 @@ from bot.commands import (
     ShowSettings,
     UsageError,
 )
-from bot.slack import find_posts, new_tag, tagged
+from bot.slack import find_posts, new_tag, post_tagged
 from storage.models import Delivery, Item, ItemKind, ItemStatus, Role
 from storage.store import QueuedItem, Store
 
@@ -277,21 +277,22 @@ class Rolecall:
     ) -> bool:
         """Post a claimed card and record it; a failed post keeps its claim for a retry."""
         try:
-            response = self.client.chat_postMessage(
+            channel_id, ts = post_tagged(
+                self.client,
+                tag,
                 channel=recipient,
                 text=card.text,
                 blocks=card.blocks,
                 unfurl_links=False,
-                metadata=tagged(tag),
             )
         except SlackApiError as error:
             self.store.fail_delivery(claim, self.clock())
-            log_api_error("chat.postMessage", error, item=item.id, recipient=recipient)
+            log_api_error(error, item=item.id, recipient=recipient)
             return False
         except BaseException:
             self.store.fail_delivery(claim, self.clock())
             raise
-        self.store.record_delivery(claim, response["channel"], response["ts"])
+        self.store.record_delivery(claim, channel_id, ts)
         return True
 
     def retry_card(self, delivery: Delivery, now: datetime, lease: timedelta) -> bool:
@@ -302,7 +303,11 @@ class Rolecall:
         if not self.store.retake_delivery(delivery.id, now, now - lease):
             return False
         tag = delivery.post_tag
-        found = find_posts(self.client, delivery.recipient, {tag} if tag else set())
+        try:
+            found = find_posts(self.client, delivery.recipient, {tag} if tag else set())
+        except BaseException:
+            self.store.fail_delivery(delivery.id, now)
+            raise
         if tag in found.posts:  # the earlier attempt reached Slack; only its response was lost
             self.store.record_delivery(delivery.id, found.channel_id, found.posts[tag])
             return True
@@ -365,7 +370,7 @@ class Rolecall:
                     blocks=card.blocks,
                 )
             except SlackApiError as error:
-                log_api_error("chat.update", error, item=item.id, channel=delivery.channel_id)
+                log_api_error(error, item=item.id, channel=delivery.channel_id)
 
     def digest_rows_settled(self, blocks: list[dict[str, Any]], item: Item) -> list[dict[str, Any]]:
         """A digest message's blocks with this item's rows brought up to date."""
@@ -379,7 +384,7 @@ class Rolecall:
         try:
             self.client.chat_update(channel=channel_id, ts=ts, text=text, blocks=blocks)
         except SlackApiError as error:
-            log_api_error("chat.update", error, channel=channel_id)
+            log_api_error(error, channel=channel_id)
 
     # Queues and home ---------------------------------------------------------------------
 
@@ -428,7 +433,7 @@ class Rolecall:
         try:
             response = self.client.chat_getPermalink(channel=channel_id, message_ts=ts)
         except SlackApiError as error:
-            log_api_error("chat.getPermalink", error, channel=channel_id)
+            log_api_error(error, channel=channel_id)
             return None
         permalink: str = response["permalink"]
         return permalink
@@ -437,13 +442,13 @@ class Rolecall:
         try:
             self.client.chat_postMessage(unfurl_links=False, **kwargs)
         except SlackApiError as error:
-            log_api_error("chat.postMessage", error, channel=kwargs.get("channel"))
+            log_api_error(error, channel=kwargs.get("channel"))
 
     def _post_ephemeral(self, **kwargs: Any) -> None:
         try:
             self.client.chat_postEphemeral(**kwargs)
         except SlackApiError as error:
-            log_api_error("chat.postEphemeral", error, channel=kwargs.get("channel"))
+            log_api_error(error, channel=kwargs.get("channel"))
 
 
 def _source(channel_id: str, message: dict[str, Any]) -> SourceMessage:
@@ -456,8 +461,8 @@ def _source(channel_id: str, message: dict[str, Any]) -> SourceMessage:
     )
 
 
-def log_api_error(method: str, error: SlackApiError, **context: Any) -> None:
+def log_api_error(error: SlackApiError, **context: Any) -> None:
     """Log a failed Web API call with its method and Slack's error code (never the token)."""
-    code = error.response.get("error") if error.response is not None else None
+    method = str(error.response.api_url).rsplit("/", 1)[-1]
     details = " ".join(f"{key}={value}" for key, value in context.items())
-    log.error("Slack %s failed: %s %s", method, code, details)
+    log.error("Slack %s failed: %s %s", method, error.response.get("error"), details)

@@ -19,6 +19,7 @@ from slack_sdk.http_retry.state import RetryState
 
 POST_EVENT = "rolecall_post"
 LOOKBACK = 200  # messages searched for an earlier attempt: Slack's recommended page size
+POST_RETRIES = 2  # after a 5xx or a dropped connection, as slack-sdk's own handlers would
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,8 @@ def _is_tagged_post(request: HttpRequest) -> bool:
 
 
 class _UnlessTagged:
-    """A 5xx or a dropped connection may come after Slack posted the message. A tagged post is
-    not resent blindly: its caller records the failure, and the next run looks for it first."""
+    """A 5xx or a dropped connection may come after Slack posted the message, so a tagged post
+    is not resent blindly here: `post_tagged` looks for it first."""
 
     def _can_retry(
         self,
@@ -105,13 +106,43 @@ class Found:
     posts: dict[str, str] = field(default_factory=dict)
 
 
+def post_tagged(
+    client: WebClient, tag: str, *, channel: str, thread_ts: str | None = None, **message: Any
+) -> tuple[str, str]:
+    """Post a message tagged with `tag` and return its (channel id, ts). After a 5xx or a
+    dropped connection, look for it before posting again: Slack may have taken it. The last
+    error is raised for the caller to hand the claim back."""
+    retries = 0
+    while True:
+        try:
+            response = client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, metadata=tagged(tag), **message
+            )
+            return response["channel"], response["ts"]
+        except (SlackApiError, OSError) as error:
+            retries += 1
+            if retries > POST_RETRIES or not _maybe_posted(error):
+                raise
+        found = find_posts(client, channel, {tag}, thread_ts)
+        if tag in found.posts:
+            return found.channel_id, found.posts[tag]
+
+
+def _maybe_posted(error: Exception) -> bool:
+    if isinstance(error, SlackApiError):
+        status: int = error.response.status_code
+        return status >= 500
+    return True  # network: the request may have reached Slack
+
+
 def find_posts(
     client: WebClient, destination: str, tags: set[str], thread_ts: str | None = None
 ) -> Found:
     """Look for posts carrying any of `tags` among the latest messages of `destination` (a
     channel, a thread in it, or a person's DM), so a post whose response was lost is recorded
-    instead of sent twice. A lookup Slack refuses finds nothing: posting again risks a
-    duplicate, not posting would lose the message."""
+    instead of sent twice. A lookup Slack refuses (a missing scope, a channel the bot left)
+    finds nothing: posting again risks a duplicate, not posting would lose the message. A 5xx
+    or network error is raised: the caller tries again later."""
     found = Found(destination)
     if not tags:
         return found
@@ -128,6 +159,8 @@ def find_posts(
                 channel=found.channel_id, limit=LOOKBACK, include_all_metadata=True
             )
     except SlackApiError as error:
+        if error.response.status_code >= 500:
+            raise
         log.warning(
             "could not look for earlier posts in %s (%s); posting again",
             destination,

@@ -26,7 +26,7 @@ from bot import time_blocks
 from bot.blocks import Message
 from bot.schedule import Stage, add_working_hours, current_nudge, latest_digest, zone
 from bot.service import log_api_error
-from bot.slack import find_posts, new_tag, tagged
+from bot.slack import find_posts, new_tag, post_tagged
 from bot.timeline import Timeline
 from storage.models import Delivery, Role, SendStatus, TeamSettings
 from storage.store import Store
@@ -265,6 +265,8 @@ class Ticker:
         tag = new_tag()
         claims = self.store.claim_sends([s.key for s in sends], destination, at, at - LEASE, tag)
         unposted = self._unposted(destination, claims, at, report)
+        if unposted is None:
+            return
         lines = [s.line for s in sends if s.key in unposted]
         if not lines:
             return
@@ -285,7 +287,10 @@ class Ticker:
             claims = self.store.claim_sends([parent_key], due.channel_id, at, at - LEASE, tag)
             if not claims:
                 return  # another runner is posting this digest
-            if not self._unposted(due.channel_id, claims, at, report):
+            unposted = self._unposted(due.channel_id, claims, at, report)
+            if unposted is None:
+                return
+            if not unposted:
                 thread_ts = self._sent_ts(parent_key)  # found: the earlier attempt got through
         content = self.timeline.digest(due.channel_id, at, due.week_of)
         posted = 0
@@ -303,7 +308,10 @@ class Ticker:
             claims = self.store.claim_sends([key], due.channel_id, at, at - LEASE, tag)
             if not claims:
                 return  # another runner is mid-thread; replies stay in order
-            if not self._unposted(due.channel_id, claims, at, report, thread_ts):
+            unposted = self._unposted(due.channel_id, claims, at, report, thread_ts)
+            if unposted is None:
+                return
+            if not unposted:
                 continue
             if self._post(due.channel_id, reply, [key], tag, at, thread_ts) is None:
                 report.add(failed=1)
@@ -323,11 +331,20 @@ class Ticker:
         at: datetime,
         report: TickReport,
         thread_ts: str | None = None,
-    ) -> set[str]:
+    ) -> set[str] | None:
         """The claimed keys still to post. A key whose earlier attempt is found in the
-        conversation (Slack took the post, its response was lost) is recorded as sent."""
+        conversation (Slack took the post, its response was lost) is recorded as sent. None:
+        Slack could not be asked, the claims are handed back."""
         earlier = {tag for tag in claims.values() if tag}
-        found = find_posts(self.service.client, destination, earlier, thread_ts).posts
+        try:
+            found = find_posts(self.service.client, destination, earlier, thread_ts).posts
+        except (SlackApiError, OSError) as error:
+            self.store.record_failed(list(claims), at)
+            report.add(failed=len(claims))
+            log.error(
+                "looking for earlier posts in %s failed, retried next run: %r", destination, error
+            )
+            return None
         for tag, ts in found.items():
             keys = [key for key, earlier_tag in claims.items() if earlier_tag == tag]
             self.store.record_sent(keys, ts, at)
@@ -347,23 +364,23 @@ class Ticker:
         the claims back."""
         self.pacer.wait(destination)
         try:
-            response = self.service.client.chat_postMessage(
+            _, ts = post_tagged(
+                self.service.client,
+                tag,
                 channel=destination,
+                thread_ts=thread_ts,
                 text=message.text,
                 blocks=message.blocks,
-                thread_ts=thread_ts,
                 unfurl_links=False,
-                metadata=tagged(tag),
             )
         except SlackApiError as error:
             self.store.record_failed(keys, at)
-            log_api_error("chat.postMessage", error, destination=destination, sends=len(keys))
+            log_api_error(error, destination=destination, sends=len(keys))
             return None
         except OSError as error:  # network: connection refused or reset, timeout
             self.store.record_failed(keys, at)
             log.error("scheduled post to %s failed, retried next run: %r", destination, error)
             return None
-        ts: str = response["ts"]
         self.store.record_sent(keys, ts, at)
         return ts
 

@@ -18,7 +18,7 @@ SORRY = "Sorry, something went wrong on my side and I couldn't finish that. Plea
 def report_failure(error: Exception, body: dict[str, Any], context: BoltContext) -> None:
     """Log with context and traceback; tell the person who asked, when there is one."""
     if isinstance(error, SlackApiError):
-        log_api_error(error.response.api_url.rsplit("/", 1)[-1], error)
+        log_api_error(error)
     log.error(
         "listener failed: type=%s command=%s action=%s channel=%s user=%s",
         body.get("type") or "command",
