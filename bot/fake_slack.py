@@ -379,12 +379,13 @@ class FakeSlack:
             call = Call(method, params)
             self.calls.append(call)
             queued = self._queued_errors.get(method)
-            failure = queued.pop(0) if queued else None
             lost = next((x for x in self._lost if x[0] == method and x[1](params)), None)
-            if lost is not None:
+            if lost is not None:  # the call takes effect; only its response is an error
                 self._lost.remove(lost)
                 getattr(self, "_" + method.replace(".", "_"))(params)
-                failure = (500, "internal_error", None)
+                failure: tuple[int, str, int | None] | None = (500, "internal_error", None)
+            else:
+                failure = queued.pop(0) if queued else None
             if failure is not None:
                 status, error, retry_after = failure
                 call.status, call.error = status, error

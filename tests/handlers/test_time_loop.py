@@ -474,7 +474,8 @@ def test_a_nudge_that_keeps_failing_is_retried_by_later_runs_not_lost(
 ) -> None:
     set_up_team(slack, fake)
     command(slack, fake, "/milestone", "add Beta 2026-12-01", BOB)
-    fake.fail_next("chat.postMessage", "internal_error", status=500, times=4)  # digest too
+    # three for the nudge's attempts in this run, one for the digest parent's first
+    fake.fail_next("chat.postMessage", "internal_error", status=500, times=4)
 
     tick(ticker, clock, utc(11, 30, 9))
     assert nudges(fake) == []
