@@ -103,6 +103,14 @@ class Pacer:
 
 
 @dataclass(frozen=True)
+class Won:
+    """Sends this run claimed under `tag` and still has to post."""
+
+    tag: str
+    keys: set[str]
+
+
+@dataclass(frozen=True)
 class DueDigest:
     channel_id: str
     key: str
@@ -262,40 +270,36 @@ class Ticker:
     def _remind(
         self, destination: str, sends: list[Planned], at: datetime, report: TickReport
     ) -> None:
-        tag = new_tag()
-        claims = self.store.claim_sends([s.key for s in sends], destination, at, at - LEASE, tag)
-        unposted = self._unposted(destination, claims, at, report)
-        if unposted is None:
+        won = self._claim([s.key for s in sends], destination, at, report)
+        if won is None:
             return
-        lines = [s.line for s in sends if s.key in unposted]
+        lines = [s.line for s in sends if s.key in won.keys]
         if not lines:
             return
         label = "for you" if destination.startswith(("U", "W")) else f"for <#{destination}>"
         message = time_blocks.reminders(label, lines)
-        if self._post(destination, message, sorted(unposted), tag, at) is None:
-            report.add(failed=len(unposted))
+        if self._post(destination, message, sorted(won.keys), won.tag, at) is None:
+            report.add(failed=len(won.keys))
         else:
-            report.add(sent=len(unposted), messages=1)
+            report.add(sent=len(won.keys), messages=1)
 
     def _post_digest(self, due: DueDigest, at: datetime, report: TickReport) -> None:
         """Parent, then one reply per role, each claimed on its own and in order: a run that
         fails halfway is finished by the next one in the same thread, never started over."""
         parent_key = f"{due.key}:parent"
         thread_ts = self._sent_ts(parent_key)
-        tag = new_tag()
+        parent = None
         if thread_ts is None:
-            claims = self.store.claim_sends([parent_key], due.channel_id, at, at - LEASE, tag)
-            if not claims:
-                return  # another runner is posting this digest
-            unposted = self._unposted(due.channel_id, claims, at, report)
-            if unposted is None:
-                return
-            if not unposted:
+            parent = self._claim([parent_key], due.channel_id, at, report)
+            if parent is None:
+                return  # another runner is posting this digest (or Slack could not be asked)
+            if not parent.keys:
                 thread_ts = self._sent_ts(parent_key)  # found: the earlier attempt got through
         content = self.timeline.digest(due.channel_id, at, due.week_of)
         posted = 0
         if thread_ts is None:
-            thread_ts = self._post(due.channel_id, content.parent, [parent_key], tag, at)
+            assert parent is not None
+            thread_ts = self._post(due.channel_id, content.parent, [parent_key], parent.tag, at)
             if thread_ts is None:
                 report.add(failed=1)
                 return
@@ -304,16 +308,12 @@ class Ticker:
             key = f"{due.key}:{role}"
             if self.store.settled([key]):
                 continue
-            tag = new_tag()
-            claims = self.store.claim_sends([key], due.channel_id, at, at - LEASE, tag)
-            if not claims:
+            won = self._claim([key], due.channel_id, at, report, thread_ts)
+            if won is None:
                 return  # another runner is mid-thread; replies stay in order
-            unposted = self._unposted(due.channel_id, claims, at, report, thread_ts)
-            if unposted is None:
-                return
-            if not unposted:
-                continue
-            if self._post(due.channel_id, reply, [key], tag, at, thread_ts) is None:
+            if not won.keys:
+                continue  # found: the earlier attempt got through
+            if self._post(due.channel_id, reply, [key], won.tag, at, thread_ts) is None:
                 report.add(failed=1)
                 return
             posted += 1
@@ -324,18 +324,23 @@ class Ticker:
         send = self.store.send(key)
         return send.message_ts if send and send.status == SendStatus.SENT else None
 
-    def _unposted(
+    def _claim(
         self,
+        keys: list[str],
         destination: str,
-        claims: dict[str, str],
         at: datetime,
         report: TickReport,
         thread_ts: str | None = None,
-    ) -> set[str] | None:
-        """The claimed keys still to post. A key whose earlier attempt is found in the
-        conversation (Slack took the post, its response was lost) is recorded as sent. None:
-        Slack could not be asked, the claims are handed back."""
-        earlier = {tag for tag in claims.values() if tag}
+    ) -> Won | None:
+        """Claim these sends for a new attempt and keep the ones still to post: a key whose
+        earlier attempt is found in the conversation (Slack took the post, its response was
+        lost) is recorded as sent. None: nothing won, or Slack could not be asked (the claims
+        are handed back)."""
+        tag = new_tag()
+        claims = self.store.claim_sends(keys, destination, at, at - LEASE, tag)
+        if not claims:
+            return None
+        earlier = {earlier_tag for earlier_tag in claims.values() if earlier_tag}
         try:
             found = find_posts(self.service.client, destination, earlier, thread_ts).posts
         except (SlackApiError, OSError) as error:
@@ -345,11 +350,11 @@ class Ticker:
                 "looking for earlier posts in %s failed, retried next run: %r", destination, error
             )
             return None
-        for tag, ts in found.items():
-            keys = [key for key, earlier_tag in claims.items() if earlier_tag == tag]
-            self.store.record_sent(keys, ts, at)
-            report.add(sent=len(keys))
-        return {key for key, earlier_tag in claims.items() if earlier_tag not in found}
+        for found_tag, ts in found.items():
+            sent = [key for key, earlier_tag in claims.items() if earlier_tag == found_tag]
+            self.store.record_sent(sent, ts, at)
+            report.add(sent=len(sent))
+        return Won(tag, {key for key, earlier_tag in claims.items() if earlier_tag not in found})
 
     def _post(
         self,

@@ -698,7 +698,7 @@ class Store:
         with self._fast_write() as connection:
             won: dict[str, str] = {key: earlier for key, earlier in connection.execute(retaken)}
             won.update((key, "") for key in connection.execute(fresh).scalars())
-        return dict(sorted(won.items()))
+        return won
 
     def record_sent(self, keys: Sequence[str], message_ts: str, now: datetime) -> None:
         with self._fast_write() as connection:
