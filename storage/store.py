@@ -650,9 +650,10 @@ class Store:
         """Claim the right to post these sends under the metadata `tag` of this attempt; returns
         each key this caller won with the tag of its earlier attempt ("" for a new key).
 
-        New keys are inserted (a conflicting insert wins nothing); a failed send whose retry
-        time has come, or a claim whose runner died before `stale_before`, is taken over by a
-        conditional update. Either way two runners never both win a key.
+        New keys are inserted (a conflicting insert wins nothing); of the keys that exist, a
+        failed send whose retry time has come, or a claim whose runner died before
+        `stale_before`, is taken over by a conditional update (skipped when every key was new,
+        the usual case). Either way two runners never both win a key.
         """
         if not keys:
             return {}
@@ -674,10 +675,24 @@ class Store:
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(col(ScheduledSend.key))
         )
-        retaken = (
+        with self._fast_write() as connection:
+            won = {key: "" for key in connection.execute(fresh).scalars()}
+            existing = sorted(set(keys) - won.keys())
+            if existing:
+                retake = self._retake(existing, destination, now, stale_before, tag)
+                won.update({key: earlier for key, earlier in connection.execute(retake)})
+        return won
+
+    @staticmethod
+    def _retake(
+        keys: list[str], destination: str, now: datetime, stale_before: datetime, tag: str
+    ) -> Any:
+        """Take over those of `keys` that failed and are due again, or whose runner died;
+        returns each key taken with the tag of its earlier attempt."""
+        return (
             update(ScheduledSend)
             .where(
-                col(ScheduledSend.key).in_(sorted(keys)),
+                col(ScheduledSend.key).in_(keys),
                 or_(
                     (col(ScheduledSend.status) == SendStatus.FAILED)
                     & (col(ScheduledSend.retry_at) <= now),
@@ -695,10 +710,6 @@ class Store:
             )
             .returning(col(ScheduledSend.key), col(ScheduledSend.earlier_tag))
         )
-        with self._fast_write() as connection:
-            won: dict[str, str] = {key: earlier for key, earlier in connection.execute(retaken)}
-            won.update((key, "") for key in connection.execute(fresh).scalars())
-        return won
 
     def record_sent(self, keys: Sequence[str], message_ts: str, now: datetime) -> None:
         with self._fast_write() as connection:
