@@ -1,1 +1,3 @@
-"""Rolecall's domain: roles, capture, delivery and triage rules, plus the CLI entry point."""
+"""Rolecall's domain: who may do what, capture, cards, triage, planning, the digest and the
+outbox every post goes through. It talks to Slack only through slack_sdk's WebClient, never Bolt,
+so the same code serves HTTP, Socket Mode, the scheduler and the tests."""

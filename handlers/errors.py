@@ -1,18 +1,30 @@
-"""Failure reporting for Bolt's global error handler and for the after-ack pool."""
+"""Failure reporting for Bolt's global error handler and for after-ack work, and the replies
+that are answers rather than failures (bad input, a refusal)."""
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt import BoltContext, BoltResponse
 from slack_sdk.errors import SlackApiError
 
-from bot.service import log_api_error
+from bot.parsing.words import UsageError
+from bot.permissions import Refused
+from bot.slack_client import log_api_error
 
 log = logging.getLogger(__name__)
 
+R = TypeVar("R")
+
 SORRY = "Sorry, something went wrong on my side and I couldn't finish that. Please try again."
+
+
+def answer(run: Callable[[], R]) -> R | str:
+    """The reply to a command: what `run` returns, or why it would not (usage, refusal)."""
+    try:
+        return run()
+    except (UsageError, Refused) as declined:
+        return str(declined)
 
 
 def report_failure(error: Exception, body: dict[str, Any], context: BoltContext) -> None:
@@ -43,40 +55,5 @@ def on_error(
     return None
 
 
-class AfterAck:
-    """Runs the slow part of a listener (Web API calls) after its ack, on a pool of its own.
-
-    The listener itself returns right after ack(), so Bolt's listener threads stay free for new
-    acks however slowly Slack answers, and a failure can never touch the ack already sent (Bolt's
-    sync runner resets an ack when a listener raises after it). Failures are reported exactly as
-    the global error handler reports them: logged with traceback and context, the person told.
-    """
-
-    def __init__(self, threads: int = 16) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="after-ack")
-
-    def run(self, body: dict[str, Any], context: BoltContext, work: Callable[[], object]) -> None:
-        self._pool.submit(self._guarded, body, context, work).add_done_callback(_log_if_failed)
-
-    def shutdown(self) -> None:
-        """Finish the work already accepted (cards people were promised), then stop."""
-        self._pool.shutdown(wait=True)
-
-    @staticmethod
-    def _guarded(body: dict[str, Any], context: BoltContext, work: Callable[[], object]) -> None:
-        try:
-            work()
-        except Exception as error:  # noqa: BLE001 - reported with traceback and to the user
-            report_failure(error, body, context)
-
-
 def _asked_by_a_person(body: dict[str, Any]) -> bool:
     return "command" in body or body.get("type") == "block_actions"
-
-
-def _log_if_failed(future: Future[None]) -> None:
-    """A failure while reporting a failure (say, the apology could not be posted) still gets
-    logged: an executor would otherwise keep it in the future, unseen."""
-    error = future.exception()
-    if error is not None:
-        log.error("after-ack failure could not be reported", exc_info=error)

@@ -1,13 +1,17 @@
-"""The one place that builds engines and applies migrations."""
+"""Engines, migrations, and the `Database` every store runs its transactions through."""
 
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from importlib.resources import files
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlmodel import create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 # Any constant works; it only has to be the same for every replica racing to migrate.
 _MIGRATION_LOCK_KEY = 0x524F4C45
@@ -62,3 +66,36 @@ def ping(engine: Engine) -> None:
     """Raise if the database cannot answer a trivial query."""
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
+
+
+class Database:
+    """One engine and the rules for using it: short transactions, detached objects for callers,
+    and one writer at a time on SQLite (queueing writers on a lock here beats SQLite's busy-wait
+    backoff by far; PostgreSQL needs no such lock)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._write_lock: AbstractContextManager[object] = (
+            threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+        )
+
+    def session(self) -> Session:
+        """A session for reads; objects it returns stay usable after it closes."""
+        return Session(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A session for one write transaction; the caller commits."""
+        with self._write_lock, self.session() as session:
+            yield session
+
+    @contextmanager
+    def fast_write(self) -> Iterator[Connection]:
+        """A Core transaction for hot paths (no ORM unit of work); commits on exit."""
+        with self._write_lock, self.engine.begin() as connection:
+            yield connection
+
+    def insert_or_skip(self, table: type[SQLModel]) -> Any:
+        """An INSERT that skips rows whose key exists (ON CONFLICT DO NOTHING) in this dialect."""
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(table)

@@ -1,10 +1,36 @@
-"""Table models. Every piece of state lives here, so a restart loses nothing."""
+"""Table models. Every piece of state lives here, so a restart loses nothing.
+
+Enum fields are typed as enums and stored as their string values (`EnumText`), so a row read
+back carries `ItemKind.BLOCKER`, never a bare "blocker" to be cast again.
+"""
 
 from datetime import date, datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import Any, TypeVar
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import JSON, Dialect, Index, String, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+E = TypeVar("E", bound=Enum)
+
+
+class EnumText(TypeDecorator[E]):
+    """A StrEnum stored as its value in a VARCHAR: readable in SQL, no database enum type to
+    migrate when a value is added."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int = 16) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
 
 
 class Role(StrEnum):
@@ -34,6 +60,32 @@ class ItemStatus(StrEnum):
     DUPLICATE = "duplicate"
 
 
+OPEN_STATUSES: dict[ItemKind, tuple[ItemStatus, ...]] = {
+    ItemKind.FEEDBACK: (ItemStatus.OPEN,),
+    ItemKind.BLOCKER: (ItemStatus.OPEN, ItemStatus.ACKNOWLEDGED),
+}
+
+
+class WorkStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+class SendKind(StrEnum):
+    """What an outbox row posts; it decides how a later run re-creates the message."""
+
+    CARD = "card"  # an item's card to one recipient: re-rendered from the item
+    NOTICE = "notice"  # a DM telling someone what happened: its message is stored
+    REMINDER = "reminder"  # nudges and escalations: planned afresh by every run
+    DIGEST = "digest"  # a digest parent or reply: planned afresh by every run
+
+
+class SendStatus(StrEnum):
+    CLAIMED = "claimed"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 class RoleAssignment(SQLModel, table=True):
     """One person holding one role in one channel; a channel with any is a team."""
 
@@ -43,7 +95,7 @@ class RoleAssignment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     channel_id: str = Field(index=True, max_length=32)
     user_id: str = Field(max_length=32)
-    role: str = Field(max_length=16)
+    role: Role = Field(sa_type=EnumText(Role))
     assigned_by: str = Field(max_length=32)
     assigned_at: datetime
 
@@ -80,7 +132,7 @@ class Item(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=16)
+    kind: ItemKind = Field(sa_type=EnumText(ItemKind))
     team_channel_id: str = Field(index=True, max_length=32)
     text: str
     reporter_id: str = Field(max_length=32)
@@ -88,7 +140,7 @@ class Item(SQLModel, table=True):
     source_channel_id: str | None = Field(default=None, max_length=32)
     source_ts: str | None = Field(default=None, max_length=32)
     permalink: str | None = Field(default=None, max_length=1000)
-    status: str = Field(default=ItemStatus.OPEN, max_length=16)
+    status: ItemStatus = Field(default=ItemStatus.OPEN, sa_type=EnumText(ItemStatus))
     handled_by: str | None = Field(default=None, max_length=32)
     milestone_id: int | None = Field(default=None, foreign_key="milestone.id", index=True)
     created_at: datetime
@@ -107,29 +159,6 @@ class ItemVote(SQLModel, table=True):
     created_at: datetime
 
 
-class Delivery(SQLModel, table=True):
-    """One card posted for an item. Claimed (unique) before posting so no card is sent twice.
-
-    A row without a message_ts is a claim not (yet) posted: a failed post sets `retry_at` and the
-    scheduler's next run after it posts the card; a claim whose process died is retaken after a
-    lease. `post_tag` goes into the card's message metadata, so a retry first looks for a card
-    whose response was lost (a timeout, a 5xx after Slack had posted it) instead of posting twice.
-    """
-
-    __tablename__ = "delivery"
-    __table_args__ = (UniqueConstraint("item_id", "recipient"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    item_id: int = Field(foreign_key="item.id", index=True)
-    recipient: str = Field(max_length=32)
-    channel_id: str | None = Field(default=None, max_length=32)
-    message_ts: str | None = Field(default=None, max_length=32)
-    created_at: datetime
-    attempts: int = Field(default=1)
-    retry_at: datetime | None = None
-    post_tag: str = Field(default="", max_length=32)
-
-
 class ProcessedEvent(SQLModel, table=True):
     """Events API ids already handled: Bolt does not dedupe Slack's retries, this table does."""
 
@@ -139,11 +168,6 @@ class ProcessedEvent(SQLModel, table=True):
     received_at: datetime
 
 
-class WorkStatus(StrEnum):
-    OPEN = "open"
-    DONE = "done"
-
-
 class DatedWork(SQLModel):
     """What milestones and deadlines share: open until someone marks them done.
 
@@ -151,7 +175,7 @@ class DatedWork(SQLModel):
     adding or moving one does not trigger a stale "due tomorrow" at once.
     """
 
-    status: str = Field(default=WorkStatus.OPEN, max_length=16)
+    status: WorkStatus = Field(default=WorkStatus.OPEN, sa_type=EnumText(WorkStatus))
     created_by: str = Field(max_length=32)
     created_at: datetime
     scheduled_at: datetime
@@ -186,33 +210,34 @@ class Deadline(DatedWork, table=True):
     assignee_tz: str = Field(default="UTC", max_length=64)
 
 
-class SendStatus(StrEnum):
-    CLAIMED = "claimed"
-    SENT = "sent"
-    FAILED = "failed"
+class OutboxSend(SQLModel, table=True):
+    """One keyed post (a card, a notice, a nudge, a digest part), claimed before it is posted.
 
-
-class ScheduledSend(SQLModel, table=True):
-    """One scheduled post (a nudge, an escalation, a digest part), claimed before it is posted.
-
-    The key names the item, the kind of send and its day, so every runner (the in-process
-    scheduler of each replica, `rolecall tick`) agrees on it and only the one whose insert wins
-    posts. A failed post is marked failed and claimed again by a later run; a claim whose runner
-    died is taken over after a lease. The recorded ts means a sent post is never sent again.
-    `post_tag` is the metadata tag of the current attempt (one message may carry several sends)
-    and `earlier_tag` that of the attempt before, so a retry first looks for an attempt whose
-    response was lost (a timeout, a 5xx after Slack had posted it) instead of posting it again.
+    The key names what is sent and to whom, so every runner (an after-ack thread, the scheduler
+    of each replica, `rolecall tick`) agrees on it and only the one whose claim wins posts. A
+    failed post is marked failed and retried after a backoff; a claim whose runner died is taken
+    over after a lease. The recorded ts means a sent post is never sent again. `post_tag` is the
+    metadata tag of the current attempt (one message may carry several sends) and `earlier_tag`
+    that of the attempt before, so a retry first looks for an attempt whose response was lost
+    (a timeout, a 5xx after Slack had posted it) instead of posting it again.
     """
 
-    __tablename__ = "scheduled_send"
+    __tablename__ = "outbox"
+    # The retry scan of every tick looks for the few unsent rows of one kind.
+    __table_args__ = (Index("ix_outbox_unsent", "kind", "status"),)
 
     key: str = Field(primary_key=True, max_length=200)
-    destination: str = Field(max_length=32)
-    status: str = Field(default=SendStatus.CLAIMED, max_length=16)
+    kind: SendKind = Field(sa_type=EnumText(SendKind))
+    item_id: int | None = Field(default=None, foreign_key="item.id", index=True)
+    destination: str = Field(max_length=32)  # a channel, or a person for a DM
+    channel_id: str | None = Field(default=None, max_length=32)  # where it landed: for updates
+    status: SendStatus = Field(default=SendStatus.CLAIMED, sa_type=EnumText(SendStatus))
     attempts: int = Field(default=1)
+    created_at: datetime
     claimed_at: datetime
+    retry_at: datetime | None = None  # a failed send is not claimed again before this
     message_ts: str | None = Field(default=None, max_length=32)
     sent_at: datetime | None = None
-    retry_at: datetime | None = None  # a failed send is not claimed again before this
     post_tag: str = Field(default="", max_length=32)
     earlier_tag: str = Field(default="", max_length=32)
+    message: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # notices only

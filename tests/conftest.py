@@ -1,27 +1,45 @@
 """Shared fixtures: databases (SQLite always, PostgreSQL when TEST_POSTGRES_URL is set), the fake
-Slack Web API, and the real app served over HTTP on loopback."""
+Slack Web API, and the real app, driven in process (signed requests through its WSGI callable)
+or served over HTTP on loopback."""
 
 import os
+import shutil
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import Engine, text
 
-from bot.cli import build_ticker, start_http
-from bot.config import Settings
-from bot.fake_slack import FakeSlack, SignedClient
-from bot.ticker import Pacer, Ticker
-from storage.db import make_engine, migrate
-from storage.store import Store
+from bot.tick import Ticker
+from handlers.runtime import Runtime, build_runtime, start_http
+from handlers.services import Services
+from handlers.settings import Settings
+from handlers.web import create_wsgi_app
+from sandbox.fake_slack import FakeSlack
+from sandbox.signed_client import SignedClient
+from storage.db import Database, make_engine, migrate
 
 SIGNING_SECRET = "test-signing-secret"
 TEAM = "CLAUNCH"
 ALICE, BOB, CAROL, DAVE, ERIN = "UALICE", "UBOB", "UCAROL", "UDAVE", "UERIN"
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
+TABLES = (
+    "item, item_vote, outbox, role_assignment, team_settings, milestone, deadline, processed_event"
+)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file; each test gets a copy (migrating per test costs ~0.3 s)."""
+    path = tmp_path_factory.mktemp("template") / "rolecall.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -38,20 +56,12 @@ def _postgres_engine() -> Iterator[Engine]:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated, empty database: a fresh SQLite file, or PostgreSQL with its tables emptied."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'rolecall.db'}"
-        engine = make_engine(url)
-        migrate(engine)
-        engine.dispose()
-        return url
+        path = tmp_path / "rolecall.db"
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+        return f"sqlite:///{path}"
     engine = request.getfixturevalue("_postgres_engine")
     with engine.begin() as connection:
-        connection.execute(
-            text(
-                "TRUNCATE item, item_vote, delivery, role_assignment, team_settings, milestone, "
-                "deadline, scheduled_send, "
-                "processed_event RESTART IDENTITY CASCADE"
-            )
-        )
+        connection.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
     return str(engine.url.render_as_string(hide_password=False))
 
 
@@ -63,8 +73,8 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def store(engine: Engine) -> Store:
-    return Store(engine)
+def db(engine: Engine) -> Database:
+    return Database(engine)
 
 
 @pytest.fixture
@@ -111,16 +121,41 @@ def settings(fake: FakeSlack, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def ticker(settings: Settings, clock: FixedClock) -> Iterator[Ticker]:
-    """The time loop on the test's database and clock; paced without sleeping."""
-    ticker = build_ticker(settings, clock)
-    ticker.pacer = Pacer(sleep=lambda _: None)
-    yield ticker
-    ticker.store.engine.dispose()
+def runtime(settings: Settings, clock: FixedClock) -> Iterator[Runtime]:
+    """The app in this process: each request's work (cards, replies) is done before its
+    response, and posts are paced without sleeping."""
+    runtime = build_runtime(settings, clock, inline=True, sleep=lambda _: None)
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def services(runtime: Runtime) -> Services:
+    return runtime.services
+
+
+@pytest.fixture
+def ticker(services: Services) -> Ticker:
+    return services.ticker
+
+
+@pytest.fixture
+def slack(runtime: Runtime, fake: FakeSlack) -> Iterator[SignedClient]:
+    """Signed requests, as Slack sends them, through the app's WSGI callable in process."""
+    wsgi = create_wsgi_app(runtime.app, runtime.services.db.engine)
+    client = SignedClient(
+        "http://rolecall.test/slack/events",
+        SIGNING_SECRET,
+        fake,
+        transport=httpx.WSGITransport(app=wsgi),
+    )
+    yield client
+    client.close()
 
 
 @pytest.fixture
 def server_url(settings: Settings, clock: FixedClock) -> Iterator[str]:
+    """`rolecall serve`'s stack on loopback, as in production: acks first, work after."""
     server = start_http(settings, "127.0.0.1", 0, clock=clock, schedule=False)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -130,7 +165,8 @@ def server_url(settings: Settings, clock: FixedClock) -> Iterator[str]:
 
 
 @pytest.fixture
-def slack(server_url: str, fake: FakeSlack) -> Iterator[SignedClient]:
+def wire(server_url: str, fake: FakeSlack) -> Iterator[SignedClient]:
+    """Signed requests over HTTP to the served app."""
     client = SignedClient(f"{server_url}/slack/events", SIGNING_SECRET, fake)
     yield client
     client.close()

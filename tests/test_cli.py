@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.cli import main
-from bot.fake_slack import FakeSlack
+from handlers.cli import main
+from sandbox.fake_slack import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,7 +21,7 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
+        [sys.executable, "-m", "handlers", *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -56,7 +56,7 @@ def serving(env: dict[str, str], *args: str) -> Iterator[tuple[subprocess.Popen[
     """`rolecall serve` in a subprocess; yields it and its base URL once it is listening."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", *args],
+        [sys.executable, "-m", "handlers", "serve", "--host", "127.0.0.1", *args],
         env={**clean, "SLACK_BOT_TOKEN": "xoxb-cli", "SLACK_SIGNING_SECRET": "cli-secret", **env},
         cwd=ROOT,
         stderr=subprocess.PIPE,
@@ -133,7 +133,7 @@ def test_tick_runs_once_at_the_given_instant_and_exits_zero(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
         "tick 2026-12-07T09:00:00+00:00: 0 reminders sent in 0 messages, 0 digests posted, "
-        "0 cards re-sent, 0 failed (retried next run)\n"
+        "0 cards and 0 notices re-sent, 0 failed (retried next run)\n"
     )
 
 

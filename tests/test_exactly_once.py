@@ -10,10 +10,11 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot.fake_slack import FakeSlack
-from storage.db import make_engine
+from sandbox.fake_slack import FakeSlack
+from storage.db import Database, make_engine
 from storage.models import Deadline, Milestone, Role
-from storage.store import Store
+from storage.planning import PlanningStore
+from storage.teams import TeamStore
 from tests.conftest import BOB, CAROL, TEAM
 from tests.test_cli import ROOT, run_cli, serving
 
@@ -23,10 +24,11 @@ LONG_AGO = datetime(2026, 1, 5, tzinfo=UTC)
 def seed(database_url: str, today: date) -> None:
     """A team with 30 overdue milestones, an overdue deadline and a stale blocker."""
     engine = make_engine(database_url)
-    store = Store(engine)
-    store.assign_role(TEAM, BOB, Role.PROJECT, BOB, LONG_AGO)
+    db = Database(engine)
+    TeamStore(db).assign(TEAM, BOB, Role.PROJECT, BOB, LONG_AGO)
+    planning = PlanningStore(db)
     for n in range(30):
-        store.add_milestone(
+        planning.add_milestone(
             Milestone(
                 team_channel_id=TEAM,
                 name=f"M{n}",
@@ -37,7 +39,7 @@ def seed(database_url: str, today: date) -> None:
                 scheduled_at=LONG_AGO,
             )
         )
-    store.add_deadline(
+    planning.add_deadline(
         Deadline(
             team_channel_id=TEAM,
             task="Spec",
@@ -95,7 +97,7 @@ def test_two_ticks_in_parallel_processes_post_everything_once(database_url: str)
         run_cli("migrate", env=env)  # both ticks then start from a migrated schema
         ticks = [
             subprocess.Popen(
-                [sys.executable, "-m", "bot", "tick", "--at", at.isoformat()],
+                [sys.executable, "-m", "handlers", "tick", "--at", at.isoformat()],
                 env={**_clean_env(), **env},
                 cwd=ROOT,
                 stdout=subprocess.PIPE,

@@ -10,17 +10,15 @@ import yaml
 from jsonschema import Draft7Validator
 from slack_sdk import WebClient
 
-from bot.fake_slack import FakeSlack, SignedClient
-from bot.service import Rolecall
-from bot.ticker import Ticker
-from bot.timeline import Timeline
-from handlers import create_app
-from handlers.actions import ACTIONS
-from handlers.commands import COMMANDS
-from handlers.errors import AfterAck
-from handlers.events import EVENTS
+from handlers.after_ack import AfterAck
+from handlers.app import create_app
+from handlers.listeners.actions import ACTIONS
+from handlers.listeners.commands import COMMANDS
+from handlers.listeners.events import EVENTS
+from handlers.services import build_services
+from sandbox.fake_slack import FakeSlack
+from sandbox.signed_client import SignedClient
 from storage.db import make_engine
-from storage.store import Store
 from tests.conftest import CAROL, TEAM
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,7 +93,7 @@ FEATURE_SCOPES = {"commands", "reactions:read", "app_mentions:read"}
 
 
 def test_scopes_are_exactly_what_the_web_api_methods_used_need(manifest: dict[str, Any]) -> None:
-    source = "\n".join(p.read_text() for d in ("bot", "handlers") for p in (ROOT / d).glob("*.py"))
+    source = "\n".join(p.read_text() for d in ("bot", "handlers") for p in (ROOT / d).rglob("*.py"))
     used = set(re.findall(r"client\.([a-z]+_[A-Za-z]+)\(", source))
     assert used == set(METHOD_SCOPES)  # a new method: add the scopes it needs here
     needed = set().union(*(METHOD_SCOPES[m] for m in used)) | FEATURE_SCOPES
@@ -118,7 +116,6 @@ def test_manifest_validates_against_slacks_schema(manifest: dict[str, Any]) -> N
 def test_the_code_registers_nothing_the_manifest_lacks() -> None:
     """One listener per command and event, one for all card buttons: nothing unlisted."""
     client = WebClient(token="xoxb-unused")
-    service = Rolecall(Store(make_engine("sqlite://")), client)
-    ticker = Ticker(Timeline(service))
-    app = create_app(service, ticker, "unused-secret", client, AfterAck(threads=1))
+    services = build_services(make_engine("sqlite://"), client)
+    app = create_app(services, "unused-secret", AfterAck(threads=1))
     assert len(app._listeners) == len(COMMANDS) + len(EVENTS) + 1

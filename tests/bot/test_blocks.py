@@ -1,11 +1,13 @@
 """Block Kit builders are pure: check them against Slack's limits without any server."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from bot.blocks import home_view, item_card, queue_list, reporter_update
-from bot.fake_slack import MESSAGE_BLOCK_LIMIT, block_kit_errors
-from storage.models import Item, ItemKind, ItemStatus, RoleAssignment
-from storage.store import QueuedItem
+from bot.blocks.cards import item_card, reporter_update
+from bot.blocks.home import home_view
+from bot.blocks.lists import deadline_list, queue_list
+from sandbox.block_kit import MESSAGE_BLOCK_LIMIT, block_kit_errors
+from storage.items import QueuedItem
+from storage.models import Deadline, Item, ItemKind, ItemStatus, Role, RoleAssignment
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -42,7 +44,9 @@ def test_a_handled_card_shows_who_and_keeps_only_the_buttons_still_possible() ->
     card = item_card(acknowledged)
     assert card.blocks[-2]["elements"][0]["text"] == "*Acknowledged* by <@U2>"
     assert [e["text"]["text"] for e in card.blocks[-1]["elements"]] == ["Resolve"]
-    resolved = item_card(make_item(kind=ItemKind.BLOCKER, status="resolved", handled_by="U2"))
+    resolved = item_card(
+        make_item(kind=ItemKind.BLOCKER, status=ItemStatus.RESOLVED, handled_by="U2")
+    )
     assert all(b["type"] != "actions" for b in resolved.blocks)
 
 
@@ -75,8 +79,29 @@ def test_reporter_update_quotes_every_line() -> None:
 
 def test_home_view_lists_roles() -> None:
     assignment = RoleAssignment(
-        channel_id="C1", user_id="U1", role="project", assigned_by="U1", assigned_at=NOW
+        channel_id="C1", user_id="U1", role=Role.PROJECT, assigned_by="U1", assigned_at=NOW
     )
     view = home_view("U1", [assignment])
     assert view["type"] == "home"
     assert "• project manager in <#C1>" in str(view["blocks"])
+
+
+def test_long_deadline_lists_are_capped_with_a_count() -> None:
+    deadlines = [
+        Deadline(
+            id=n,
+            team_channel_id="C1",
+            task=f"task {n}",
+            due_date=date(2026, 12, 1),
+            assignee_id="U1",
+            created_by="U1",
+            created_at=NOW,
+            scheduled_at=NOW,
+        )
+        for n in range(45)
+    ]
+    text = deadline_list("C1", deadlines, date(2026, 12, 2))
+    lines = text.splitlines()
+    assert lines[0] == "Open deadlines in <#C1>:"
+    assert lines[1] == "• `0` *task 0* — Tue 1 Dec 2026 · <@U1> · *overdue*"
+    assert len(lines) == 42 and lines[-1] == "…and 5 more."

@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from bot.fake_slack import FakeSlack, SignedClient
+from sandbox.fake_slack import FakeSlack
+from sandbox.signed_client import SignedClient
 from tests.conftest import ALICE, BOB, TEAM
 
 

@@ -1,6 +1,7 @@
 """Capture by command, reaction, `feedback:`/`blocker:` message and @mention; delivery rules."""
 
-from bot.fake_slack import FakeSlack, SignedClient
+from sandbox.fake_slack import FakeSlack
+from sandbox.signed_client import SignedClient
 from tests.conftest import ALICE, BOB, CAROL, ERIN, TEAM
 from tests.handlers.scenario import (
     buttons,

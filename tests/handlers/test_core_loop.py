@@ -1,6 +1,7 @@
 """The core loop through signed HTTP requests: roles, capture, delivery, triage, reporter told."""
 
-from bot.fake_slack import FakeSlack, SignedClient
+from sandbox.fake_slack import FakeSlack
+from sandbox.signed_client import SignedClient
 from tests.conftest import ALICE, BOB, CAROL, TEAM
 
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from bot.fake_slack import FakeSlack, SignedClient
+from sandbox.fake_slack import FakeSlack
+from sandbox.signed_client import SignedClient
 from tests.conftest import ALICE, BOB, CAROL, DAVE, ERIN
 from tests.handlers.scenario import command, notes, set_up_team
 

@@ -3,21 +3,21 @@
 import logging
 import time
 
-import httpx
 import pytest
 from sqlalchemy import text
 
-from bot.fake_slack import FakeSlack, SignedClient
 from handlers.errors import SORRY
+from sandbox.fake_slack import FakeSlack
+from sandbox.signed_client import SignedClient
 from storage.db import make_engine
 from tests.conftest import ALICE, BOB, CAROL, SIGNING_SECRET, TEAM
 from tests.handlers.scenario import cards, command, ephemerals, notes, rendered, set_up_team
 
 
 def test_requests_with_a_bad_or_stale_signature_are_rejected(
-    server_url: str, fake: FakeSlack
+    slack: SignedClient, fake: FakeSlack
 ) -> None:
-    forged = SignedClient(f"{server_url}/slack/events", "not-the-secret", fake)
+    forged = SignedClient(slack.request_url, "not-the-secret", fake, transport=slack.transport)
     assert forged.command("/role", "", CAROL, TEAM).status_code == 401
 
     body = "command=%2Frole&text=&user_id=UCAROL&channel_id=CLAUNCH"
@@ -25,8 +25,8 @@ def test_requests_with_a_bad_or_stale_signature_are_rejected(
     signature = forged.verifier.__class__(SIGNING_SECRET).generate_signature(
         timestamp=stale, body=body
     )
-    response = httpx.post(
-        f"{server_url}/slack/events",
+    response = slack.http.post(
+        slack.request_url,
         content=body,
         headers={
             "Content-Type": "application/x-www-form-urlencoded",
@@ -38,12 +38,12 @@ def test_requests_with_a_bad_or_stale_signature_are_rejected(
     assert fake.calls_to("chat.postMessage") == []
 
 
-def test_url_verification_and_health(server_url: str, slack: SignedClient) -> None:
+def test_url_verification_and_health(slack: SignedClient) -> None:
     response = slack.post(
         '{"token":"t","challenge":"abc123","type":"url_verification"}', "application/json"
     )
     assert response.json() == {"challenge": "abc123"}
-    assert httpx.get(f"{server_url}/healthz").json() == {"ok": True}
+    assert slack.http.get("http://rolecall.test/healthz").json() == {"ok": True}
 
 
 def test_user_text_cannot_ping_the_channel(slack: SignedClient, fake: FakeSlack) -> None:
@@ -113,11 +113,12 @@ def test_web_api_errors_are_logged_with_method_and_code_and_the_item_stays_queue
     assert "lost in transit?" in rendered(fake, cards(fake, CAROL)[0])
 
 
-def test_commands_are_acked_before_slow_slack_calls(slack: SignedClient, fake: FakeSlack) -> None:
-    set_up_team(slack, fake)
+def test_commands_are_acked_before_slow_slack_calls(wire: SignedClient, fake: FakeSlack) -> None:
+    """Over the wire, as served: the ack does not wait for the Web API work."""
+    set_up_team(wire, fake)
     slow_slack = fake.hold("chat.postMessage")
 
-    response = slack.command("/feedback", "acked while Slack is slow", CAROL, TEAM)
+    response = wire.command("/feedback", "acked while Slack is slow", CAROL, TEAM)
 
     assert response.status_code == 200
     assert "sent to <@UALICE>" in response.text

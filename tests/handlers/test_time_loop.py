@@ -6,8 +6,13 @@ from typing import Any
 
 import pytest
 
-from bot.fake_slack import FakeSlack, SignedClient
-from bot.ticker import Ticker
+from bot.capture import Capture
+from bot.outbox import Pacer
+from bot.tick import CARD_RETRIES_PER_RUN, Ticker
+from handlers.services import Services
+from sandbox.fake_slack import FakeSlack
+from sandbox.signed_client import SignedClient
+from storage.models import ItemKind
 from tests.conftest import ALICE, BOB, CAROL, DAVE, ERIN, TEAM, FixedClock
 from tests.handlers.scenario import cards, command, ephemerals, item_id, rendered, set_up_team
 
@@ -547,22 +552,19 @@ def test_digest_preview_post_and_schedule(
 
 
 def test_a_digest_of_hundreds_of_items_stays_within_slacks_limits(
-    fake: FakeSlack, ticker: Ticker, clock: FixedClock, slack: SignedClient
+    fake: FakeSlack, services: Services, clock: FixedClock, slack: SignedClient
 ) -> None:
     """The fake rejects any payload over Slack's limits; the fixture asserts nothing was."""
     set_up_team(slack, fake)
-    store, service = ticker.store, ticker.service
-    from bot.commands import FileItem
-    from storage.models import ItemKind
-
     long_text = "Customers keep asking for exports &amp; more <https://example.com|docs> " * 60
-    for n in range(300):
-        service.file(FileItem(ItemKind.FEEDBACK, f"{n} {long_text}"), TEAM, CAROL)
+    for n in range(300):  # filed without their cards: only the digest is looked at
+        services.capture.file(Capture(ItemKind.FEEDBACK, f"{n} {long_text}", TEAM, CAROL))
     for n in range(120):
-        service.file(FileItem(ItemKind.BLOCKER, f"{n} {long_text}"), TEAM, ERIN)
+        services.capture.file(Capture(ItemKind.BLOCKER, f"{n} {long_text}", TEAM, ERIN))
     for n in range(40):
         command(slack, fake, "/milestone", f"add {'M' * 140}{n} 2026-12-0{1 + n % 9}", BOB)
-    assert len(store.tracked_milestones(TEAM)) == 40
+    assert len(command(slack, fake, "/milestone", "list", BOB).splitlines()) == 1 + 40
+    ticker = services.ticker
 
     tick(ticker, clock, utc(12, 7, 9))
 
@@ -613,13 +615,11 @@ def test_a_card_slack_took_but_whose_response_was_lost_is_found_and_still_acts(
 
 
 def test_an_item_acked_by_a_process_that_stopped_before_posting_still_gets_its_card(
-    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+    slack: SignedClient, fake: FakeSlack, services: Services, clock: FixedClock
 ) -> None:
-    from bot.commands import FileItem
-    from storage.models import ItemKind
-
     set_up_team(slack, fake)
-    ticker.service.file(FileItem(ItemKind.BLOCKER, "Staging is down"), TEAM, CAROL)  # no deliver
+    services.capture.file(Capture(ItemKind.BLOCKER, "Staging is down", TEAM, CAROL))  # no announce
+    ticker = services.ticker
 
     tick(ticker, clock, clock.now + timedelta(seconds=30))  # its own process may still post it
     assert cards(fake, BOB) == []
@@ -630,17 +630,16 @@ def test_an_item_acked_by_a_process_that_stopped_before_posting_still_gets_its_c
 
 
 def test_a_backlog_of_failed_cards_drains_paced_over_several_runs(
-    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+    slack: SignedClient, fake: FakeSlack, services: Services, clock: FixedClock
 ) -> None:
-    from bot.ticker import CARD_RETRIES_PER_RUN, Pacer
-
+    ticker = services.ticker
     set_up_team(slack, fake)
     fake.fail_next("chat.postMessage", "internal_error", times=25)  # Slack answers, not posted
     for n in range(25):
         command(slack, fake, "/feedback", f"idea {n}", CAROL)
     fake.wait_for(lambda: len([c for c in fake.calls if c.error == "internal_error"]) == 25)
     waits: list[float] = []
-    ticker.pacer = Pacer(sleep=waits.append)
+    services.outbox.pacer = Pacer(sleep=waits.append)
 
     tick(ticker, clock, clock.now + timedelta(minutes=1))
     assert len(cards(fake, ALICE)) == CARD_RETRIES_PER_RUN == 20

@@ -4,7 +4,8 @@ from typing import Any
 
 import httpx
 
-from bot.fake_slack import FakeSlack, SignedClient
+from sandbox.fake_slack import FakeSlack
+from sandbox.signed_client import SignedClient
 from tests.conftest import ALICE, BOB, CAROL, DAVE, ERIN, TEAM
 from tests.handlers.scenario import (
     buttons,

@@ -1,7 +1,0 @@
-import sys
-
-from bot.cli import main
-
-# Guarded: `serve --workers` spawns processes that import this module again.
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,81 @@
+"""What every message shares: the Message value, labels, limits and small text helpers.
+
+Builders use slack_sdk's Block Kit models, which check Slack's limits when serialised, so a
+builder that would produce `invalid_blocks` fails in the unit tests instead of in a workspace.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+
+from bot.mrkdwn import safe_mrkdwn
+from storage.models import ItemKind, ItemStatus, Role
+
+SECTION_LIMIT = 3000
+MESSAGE_BLOCKS = 50
+FALLBACK_PREVIEW = 300
+NAME_LIMIT = 150
+
+KIND_LABEL = {ItemKind.FEEDBACK: ":bulb: Feedback", ItemKind.BLOCKER: ":no_entry: Blocker"}
+ROLE_LABEL = {Role.PRODUCT: "product manager", Role.PROJECT: "project manager"}
+STATUS_LABEL = {
+    ItemStatus.OPEN: "Open",
+    ItemStatus.ACKNOWLEDGED: "Acknowledged",
+    ItemStatus.RESOLVED: "Resolved",
+    ItemStatus.PLANNED: "Planned",
+    ItemStatus.DECLINED: "Declined",
+    ItemStatus.DUPLICATE: "Marked duplicate",
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message body: mrkdwn fallback text plus blocks."""
+
+    text: str
+    blocks: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": self.blocks}
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> "Message":
+        return cls(str(stored.get("text", "")), list(stored.get("blocks") or []))
+
+
+def render_blocks(blocks: Sequence[Block]) -> list[dict[str, Any]]:
+    return [block.to_dict() for block in blocks]
+
+
+def section(text: str, block_id: str | None = None) -> SectionBlock:
+    return SectionBlock(block_id=block_id, text=MarkdownTextObject(text=text))
+
+
+def context(text: str, block_id: str | None = None) -> ContextBlock:
+    return ContextBlock(block_id=block_id, elements=[MarkdownTextObject(text=text)])
+
+
+def day_label(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def quoted_name(text: str, limit: int = NAME_LIMIT) -> str:
+    """User text (a milestone name, a task) as safe mrkdwn of at most `limit` characters."""
+    return safe_mrkdwn(text, limit)[0]
+
+
+def mentions(users: Sequence[str]) -> str:
+    return ", ".join(f"<@{user}>" for user in users)
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def capped(lines: Sequence[str], limit: int) -> list[str]:
+    """The first `limit` lines, and how many more there are."""
+    hidden = len(lines) - limit
+    return [*lines[:limit], f"…and {hidden} more."] if hidden > 0 else list(lines)

@@ -1,0 +1,223 @@
+"""The one capture path: every way of raising feedback or a blocker ends here.
+
+An entry point (slash command, reaction, `feedback:` message, @mention) builds a `Capture` and
+calls `file` (store it or count a +1, link a blocker to the milestone its text names), shows
+`Filed.confirmation` (a command acks with it), then calls `announce` after the ack (link the
+source message, confirm when the ack did not, post the cards).
+"""
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks.cards import already_filed, filed_confirmation, linked
+from bot.cards import Cards
+from bot.clock import Clock
+from bot.planning import Planning
+from bot.slack_client import log_api_error
+from storage.events import EventStore
+from storage.items import ItemStore
+from storage.models import Item, ItemKind
+from storage.teams import Routing, TeamStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SourceMessage:
+    """The Slack message an item was raised from."""
+
+    channel_id: str
+    ts: str
+    text: str
+    author_id: str | None
+    thread_ts: str | None = None
+
+    @classmethod
+    def from_slack(cls, channel_id: str, message: dict[str, Any]) -> "SourceMessage":
+        """From an event or a message Slack listed (its `user` wrote it)."""
+        return cls(
+            channel_id=channel_id,
+            ts=message["ts"],
+            text=message.get("text", ""),
+            author_id=message.get("user"),
+            thread_ts=message.get("thread_ts"),
+        )
+
+
+@dataclass(frozen=True)
+class Capture:
+    """Something raised: what kind, what it says, for which team, by whom, and from which
+    message (none for a slash command)."""
+
+    kind: ItemKind
+    text: str
+    team_channel_id: str
+    reporter_id: str
+    source: SourceMessage | None = None
+
+
+@dataclass(frozen=True)
+class Filed:
+    """The outcome of raising an item: new, or already queued (maybe counted as a +1)."""
+
+    capture: Capture
+    item: Item
+    created: bool
+    counted_vote: bool
+    routing: Routing
+    milestone_name: str | None
+
+    @property
+    def confirmation(self) -> str:
+        if not self.created:
+            return already_filed(self.item, self.counted_vote)
+        text = filed_confirmation(self.item, self.routing.holders, self.routing.queue_channel)
+        return text + linked(self.milestone_name) if self.milestone_name else text
+
+
+class Capturer:
+    def __init__(
+        self,
+        items: ItemStore,
+        teams: TeamStore,
+        events: EventStore,
+        cards: Cards,
+        planning: Planning,
+        client: WebClient,
+        clock: Clock,
+    ) -> None:
+        self.items = items
+        self.teams = teams
+        self.events = events
+        self.cards = cards
+        self.planning = planning
+        self.client = client
+        self.clock = clock
+
+    def file(self, capture: Capture) -> Filed:
+        """Store the item, or count a +1 on the one already queued, and link a new blocker to
+        the milestone its text names. No Slack calls: a command acks with the confirmation."""
+        now = self.clock()
+        source = capture.source
+        milestone = None
+        if capture.kind is ItemKind.BLOCKER:
+            milestone = self.planning.milestone_named_in(capture.team_channel_id, capture.text)
+        item = Item(
+            kind=capture.kind,
+            team_channel_id=capture.team_channel_id,
+            text=capture.text,
+            reporter_id=capture.reporter_id,
+            author_id=source.author_id if source else None,
+            source_channel_id=source.channel_id if source else None,
+            source_ts=source.ts if source else None,
+            milestone_id=milestone.id if milestone else None,
+            created_at=now,
+            updated_at=now,
+        )
+        stored, created = self.items.file(item)
+        assert stored.id is not None
+        counted = False
+        if not created and stored.reporter_id != capture.reporter_id:
+            counted = self.items.add_vote(stored.id, capture.reporter_id, now)
+        return Filed(
+            capture,
+            stored,
+            created,
+            counted,
+            self.cards.routing(capture.team_channel_id, capture.kind),
+            milestone.name if milestone and created else None,
+        )
+
+    def announce(self, filed: Filed, *, confirmed: bool = False) -> None:
+        """After the ack: link the source message, confirm to the reporter unless the ack
+        already did, and post the cards of a new item."""
+        source = filed.capture.source
+        if filed.created and source is not None:
+            permalink = self._permalink(source)
+            if permalink and filed.item.id is not None:
+                filed.item.permalink = permalink
+                self.items.update(filed.item.id, permalink=permalink)
+        if not confirmed:
+            channel_id = source.channel_id if source else filed.capture.team_channel_id
+            thread_ts = source.thread_ts if source else None
+            self.post_ephemeral(
+                channel_id, filed.capture.reporter_id, filed.confirmation, thread_ts
+            )
+        if filed.created:
+            self.cards.deliver(filed.item, filed.routing)
+
+    def file_and_announce(self, capture: Capture) -> Filed:
+        filed = self.file(capture)
+        self.announce(filed)
+        return filed
+
+    def file_reaction(self, channel_id: str, ts: str, reactor_id: str, kind: ItemKind) -> None:
+        """File the reacted message; one already queued is not fetched again, only +1'd."""
+        existing = self.items.by_source(kind, channel_id, ts)
+        if existing is not None:
+            source: SourceMessage | None = SourceMessage(
+                channel_id, ts, existing.text, existing.author_id
+            )
+        else:
+            source = self._fetch_message(channel_id, ts)
+        if source is None:
+            log.warning("reaction on a message I cannot read: channel=%s ts=%s", channel_id, ts)
+            return
+        self.file_and_announce(Capture(kind, source.text, channel_id, reactor_id, source))
+
+    def routing_kind(self, channel_id: str, emoji: str) -> ItemKind | None:
+        """Which queue a reaction routes to in this channel, if any."""
+        settings = self.teams.settings(channel_id)
+        if emoji == settings.feedback_emoji:
+            return ItemKind.FEEDBACK
+        if emoji == settings.blocker_emoji:
+            return ItemKind.BLOCKER
+        return None
+
+    def first_delivery(self, event_id: str) -> bool:
+        """Record an Events API id; False for Slack's retries of one already handled."""
+        return self.events.record_first(event_id, self.clock())
+
+    def post_ephemeral(
+        self, channel_id: str, user_id: str, text: str, thread_ts: str | None = None
+    ) -> None:
+        """A short note only `user_id` sees, in the channel (and thread) they wrote in."""
+        try:
+            self.client.chat_postEphemeral(
+                channel=channel_id, user=user_id, text=text, thread_ts=thread_ts
+            )
+        except SlackApiError as error:
+            log_api_error(error, channel=channel_id)
+
+    def _fetch_message(self, channel_id: str, ts: str) -> SourceMessage | None:
+        """Read a message by ts: history finds top-level ones, replies finds thread replies."""
+        history = self.client.conversations_history(
+            channel=channel_id, latest=ts, inclusive=True, limit=1
+        )
+        message: dict[str, Any]
+        for message in history.get("messages", []):
+            if message.get("ts") == ts:
+                return SourceMessage.from_slack(channel_id, message)
+        # Slack lists a thread's parent first on every page, then replies from `oldest` on.
+        replies = self.client.conversations_replies(
+            channel=channel_id, ts=ts, oldest=ts, inclusive=True, limit=2
+        )
+        for message in replies.get("messages", []):
+            if message.get("ts") == ts:
+                return SourceMessage.from_slack(channel_id, message)
+        return None
+
+    def _permalink(self, source: SourceMessage) -> str | None:
+        try:
+            response = self.client.chat_getPermalink(
+                channel=source.channel_id, message_ts=source.ts
+            )
+        except SlackApiError as error:
+            log_api_error(error, channel=source.channel_id)
+            return None
+        permalink: str = response["permalink"]
+        return permalink

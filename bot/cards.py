@@ -1,0 +1,125 @@
+"""Item cards: posted to each holder of the owning role (or the team's queue channel) through
+the outbox, once each, and kept up to date wherever they landed."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks.cards import item_card
+from bot.blocks.common import Message
+from bot.clock import Clock
+from bot.outbox import LEASE, Outbox
+from bot.slack_client import log_api_error
+from storage.items import ItemStore
+from storage.models import Item, ItemKind, Role, SendKind
+from storage.outbox import OutboxStore, Send
+from storage.teams import Routing, TeamStore
+
+# An item filed longer ago than this without any card claimed lost its acking process.
+ACK_GRACE = timedelta(minutes=1)
+RECOVERY_WINDOW = timedelta(days=1)
+
+
+def card_send(item_id: int, recipient: str) -> Send:
+    return Send(f"card:{item_id}:{recipient}", SendKind.CARD, item_id)
+
+
+@dataclass(frozen=True)
+class Owed:
+    """A card a later run has to post: its earlier post failed, or was never tried."""
+
+    recipient: str
+    item_id: int
+
+
+class Cards:
+    def __init__(
+        self,
+        teams: TeamStore,
+        items: ItemStore,
+        sends: OutboxStore,
+        outbox: Outbox,
+        client: WebClient,
+        clock: Clock,
+    ) -> None:
+        self.teams = teams
+        self.items = items
+        self.sends = sends
+        self.outbox = outbox
+        self.client = client
+        self.clock = clock
+
+    def routing(self, team_channel_id: str, kind: ItemKind) -> Routing:
+        return self.teams.routing(team_channel_id, kind.owner_role)
+
+    def deliver(
+        self, item: Item, routing: Routing | None = None, votes: int = 0, at: datetime | None = None
+    ) -> int:
+        """Post the card to each recipient that has none yet; returns how many now have it.
+
+        `routing` saves the lookup when the caller has just made it (a freshly filed item).
+        """
+        assert item.id is not None
+        routing = routing or self.routing(item.team_channel_id, item.kind)
+        card = item_card(item, votes)
+        delivered = 0
+        for recipient in routing.recipients:
+            outcome = self.outbox.send(
+                [card_send(item.id, recipient)], recipient, lambda _: card, at=at
+            )
+            delivered += outcome.ts is not None
+        return delivered
+
+    def deliver_waiting(self, channel_id: str, role: Role) -> int:
+        """Send the items that waited for a role holder; returns how many found someone."""
+        kind = ItemKind.FEEDBACK if role is Role.PRODUCT else ItemKind.BLOCKER
+        routing = self.routing(channel_id, kind)
+        waiting = self.items.waiting_for_owner(channel_id, kind)
+        return sum(1 for queued in waiting if self.deliver(queued.item, routing, queued.votes))
+
+    def refresh(self, item: Item) -> None:
+        """Bring every posted copy of the card (found in our records) up to date."""
+        assert item.id is not None
+        card = item_card(item, self.items.votes(item.id))
+        for posted in self.sends.posted_cards(item.id):
+            assert posted.channel_id is not None and posted.message_ts is not None
+            try:
+                self.client.chat_update(
+                    channel=posted.channel_id,
+                    ts=posted.message_ts,
+                    text=card.text,
+                    blocks=card.blocks,
+                )
+            except SlackApiError as error:
+                log_api_error(error, item=item.id, channel=posted.channel_id)
+
+    def owed(self, at: datetime) -> list[Owed]:
+        """Cards of open items that a run should post: claims that failed and are due again or
+        whose runner died, and items whose acking process stopped before claiming any."""
+        owed = [
+            Owed(send.destination, send.item_id)
+            for send in self.sends.to_retry(SendKind.CARD, at, at - LEASE)
+            if send.item_id is not None
+        ]
+        for item in self.items.never_carded(at - RECOVERY_WINDOW, at - ACK_GRACE):
+            assert item.id is not None
+            for recipient in self.routing(item.team_channel_id, item.kind).recipients:
+                owed.append(Owed(recipient, item.id))
+        return owed
+
+    def resend(self, owed: Owed, at: datetime) -> bool:
+        """Post an owed card, if this run wins it; True when it reached Slack."""
+        outcome = self.outbox.send(
+            [card_send(owed.item_id, owed.recipient)],
+            owed.recipient,
+            lambda _: self._current_card(owed.item_id),
+            at=at,
+        )
+        return outcome.ts is not None
+
+    def _current_card(self, item_id: int) -> Message:
+        item = self.items.get(item_id)
+        assert item is not None, "outbox rows reference existing items"
+        return item_card(item, self.items.votes(item_id))

@@ -1,0 +1,219 @@
+"""The one way Rolecall posts after an ack or on a schedule: keyed, claimed, tagged, once.
+
+Every card, notice, nudge, escalation and digest message goes through `Outbox.send`:
+1. claim its keys in the database (only one runner wins a key; a failed key is won again after a
+   backoff, one whose runner died after a lease);
+2. if an earlier attempt of a key may have reached Slack (its response was lost), look for that
+   attempt's metadata tag in the conversation and record it instead of posting again;
+3. post what is left as one message carrying this attempt's tag, paced per conversation;
+4. record the message ts, or hand the claims back to be retried after a backoff.
+"""
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks.common import Message
+from bot.clock import Clock
+from bot.slack_client import TAG_EVENT, log_api_error, tag_metadata
+from storage.outbox import OutboxStore, Send
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=10)  # a claim older than this whose runner never recorded is retaken
+LOOKBACK = 200  # messages searched for an earlier attempt: Slack's recommended page size
+POST_RETRIES = 2  # after a 5xx or a dropped connection, as slack-sdk's own handlers would
+
+Render = Callable[[list[Send]], Message]
+
+
+def new_tag() -> str:
+    """A tag for one post attempt, unique enough to find that message again."""
+    return uuid.uuid4().hex[:16]
+
+
+class Pacer:
+    """Spaces posts to one conversation `interval` seconds apart, across runs of one process.
+
+    Slack allows about one message per second per channel; the margin covers network jitter.
+    """
+
+    def __init__(
+        self,
+        interval: float = 1.1,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval = interval
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self._last: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, destination: str) -> None:
+        with self._lock:
+            last = self._last.get(destination)
+        if last is not None:
+            delay = last + self.interval - self.monotonic()
+            if delay > 0:
+                self.sleep(delay)
+        with self._lock:
+            self._last[destination] = self.monotonic()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one `send` did. `ts` is the message that now holds the sends, when all were
+    settled (posted now or found from an earlier attempt)."""
+
+    won: int = 0
+    sent: int = 0
+    failed: int = 0
+    posted: bool = False
+    ts: str | None = None
+
+
+@dataclass
+class Found:
+    """Earlier attempts found in a conversation: tag -> ts, in `channel_id`."""
+
+    channel_id: str
+    posts: dict[str, str] = field(default_factory=dict)
+
+
+class Outbox:
+    def __init__(self, store: OutboxStore, client: WebClient, clock: Clock, pacer: Pacer) -> None:
+        self.store = store
+        self.client = client
+        self.clock = clock
+        self.pacer = pacer
+
+    def send(
+        self,
+        sends: Sequence[Send],
+        destination: str,
+        render: Render,
+        *,
+        thread_ts: str | None = None,
+        at: datetime | None = None,
+    ) -> Outcome:
+        """Post, as one message to `destination`, those of `sends` this runner wins and that
+        were not posted before. `render` builds the message for the sends still to post."""
+        now = at or self.clock()
+        tag = new_tag()
+        claims = self.store.claim(sends, destination, now, now - LEASE, tag)
+        if not claims:
+            return Outcome()
+        earlier = {earlier_tag for earlier_tag in claims.values() if earlier_tag}
+        try:
+            found = self.find_posts(destination, earlier, thread_ts)
+        except (SlackApiError, OSError) as error:
+            self.store.record_failed(list(claims), now)
+            log.error(
+                "looking for earlier posts in %s failed, retried later: %r", destination, error
+            )
+            return Outcome(won=len(claims), failed=len(claims))
+        found_ts = None
+        for found_tag, found_ts in found.posts.items():
+            keys = [key for key, earlier_tag in claims.items() if earlier_tag == found_tag]
+            self.store.record_sent(keys, found.channel_id, found_ts, now)
+        recorded = sum(1 for earlier_tag in claims.values() if earlier_tag in found.posts)
+        remaining = [s for s in sends if s.key in claims and claims[s.key] not in found.posts]
+        if not remaining:
+            return Outcome(won=len(claims), sent=recorded, ts=found_ts)
+        keys = [s.key for s in remaining]
+        message = render(remaining)
+        self.pacer.wait(destination)
+        try:
+            channel_id, ts = self._post_tagged(tag, destination, thread_ts, message)
+        except SlackApiError as error:
+            self.store.record_failed(keys, now)
+            log_api_error(error, destination=destination, keys=",".join(keys[:3]))
+            return Outcome(won=len(claims), sent=recorded, failed=len(keys))
+        except OSError as error:  # network: connection refused or reset, timeout
+            self.store.record_failed(keys, now)
+            log.error("post to %s failed, retried later: %r", destination, error)
+            return Outcome(won=len(claims), sent=recorded, failed=len(keys))
+        except BaseException:
+            self.store.record_failed(keys, now)
+            raise
+        self.store.record_sent(keys, channel_id, ts, now)
+        return Outcome(won=len(claims), sent=len(claims), posted=True, ts=ts)
+
+    def _post_tagged(
+        self, tag: str, channel: str, thread_ts: str | None, message: Message
+    ) -> tuple[str, str]:
+        """Post and return (channel id, ts). After a 5xx or a dropped connection, look for the
+        post before posting again: Slack may have taken it. The last error is raised."""
+        retries = 0
+        while True:
+            try:
+                response = self.client.chat_postMessage(
+                    channel=channel,
+                    thread_ts=thread_ts,
+                    text=message.text,
+                    blocks=message.blocks,
+                    metadata=tag_metadata(tag),
+                    unfurl_links=False,
+                )
+                return response["channel"], response["ts"]
+            except (SlackApiError, OSError) as error:
+                retries += 1
+                if retries > POST_RETRIES or not _maybe_posted(error):
+                    raise
+            found = self.find_posts(channel, {tag}, thread_ts)
+            if tag in found.posts:
+                return found.channel_id, found.posts[tag]
+
+    def find_posts(self, destination: str, tags: set[str], thread_ts: str | None = None) -> Found:
+        """Look for posts carrying any of `tags` among the latest messages of `destination` (a
+        channel, a thread in it, or a person's DM). A lookup Slack refuses (a missing scope, a
+        channel the bot left) finds nothing: posting again risks a duplicate, not posting would
+        lose the message. A 5xx or network error is raised: the caller tries again later."""
+        found = Found(destination)
+        if not tags:
+            return found
+        try:
+            if destination.startswith(("U", "W")):
+                opened = self.client.conversations_open(users=destination)
+                found.channel_id = opened["channel"]["id"]
+            if thread_ts:
+                page = self.client.conversations_replies(
+                    channel=found.channel_id,
+                    ts=thread_ts,
+                    limit=LOOKBACK,
+                    include_all_metadata=True,
+                )
+            else:
+                page = self.client.conversations_history(
+                    channel=found.channel_id, limit=LOOKBACK, include_all_metadata=True
+                )
+        except SlackApiError as error:
+            if error.response.status_code >= 500:
+                raise
+            log.warning(
+                "could not look for earlier posts in %s (%s); posting again",
+                destination,
+                error.response.get("error"),
+            )
+            return found
+        for message in page.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            tag = (metadata.get("event_payload") or {}).get("tag")
+            if metadata.get("event_type") == TAG_EVENT and tag in tags:
+                found.posts[tag] = message["ts"]
+        return found
+
+
+def _maybe_posted(error: Exception) -> bool:
+    if isinstance(error, SlackApiError):
+        status: int = error.response.status_code
+        return status >= 500
+    return True  # network: the request may have reached Slack

@@ -1,0 +1,168 @@
+"""What people type to run a team: /role, /feedback, /blocker, /rolecall, and capture messages."""
+
+import re
+from dataclasses import dataclass
+
+from bot.parsing.words import ROLE_USAGE, UsageError, parse_role, parse_user, parse_zone
+from storage.models import ItemKind, Role
+
+_CHANNEL = re.compile(r"<#(C[A-Z0-9]+|G[A-Z0-9]+)(?:\|[^<>]*)?>")
+_CAPTURE = re.compile(r"^\s*(feedback|blocker)\s*:\s*(.*\S)\s*$", re.IGNORECASE | re.DOTALL)
+_MENTION_CAPTURE = re.compile(r"^\s*(feedback|blocker)\b\s*:?\s*(.*\S)\s*$", re.I | re.S)
+_EMOJI = re.compile(r":?([a-z0-9_+'-]+(?:::skin-tone-[2-6])?):?")
+
+SETTINGS_USAGE = (
+    "Usage: `/rolecall settings` shows this channel's settings. "
+    "`/rolecall emoji feedback|blocker :emoji:` sets the routing reaction. "
+    "`/rolecall queue product|project #channel` posts that role's cards to a channel "
+    "(`off` goes back to DMs). `/rolecall timezone Europe/Berlin` sets the team's time zone; "
+    "`/rolecall escalation 24` escalates blockers not acknowledged within that many working hours."
+)
+
+
+def item_usage(kind: ItemKind) -> str:
+    role = kind.owner_role.value
+    return (
+        f"Usage: `/{kind.value} &lt;text&gt;` files it in this channel's {role} manager's queue; "
+        f"`/{kind.value} list` shows the open ones."
+    )
+
+
+@dataclass(frozen=True)
+class ListRoles:
+    pass
+
+
+@dataclass(frozen=True)
+class AssignRole:
+    user_id: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class RemoveRole:
+    user_id: str
+    role: Role
+
+
+RoleCommand = ListRoles | AssignRole | RemoveRole
+
+
+@dataclass(frozen=True)
+class ListItems:
+    kind: ItemKind
+
+
+@dataclass(frozen=True)
+class FileItem:
+    kind: ItemKind
+    text: str
+
+
+ItemCommand = ListItems | FileItem
+
+
+@dataclass(frozen=True)
+class ShowSettings:
+    pass
+
+
+@dataclass(frozen=True)
+class SetEmoji:
+    kind: ItemKind
+    emoji: str
+
+
+@dataclass(frozen=True)
+class SetQueueChannel:
+    role: Role
+    channel_id: str | None
+
+
+@dataclass(frozen=True)
+class SetTimezone:
+    timezone: str
+
+
+@dataclass(frozen=True)
+class SetEscalation:
+    hours: int
+
+
+SettingsCommand = ShowSettings | SetEmoji | SetQueueChannel | SetTimezone | SetEscalation
+
+
+def parse_role_command(text: str) -> RoleCommand:
+    words = text.split()
+    if not words or words == ["list"]:
+        return ListRoles()
+    remove = words[0].lower() == "remove"
+    if remove:
+        words = words[1:]
+    if len(words) != 2:
+        raise UsageError(ROLE_USAGE)
+    user_id = parse_user(words[0])
+    role = parse_role(words[1])
+    return RemoveRole(user_id, role) if remove else AssignRole(user_id, role)
+
+
+def parse_item_command(kind: ItemKind, text: str) -> ItemCommand:
+    stripped = text.strip()
+    if not stripped or stripped.lower() == "help":
+        raise UsageError(item_usage(kind))
+    if stripped.lower() == "list":
+        return ListItems(kind)
+    return FileItem(kind, stripped)
+
+
+def parse_settings_command(text: str) -> SettingsCommand:
+    words = text.split()
+    if not words or words == ["settings"]:
+        return ShowSettings()
+    if len(words) == 3 and words[0].lower() == "emoji":
+        kind = _parse_kind(words[1])
+        emoji = _EMOJI.fullmatch(words[2].lower())
+        if emoji is None:
+            raise UsageError(SETTINGS_USAGE)
+        return SetEmoji(kind, emoji.group(1))
+    if len(words) == 3 and words[0].lower() == "queue":
+        role = parse_role(words[1])
+        if words[2].lower() == "off":
+            return SetQueueChannel(role, None)
+        channel = _CHANNEL.fullmatch(words[2])
+        if channel is None:
+            raise UsageError(SETTINGS_USAGE)
+        return SetQueueChannel(role, channel.group(1))
+    if len(words) == 2 and words[0].lower() == "timezone":
+        return SetTimezone(parse_zone(words[1], SETTINGS_USAGE))
+    if len(words) == 2 and words[0].lower() == "escalation":
+        if not words[1].isdigit() or not 1 <= int(words[1]) <= 720:
+            raise UsageError("Escalation takes a number of working hours from 1 to 720.")
+        return SetEscalation(int(words[1]))
+    raise UsageError(SETTINGS_USAGE)
+
+
+def parse_capture(text: str, *, keyword_colon_required: bool = True) -> FileItem | None:
+    """`feedback: …` / `blocker: …` in a message; None when the message is not one."""
+    pattern = _CAPTURE if keyword_colon_required else _MENTION_CAPTURE
+    match = pattern.match(text)
+    if match is None:
+        return None
+    return FileItem(ItemKind(match.group(1).lower()), match.group(2))
+
+
+def strip_leading_mention(text: str, user_id: str) -> str:
+    """Drop the bot's own mention that starts an app_mention's text."""
+    return re.sub(rf"^\s*<@{re.escape(user_id)}(?:\|[^<>]*)?>\s*", "", text)
+
+
+def normalise_emoji(name: str) -> str:
+    """Reaction names carry skin tones (`+1::skin-tone-3`); routing ignores them."""
+    return name.split("::", 1)[0]
+
+
+def _parse_kind(word: str) -> ItemKind:
+    try:
+        return ItemKind(word.lower())
+    except ValueError:
+        raise UsageError(SETTINGS_USAGE) from None

@@ -1,0 +1,192 @@
+"""The project manager's calendar: milestones (and the blockers in their way) and deadlines."""
+
+from datetime import date, datetime
+
+from bot.blocks.common import NAME_LIMIT, day_label, quoted_name
+from bot.blocks.lists import deadline_list, milestone_list
+from bot.clock import Clock
+from bot.notices import Notices
+from bot.parsing.planning import (
+    AddDeadline,
+    AddMilestone,
+    CloseDeadline,
+    CloseMilestone,
+    DeadlineCommand,
+    ListDeadlines,
+    ListMilestones,
+    MilestoneCommand,
+    MoveMilestone,
+)
+from bot.parsing.words import UsageError, name_key
+from bot.people import People
+from bot.permissions import Permissions
+from bot.schedule import local_today, zone
+from storage.models import Deadline, Milestone, WorkStatus
+from storage.planning import PlanningStore
+from storage.teams import TeamStore
+
+
+class Planning:
+    def __init__(
+        self,
+        store: PlanningStore,
+        teams: TeamStore,
+        permissions: Permissions,
+        people: People,
+        notices: Notices,
+        clock: Clock,
+    ) -> None:
+        self.store = store
+        self.teams = teams
+        self.permissions = permissions
+        self.people = people
+        self.notices = notices
+        self.clock = clock
+
+    def today(self, channel_id: str, now: datetime | None = None) -> date:
+        """The date in the team's time zone."""
+        return local_today(now or self.clock(), zone(self.teams.settings(channel_id).timezone))
+
+    def milestone_named_in(self, team_channel_id: str, text: str) -> Milestone | None:
+        """The open milestone whose name ends the text after a `#` (`… #Public beta`)."""
+        if "#" not in text:
+            return None
+        wanted = name_key(text)
+        for tracked in self.store.tracked(team_channel_id):
+            if wanted.endswith("#" + tracked.milestone.name_key):
+                return tracked.milestone
+        return None
+
+    # Milestones --------------------------------------------------------------------------
+
+    def run_milestone_command(
+        self, channel_id: str, actor_id: str, command: MilestoneCommand
+    ) -> str:
+        if isinstance(command, ListMilestones):
+            tracked = self.store.tracked(channel_id)
+            return milestone_list(channel_id, tracked, self.today(channel_id))
+        self.permissions.require_planner(channel_id, actor_id, "change its milestones")
+        if isinstance(command, AddMilestone):
+            return self._add_milestone(channel_id, actor_id, command)
+        milestone = self._open_milestone(channel_id, command.name)
+        assert milestone.id is not None
+        label = quoted_name(milestone.name)
+        if isinstance(command, MoveMilestone):
+            self._from_today(channel_id, command.due)
+            self.store.reschedule(milestone.id, command.due, self.clock())
+            return (
+                f"Milestone *{label}* moved from {day_label(milestone.due_date)} to "
+                f"{day_label(command.due)}; its reminders follow the new date."
+            )
+        assert isinstance(command, CloseMilestone)
+        if not self.store.close(Milestone, milestone.id, actor_id, self.clock()):
+            return f"Milestone *{label}* was already done."
+        return f"Milestone *{label}* is done. :tada: No more reminders for it."
+
+    def _add_milestone(self, channel_id: str, actor_id: str, command: AddMilestone) -> str:
+        self._from_today(channel_id, command.due)
+        if command.owner_id:
+            self.people.require_person(command.owner_id, "own a milestone")
+        now = self.clock()
+        milestone = Milestone(
+            team_channel_id=channel_id,
+            name=" ".join(command.name.split()),
+            name_key=name_key(command.name),
+            due_date=command.due,
+            owner_id=command.owner_id,
+            created_by=actor_id,
+            created_at=now,
+            scheduled_at=now,
+        )
+        label = quoted_name(command.name, NAME_LIMIT)
+        if not self.store.add_milestone(milestone):
+            raise UsageError(
+                f"<#{channel_id}> already has a milestone called *{label}*: "
+                "`/milestone move` changes its date."
+            )
+        owner = f", owned by <@{command.owner_id}>" if command.owner_id else ""
+        return (
+            f"Milestone *{label}* added for {day_label(command.due)}{owner}. I'll nudge "
+            f"<#{channel_id}> the day before, on the day, and daily if it slips."
+        )
+
+    def _from_today(self, channel_id: str, due: date) -> None:
+        today = self.today(channel_id)
+        if due < today:
+            raise UsageError(
+                f"{day_label(due)} is in the past (today is {day_label(today)} in "
+                f"<#{channel_id}>'s time zone): pick a date from today on."
+            )
+
+    def _open_milestone(self, channel_id: str, name: str) -> Milestone:
+        milestone = self.store.milestone(channel_id, name_key(name))
+        if milestone is None or milestone.status is not WorkStatus.OPEN:
+            names = ", ".join(
+                f"*{quoted_name(t.milestone.name, 80)}*"
+                for t in self.store.tracked(channel_id)[:10]
+            )
+            hint = f" Open ones: {names}." if names else " There are no open milestones."
+            raise UsageError(
+                f"<#{channel_id}> has no open milestone called *{quoted_name(name, 80)}*.{hint}"
+            )
+        return milestone
+
+    # Deadlines ---------------------------------------------------------------------------
+
+    def run_deadline_command(self, channel_id: str, actor_id: str, command: DeadlineCommand) -> str:
+        if isinstance(command, ListDeadlines):
+            deadlines = self.store.open_deadlines(channel_id)
+            return deadline_list(channel_id, deadlines, self.today(channel_id))
+        if isinstance(command, AddDeadline):
+            return self._add_deadline(channel_id, actor_id, command)
+        assert isinstance(command, CloseDeadline)
+        deadline = self._open_deadline(channel_id, command.reference)
+        assert deadline.id is not None
+        self.permissions.require_deadline_closer(deadline, actor_id)
+        task = quoted_name(deadline.task, 300)
+        if not self.store.close(Deadline, deadline.id, actor_id, self.clock()):
+            return f"Deadline *{task}* was already done."
+        return f"Deadline *{task}* is done. :white_check_mark:"
+
+    def _add_deadline(self, channel_id: str, actor_id: str, command: AddDeadline) -> str:
+        assignee = command.assignee_id or actor_id
+        person = self.people.require_person(assignee, "own a deadline")
+        tz_name = str(person.get("tz") or "UTC")
+        now = self.clock()
+        if command.due < local_today(now, zone(tz_name)):
+            raise UsageError(f"{day_label(command.due)} is in the past: pick a date from today on.")
+        deadline = self.store.add_deadline(
+            Deadline(
+                team_channel_id=channel_id,
+                task=command.task,
+                due_date=command.due,
+                assignee_id=assignee,
+                assignee_tz=tz_name,
+                created_by=actor_id,
+                created_at=now,
+                scheduled_at=now,
+            )
+        )
+        task = quoted_name(command.task, 300)
+        if assignee != actor_id:
+            self.notices.dm(
+                f"deadline-set:{deadline.id}",
+                assignee,
+                f"<@{actor_id}> set you a deadline in <#{channel_id}>: *{task}*, due "
+                f"{day_label(command.due)}. I'll remind you the day before and on the day.",
+            )
+        return (
+            f"Deadline `{deadline.id}` *{task}* set for <@{assignee}> on "
+            f"{day_label(command.due)}. I'll remind them by DM the day before and on the day "
+            "(09:00 their time)."
+        )
+
+    def _open_deadline(self, channel_id: str, reference: str) -> Deadline:
+        wanted = name_key(reference)
+        for deadline in self.store.open_deadlines(channel_id):
+            if str(deadline.id) == reference or name_key(deadline.task) == wanted:
+                return deadline
+        raise UsageError(
+            f"<#{channel_id}> has no open deadline `{quoted_name(reference, 80)}`: "
+            "`/deadline list` shows their numbers."
+        )

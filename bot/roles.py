@@ -1,0 +1,59 @@
+"""/role: who holds which role in a team; a new holder receives what waited for the role."""
+
+from bot.blocks.common import ROLE_LABEL
+from bot.blocks.lists import roles_summary
+from bot.cards import Cards
+from bot.clock import Clock
+from bot.notices import Notices
+from bot.parsing.team import AssignRole, ListRoles, RemoveRole, RoleCommand
+from bot.people import People
+from bot.permissions import Permissions
+from storage.teams import TeamStore
+
+
+class Roles:
+    def __init__(
+        self,
+        teams: TeamStore,
+        permissions: Permissions,
+        people: People,
+        cards: Cards,
+        notices: Notices,
+        clock: Clock,
+    ) -> None:
+        self.teams = teams
+        self.permissions = permissions
+        self.people = people
+        self.cards = cards
+        self.notices = notices
+        self.clock = clock
+
+    def run(self, channel_id: str, actor_id: str, command: RoleCommand) -> str:
+        """Apply a /role command and return the reply for the person who typed it."""
+        if isinstance(command, ListRoles):
+            return roles_summary(channel_id, self.teams.roles(channel_id))
+        self.permissions.require_team_manager(channel_id, actor_id, "change its roles")
+        label = ROLE_LABEL[command.role]
+        who = f"<@{command.user_id}>"
+        if isinstance(command, RemoveRole):
+            if self.teams.remove(channel_id, command.user_id, command.role):
+                return f"{who} is no longer the {label} of <#{channel_id}>."
+            return f"{who} was not the {label} of <#{channel_id}>."
+        assert isinstance(command, AssignRole)
+        self.people.require_person(command.user_id, "hold a role")
+        assignment = self.teams.assign(
+            channel_id, command.user_id, command.role, actor_id, self.clock()
+        )
+        if assignment is None:
+            return f"{who} is already the {label} of <#{channel_id}>."
+        waiting = self.cards.deliver_waiting(channel_id, command.role)
+        if command.user_id != actor_id:
+            self.notices.dm(
+                f"role:{assignment}",
+                command.user_id,
+                f"<@{actor_id}> made you the {label} of <#{channel_id}>.",
+            )
+        reply = f"{who} is now the {label} of <#{channel_id}>."
+        if waiting:
+            reply += f" I sent {waiting} waiting item{'s' if waiting != 1 else ''} to them."
+        return reply

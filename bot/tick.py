@@ -1,0 +1,136 @@
+"""One run of the time loop: everything due at an instant, handed to the outbox.
+
+The in-process scheduler and `rolecall tick` both call `Ticker.tick(at)`. A run plans from the
+database alone (owed cards and notices, due reminders, due digests), then works through it one
+conversation per thread: posts to one channel or person stay in order and paced, different ones
+go in parallel. What is posted exactly once is the outbox's business, not the ticker's.
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.cards import Cards, Owed
+from bot.digest import Digests, DueDigest
+from bot.notices import Notices
+from bot.reminders import Planned, Reminders
+
+log = logging.getLogger(__name__)
+
+# A backlog of cards for one person drains over several runs, so nudges are never held up.
+CARD_RETRIES_PER_RUN = 20
+
+
+@dataclass
+class TickReport:
+    cards: int = 0  # cards whose earlier post failed (or never happened), posted by this run
+    notices: int = 0  # notices whose earlier post failed, posted by this run
+    planned: int = 0
+    sent: int = 0
+    messages: int = 0
+    digests: int = 0
+    failed: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, **counts: int) -> None:
+        with self._lock:
+            for name, count in counts.items():
+                setattr(self, name, getattr(self, name) + count)
+
+
+class Ticker:
+    def __init__(
+        self,
+        cards: Cards,
+        notices: Notices,
+        reminders: Reminders,
+        digests: Digests,
+        threads: int = 8,
+    ) -> None:
+        self.cards = cards
+        self.notices = notices
+        self.reminders = reminders
+        self.digests = digests
+        self.threads = threads
+
+    def tick(self, at: datetime) -> TickReport:
+        """Post everything due at `at` that nobody has posted; safe to run anywhere, anytime."""
+        work: dict[str, list[Callable[[], None]]] = {}
+        report = TickReport()
+
+        def later(destination: str, job: Callable[[], None]) -> None:
+            work.setdefault(destination, []).append(job)
+
+        cards: dict[str, list[Owed]] = {}
+        for owed in self.cards.owed(at):
+            queued = cards.setdefault(owed.recipient, [])
+            if owed not in queued and len(queued) < CARD_RETRIES_PER_RUN:
+                queued.append(owed)
+        for recipient, owed_cards in cards.items():
+            later(recipient, lambda o=owed_cards: self._cards(o, at, report))  # type: ignore[misc]
+        for notice in self.notices.owed(at):
+            later(
+                notice.destination,
+                lambda n=notice: report.add(notices=int(self.notices.resend(n, at))),  # type: ignore[misc]
+            )
+        planned = self.reminders.due(at)
+        digests = self.digests.due(at)
+        report.add(planned=len(planned) + len(digests))
+        by_destination: dict[str, list[Planned]] = {}
+        for reminder in planned:
+            by_destination.setdefault(reminder.destination, []).append(reminder)
+        for destination, reminders in by_destination.items():
+            later(destination, lambda d=destination, r=reminders: self._remind(d, r, at, report))  # type: ignore[misc]
+        for digest in digests:
+            later(digest.channel_id, lambda d=digest: self._digest(d, at, report))  # type: ignore[misc]
+        self._run(work)
+        if report.planned or report.cards or report.notices:
+            log.info(
+                "tick %s: %d cards and %d notices re-sent, %d due, %d sent in %d messages, "
+                "%d digests, %d failed",
+                at.isoformat(),
+                report.cards,
+                report.notices,
+                report.planned,
+                report.sent,
+                report.messages,
+                report.digests,
+                report.failed,
+            )
+        return report
+
+    def _run(self, work: dict[str, list[Callable[[], None]]]) -> None:
+        """Each conversation's jobs in order on one thread; every failure is logged with its
+        traceback, then the run fails."""
+        with ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="tick") as pool:
+            outcomes = {pool.submit(_in_order, jobs): where for where, jobs in work.items()}
+        errors: list[BaseException] = []
+        for future, where in outcomes.items():
+            error = future.exception()
+            if error is not None:
+                log.error("scheduled posts for %s failed", where, exc_info=error)
+                errors.append(error)
+        if errors:
+            raise errors[0]
+
+    def _cards(self, owed: list[Owed], at: datetime, report: TickReport) -> None:
+        for card in owed:
+            report.add(cards=int(self.cards.resend(card, at)))
+
+    def _remind(
+        self, destination: str, planned: list[Planned], at: datetime, report: TickReport
+    ) -> None:
+        outcome = self.reminders.send(destination, planned, at)
+        report.add(sent=outcome.sent, messages=int(outcome.posted), failed=outcome.failed)
+
+    def _digest(self, due: DueDigest, at: datetime, report: TickReport) -> None:
+        progress = self.digests.post(due, at)
+        report.add(digests=int(progress.posted > 0), failed=progress.failed)
+
+
+def _in_order(jobs: list[Callable[[], None]]) -> None:
+    for job in jobs:
+        job()

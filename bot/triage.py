@@ -1,0 +1,100 @@
+"""Card buttons: an owner of the item's role moves it through the status machine; every copy of
+its card follows, and the person who raised it hears back."""
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks.cards import reporter_update
+from bot.blocks.common import STATUS_LABEL, Message
+from bot.blocks.digest import settled_in_place
+from bot.blocks.lists import queue_list
+from bot.cards import Cards
+from bot.clock import Clock
+from bot.notices import Notices
+from bot.permissions import Permissions
+from bot.slack_client import log_api_error
+from bot.status import TRANSITIONS
+from storage.items import ItemStore, QueuedItem
+from storage.models import Item, ItemKind, SendKind
+from storage.outbox import OutboxStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Triaged:
+    """The item after a click (None if it is gone), and a note for the person who clicked."""
+
+    item: Item | None
+    note: str | None = None
+
+
+class Triage:
+    def __init__(
+        self,
+        items: ItemStore,
+        sends: OutboxStore,
+        cards: Cards,
+        permissions: Permissions,
+        notices: Notices,
+        client: WebClient,
+        clock: Clock,
+    ) -> None:
+        self.items = items
+        self.sends = sends
+        self.cards = cards
+        self.permissions = permissions
+        self.notices = notices
+        self.client = client
+        self.clock = clock
+
+    def apply(self, action_id: str, item_id: int, actor_id: str) -> Triaged:
+        """Apply a button for an owner of the item's role (else `Refused` is raised)."""
+        transition = TRANSITIONS[action_id]
+        item = self.items.get(item_id)
+        if item is None or item.kind is not transition.kind:
+            return Triaged(None, "That item no longer exists.")
+        self.permissions.require_owner(item, actor_id, f"{transition.label.lower()} this")
+        moved = self.items.transition(
+            item_id, transition.allowed_from, transition.to, actor_id, self.clock()
+        )
+        current = self.items.get(item_id)
+        assert current is not None
+        self.cards.refresh(current)
+        if not moved:
+            status = STATUS_LABEL[current.status].lower()
+            return Triaged(current, f"Already {status} by <@{current.handled_by}>.")
+        if current.reporter_id != actor_id:
+            self.notices.dm(
+                f"triaged:{item_id}:{current.status.value}",
+                current.reporter_id,
+                reporter_update(current),
+                item_id,
+            )
+        return Triaged(current)
+
+    def queue(self, channel_id: str, kind: ItemKind) -> Message:
+        """The team's open queue of one kind, as its owners work it."""
+        return queue_list(channel_id, kind, self.items.open_queue(channel_id, kind))
+
+    def settled_digest(self, blocks: list[dict[str, Any]], item: Item) -> list[dict[str, Any]]:
+        """A digest message's blocks with this item's rows brought up to date."""
+        assert item.id is not None
+        entry = QueuedItem(item, self.items.votes(item.id))
+        return settled_in_place(blocks, entry, self.clock())
+
+    def update_digest(
+        self, channel_id: str, ts: str, text: str, blocks: list[dict[str, Any]]
+    ) -> None:
+        """Rewrite a digest message, if our records say we posted one there."""
+        if self.sends.posted(SendKind.DIGEST, channel_id, ts) is None:
+            log.warning("not a digest message of ours: channel=%s ts=%s", channel_id, ts)
+            return
+        try:
+            self.client.chat_update(channel=channel_id, ts=ts, text=text, blocks=blocks)
+        except SlackApiError as error:
+            log_api_error(error, channel=channel_id)

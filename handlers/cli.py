@@ -1,0 +1,176 @@
+"""The `rolecall` command (also `python -m handlers`): serve, socket, tick, migrate, demo."""
+
+import argparse
+import logging
+import multiprocessing
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.clock import utc_now
+from handlers.demo import run_demo
+from handlers.runtime import build_runtime, connect, start_http
+from handlers.settings import ConfigError, Settings
+from storage.db import make_engine, migrate
+
+log = logging.getLogger("rolecall")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> None:
+    """Serve HTTP; with --workers N, N processes share the port (SO_REUSEPORT).
+
+    One process is held to one core by the GIL; extra workers use the others. All state is in
+    the database, so workers need nothing from each other.
+    """
+    port = settings.port if args.port is None else args.port
+    if port == 0 and args.workers > 1:
+        port = _free_port(args.host)  # workers share a port, so it must be known up front
+    server = start_http(settings, args.host, port, args.workers > 1)
+    spawn = multiprocessing.get_context("spawn")
+    ready = spawn.Semaphore(0)
+    workers = [
+        spawn.Process(target=_serve_worker, args=(args.host, server.port, ready), daemon=True)
+        for _ in range(args.workers - 1)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        if not ready.acquire(timeout=60):
+            raise ConfigError(f"a worker did not start (exit code {worker.exitcode})")
+    signal.signal(signal.SIGTERM, lambda *_: server.stop_soon())
+    log.info(
+        "Rolecall (%d worker%s) listening on http://%s:%s/slack/events",
+        args.workers,
+        "s" if args.workers > 1 else "",
+        args.host,
+        server.port,
+    )
+    try:
+        server.run()
+    finally:
+        for worker in workers:
+            worker.terminate()
+        server.stop()
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def configure_logging() -> None:
+    """INFO for Rolecall; APScheduler's per-run "Running job" lines (two a minute) only at
+    WARNING, so the log shows what a tick did, not that it ran."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def _serve_worker(host: str, port: int, ready: Any) -> None:
+    configure_logging()
+    server = start_http(Settings(), host, port, reuse_port=True)
+    ready.release()
+    signal.signal(signal.SIGTERM, lambda *_: server.stop_soon())
+    try:
+        server.run()
+    finally:
+        server.stop()
+
+
+def _socket(_: argparse.Namespace, settings: Settings) -> None:
+    settings.require("slack_app_token")
+    runtime = build_runtime(settings)
+    runtime.start_scheduler()
+    handler = SocketModeHandler(runtime.app, settings.secret("slack_app_token"))
+    try:
+        handler.start()  # type: ignore[no-untyped-call]
+    finally:
+        runtime.close()
+
+
+def _tick(args: argparse.Namespace, settings: Settings) -> None:
+    """One run of the time loop at `--at` (default now), for cron, serverless or tests."""
+    at = args.at or utc_now()
+    services = connect(settings)
+    try:
+        report = services.ticker.tick(at)
+    finally:
+        services.db.engine.dispose()
+    print(
+        f"tick {at.isoformat()}: {report.sent} reminders sent in {report.messages} messages, "
+        f"{report.digests} digests posted, {report.cards} cards and {report.notices} notices "
+        f"re-sent, {report.failed} failed (retried next run)"
+    )
+
+
+def _instant(text: str) -> datetime:
+    """An ISO-8601 instant; one without an offset is read as UTC."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 instant: {text!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _migrate(_: argparse.Namespace, settings: Settings) -> None:
+    migrate(make_engine(settings.database_url))
+    log.info("database is at the newest schema")
+
+
+def _demo(_: argparse.Namespace, __: Settings) -> None:
+    logging.getLogger().setLevel(logging.WARNING)
+    run_demo(sys.stdout)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="rolecall", description=__doc__.splitlines()[0])
+    commands = root.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve Slack's Request URL over HTTP")
+    serve.add_argument("--host", default="0.0.0.0", help="interface to bind (default 0.0.0.0)")
+    serve.add_argument("--port", type=int, help="port (default: $PORT or 3000)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="processes sharing the port (default 1)"
+    )
+    serve.set_defaults(run=_serve)
+    commands.add_parser("socket", help="run over Socket Mode (needs SLACK_APP_TOKEN)").set_defaults(
+        run=_socket
+    )
+    tick = commands.add_parser("tick", help="post every nudge and digest due now, once, and exit")
+    tick.add_argument(
+        "--at", type=_instant, help="the instant to run at (ISO-8601; default now; no offset = UTC)"
+    )
+    tick.set_defaults(run=_tick)
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
+    commands.add_parser(
+        "demo", help="a scripted team week against a local fake Slack"
+    ).set_defaults(run=_demo)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    configure_logging()
+    try:
+        args.run(args, Settings())
+    except ConfigError as error:
+        print(f"rolecall: {error}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as error:
+        print(
+            f"rolecall: cannot use the database: {error.__class__.__name__}: {error}".splitlines()[
+                0
+            ],
+            file=sys.stderr,
+        )
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0

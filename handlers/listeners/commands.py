@@ -1,0 +1,112 @@
+"""Slash commands: /role, /feedback, /blocker, /rolecall, /milestone, /deadline, /digest."""
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+
+from bot.blocks.common import Message
+from bot.capture import Capture
+from bot.parsing.planning import (
+    PostDigest,
+    PreviewDigest,
+    parse_deadline_command,
+    parse_digest_command,
+    parse_milestone_command,
+)
+from bot.parsing.team import (
+    ListItems,
+    parse_item_command,
+    parse_role_command,
+    parse_settings_command,
+)
+from bot.parsing.words import UsageError
+from handlers.after_ack import AfterAck
+from handlers.errors import answer
+from handlers.services import Services
+from storage.models import ItemKind
+
+NOT_A_TEAM = "Rolecall works in channels: run this in your team's channel."
+COMMANDS = ("/role", "/feedback", "/blocker", "/rolecall", "/milestone", "/deadline", "/digest")
+
+
+Reply = str | list[Message]  # one text, or messages with blocks (a digest preview)
+
+
+def register(app: App, services: Services, after_ack: AfterAck) -> None:
+    # These may read users.info, deliver a backlog or DM someone: all after the ack.
+    replies: dict[str, Callable[[str, str, str], Reply]] = {
+        "/role": lambda channel, user, text: services.roles.run(
+            channel, user, parse_role_command(text)
+        ),
+        "/rolecall": lambda channel, user, text: services.team_settings.run(
+            channel, user, parse_settings_command(text)
+        ),
+        "/milestone": lambda channel, user, text: services.planning.run_milestone_command(
+            channel, user, parse_milestone_command(text)
+        ),
+        "/deadline": lambda channel, user, text: services.planning.run_deadline_command(
+            channel, user, parse_deadline_command(text)
+        ),
+        "/digest": lambda channel, user, text: _digest(services, channel, user, text),
+    }
+    for name, run in replies.items():
+        app.command(name)(_reply_after_ack(after_ack, run))
+    for kind in ItemKind:
+        app.command(f"/{kind.value}")(_item_listener(services, after_ack, kind))
+
+
+def _reply_after_ack(after_ack: AfterAck, run: Callable[[str, str, str], Reply]) -> Any:
+    """A command that acks at once, then runs (channel, user, text) → reply and responds."""
+
+    def listener(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        ack()
+        channel_id = command["channel_id"]
+        if channel_id.startswith("D"):
+            respond(text=NOT_A_TEAM, response_type="ephemeral")
+            return
+
+        def work() -> None:
+            text = command.get("text", "")
+            reply = answer(lambda: run(channel_id, command["user_id"], text))
+            if isinstance(reply, str):
+                respond(text=reply, response_type="ephemeral")
+                return
+            for message in reply:
+                respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
+
+        after_ack.run(command, context, work)
+
+    return listener
+
+
+def _digest(services: Services, channel_id: str, user_id: str, text: str) -> Reply:
+    parsed = parse_digest_command(text)
+    if isinstance(parsed, PreviewDigest):
+        return services.digests.preview(channel_id)
+    if isinstance(parsed, PostDigest):
+        return services.digests.post_on_request(channel_id, user_id)
+    return services.team_settings.schedule_digest(channel_id, user_id, parsed)
+
+
+def _item_listener(services: Services, after_ack: AfterAck, kind: ItemKind) -> Any:
+    def item(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+        """Store first, then ack with the confirmation; the cards are posted after the ack."""
+        channel_id = command["channel_id"]
+        if channel_id.startswith("D"):
+            ack(text=NOT_A_TEAM)
+            return
+        try:
+            parsed = parse_item_command(kind, command.get("text", ""))
+        except UsageError as usage:
+            ack(text=str(usage))
+            return
+        if isinstance(parsed, ListItems):
+            queue = services.triage.queue(channel_id, kind)
+            ack(text=queue.text, blocks=queue.blocks)
+            return
+        filed = services.capture.file(Capture(kind, parsed.text, channel_id, command["user_id"]))
+        ack(text=filed.confirmation)
+        after_ack.run(command, context, lambda: services.capture.announce(filed, confirmed=True))
+
+    return item

@@ -1,0 +1,66 @@
+"""Events API listeners: routing reactions, `feedback:` messages, mentions, App Home."""
+
+from typing import Any
+
+from slack_bolt import App, BoltContext
+
+from bot.capture import Capture, SourceMessage
+from bot.parsing.team import normalise_emoji, parse_capture, strip_leading_mention
+from handlers.services import Services
+
+MENTION_HELP = (
+    "Tell me `feedback: …` or `blocker: …` and I'll file it for this channel's product or "
+    "project manager. `/role` shows who they are."
+)
+# Plain messages and the subtypes that are still a person writing in the channel.
+_CAPTURABLE_SUBTYPES = {None, "thread_broadcast", "file_share"}
+EVENTS = ("reaction_added", "message", "app_mention", "app_home_opened")
+
+
+def register(app: App, services: Services) -> None:
+    capture = services.capture
+
+    @app.event("reaction_added")
+    def reaction(event: dict[str, Any], body: dict[str, Any]) -> None:
+        item = event.get("item", {})
+        if item.get("type") != "message":
+            return
+        kind = capture.routing_kind(item["channel"], normalise_emoji(event["reaction"]))
+        if kind is None or not capture.first_delivery(body["event_id"]):
+            return
+        capture.file_reaction(item["channel"], item["ts"], event["user"], kind)
+
+    @app.event("message")
+    def message(event: dict[str, Any], body: dict[str, Any]) -> None:
+        if event.get("subtype") not in _CAPTURABLE_SUBTYPES or event.get("bot_id"):
+            return
+        parsed = parse_capture(event.get("text", ""))
+        if parsed is None or not capture.first_delivery(body["event_id"]):
+            return
+        source = SourceMessage.from_slack(event["channel"], event)
+        capture.file_and_announce(
+            Capture(parsed.kind, parsed.text, event["channel"], event["user"], source)
+        )
+
+    @app.event("app_mention")
+    def mention(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+        if parse_capture(event.get("text", "")) is not None:
+            return  # a `feedback: … @Rolecall` message: the message listener files it
+        text = strip_leading_mention(event.get("text", ""), context.bot_user_id or "")
+        parsed = parse_capture(text, keyword_colon_required=False)
+        if not capture.first_delivery(body["event_id"]):
+            return
+        if parsed is None:
+            capture.post_ephemeral(
+                event["channel"], event["user"], MENTION_HELP, event.get("thread_ts")
+            )
+            return
+        source = SourceMessage.from_slack(event["channel"], event)
+        capture.file_and_announce(
+            Capture(parsed.kind, parsed.text, event["channel"], event["user"], source)
+        )
+
+    @app.event("app_home_opened")
+    def home(event: dict[str, Any]) -> None:
+        if event.get("tab") == "home":
+            services.home.publish(event["user"])

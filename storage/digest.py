@@ -1,0 +1,108 @@
+"""The queries behind a team's weekly digest: a few rows of each list, and how many in all."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from storage.db import Database
+from storage.items import VOTES, ItemStore, QueuedItem, with_votes
+from storage.models import OPEN_STATUSES, Deadline, Item, ItemKind, ItemStatus
+from storage.planning import PlanningStore, TrackedMilestone
+
+
+@dataclass(frozen=True)
+class Counted:
+    """The first few rows of a list and how many there are in all."""
+
+    shown: list[QueuedItem]
+    total: int
+
+
+@dataclass(frozen=True)
+class ProductDigest:
+    filed_by_status: dict[ItemStatus, int]
+    filed: list[QueuedItem]
+    waiting: Counted
+    most_voted: list[QueuedItem]
+
+
+@dataclass(frozen=True)
+class ProjectDigest:
+    open_blockers: Counted
+    resolved: Counted
+    milestones_soon: list[TrackedMilestone]
+    overdue_milestones: list[TrackedMilestone]
+    overdue_deadlines: list[Deadline]
+
+
+class DigestStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.items = ItemStore(db)
+        self.planning = PlanningStore(db)
+
+    def product(self, team_channel_id: str, since: datetime, limit: int) -> ProductDigest:
+        feedback = (Item.team_channel_id == team_channel_id, Item.kind == ItemKind.FEEDBACK)
+        still_open = col(Item.status) == ItemStatus.OPEN
+        filed_this_week = col(Item.created_at) >= since
+        by_status = (
+            select(Item.status, func.count())
+            .where(*feedback, filed_this_week)
+            .group_by(col(Item.status))
+        )
+        with self.db.session() as session:
+            filed_by_status = {ItemStatus(s): int(n) for s, n in session.execute(by_status)}
+        return ProductDigest(
+            filed_by_status=filed_by_status,
+            filed=self.items.queued(
+                with_votes(*feedback, filed_this_week)
+                .order_by(VOTES.desc(), col(Item.created_at).desc(), col(Item.id).desc())
+                .limit(limit)
+            ),
+            waiting=self._counted(
+                with_votes(*feedback, still_open).order_by(col(Item.created_at), col(Item.id)),
+                limit,
+            ),
+            most_voted=self.items.queued(
+                with_votes(*feedback, still_open)
+                .where(VOTES > 0)
+                .order_by(VOTES.desc(), col(Item.created_at), col(Item.id))
+                .limit(limit)
+            ),
+        )
+
+    def project(
+        self, team_channel_id: str, since: datetime, today: date, horizon: date, limit: int
+    ) -> ProjectDigest:
+        blockers = (Item.team_channel_id == team_channel_id, Item.kind == ItemKind.BLOCKER)
+        milestones = self.planning.tracked(team_channel_id)
+        soon = [t for t in milestones if today <= t.milestone.due_date <= horizon]
+        soon.sort(key=lambda t: (not t.at_risk, t.milestone.due_date))
+        return ProjectDigest(
+            open_blockers=self._counted(
+                with_votes(
+                    *blockers, col(Item.status).in_(OPEN_STATUSES[ItemKind.BLOCKER])
+                ).order_by(col(Item.created_at), col(Item.id)),
+                limit,
+            ),
+            resolved=self._counted(
+                with_votes(
+                    *blockers,
+                    col(Item.status) == ItemStatus.RESOLVED,
+                    col(Item.updated_at) >= since,
+                ).order_by(col(Item.updated_at).desc(), col(Item.id)),
+                limit,
+            ),
+            milestones_soon=soon,
+            overdue_milestones=[t for t in milestones if t.milestone.due_date < today],
+            overdue_deadlines=self.planning.overdue_deadlines(team_channel_id, today, limit),
+        )
+
+    def _counted(self, query: Any, limit: int) -> Counted:
+        total = select(func.count()).select_from(query.order_by(None).subquery())
+        with self.db.session() as session:
+            count = int(session.execute(total).scalar_one())
+        return Counted(self.items.queued(query.limit(limit)), count)

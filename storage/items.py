@@ -1,0 +1,164 @@
+"""Feedback and blockers: filing, +1s, status changes and the queues."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from storage.db import Database
+from storage.models import (
+    OPEN_STATUSES,
+    Item,
+    ItemKind,
+    ItemStatus,
+    ItemVote,
+    OutboxSend,
+    SendKind,
+    SendStatus,
+)
+
+_INSERT_ITEM = insert(Item).returning(col(Item.id))  # the ack path: prebuilt once
+
+
+@dataclass(frozen=True)
+class QueuedItem:
+    item: Item
+    votes: int
+
+
+IS_OPEN = or_(
+    *(
+        (col(Item.kind) == kind) & col(Item.status).in_(statuses)
+        for kind, statuses in OPEN_STATUSES.items()
+    )
+)
+_VOTE_COUNTS = (
+    select(ItemVote.item_id, func.count().label("votes")).group_by(col(ItemVote.item_id)).subquery()
+)
+VOTES = func.coalesce(_VOTE_COUNTS.c.votes, 0)
+_CARDS = select(OutboxSend.item_id).where(OutboxSend.kind == SendKind.CARD)
+_POSTED_CARDS = _CARDS.where(OutboxSend.status == SendStatus.SENT)
+
+
+def with_votes(*where: Any) -> Any:
+    """Items matching `where`, each with its +1 count."""
+    return (
+        select(Item, VOTES).outerjoin(_VOTE_COUNTS, _VOTE_COUNTS.c.item_id == Item.id).where(*where)
+    )
+
+
+class ItemStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def file(self, item: Item) -> tuple[Item, bool]:
+        """Insert the item, or return the one already filed for the same source message."""
+        values = item.model_dump(exclude={"id"})
+        try:
+            with self.db.fast_write() as connection:
+                item.id = connection.execute(_INSERT_ITEM, values).scalar_one()
+            return item, True
+        except IntegrityError:
+            pass
+        assert item.source_channel_id is not None and item.source_ts is not None
+        existing = self.by_source(item.kind, item.source_channel_id, item.source_ts)
+        assert existing is not None, "a unique violation implies the row exists"
+        return existing, False
+
+    def by_source(self, kind: ItemKind, channel_id: str, ts: str) -> Item | None:
+        query = select(Item).where(
+            Item.kind == kind, Item.source_channel_id == channel_id, Item.source_ts == ts
+        )
+        with self.db.session() as session:
+            return session.exec(query).first()
+
+    def get(self, item_id: int) -> Item | None:
+        with self.db.session() as session:
+            return session.get(Item, item_id)
+
+    def update(self, item_id: int, **values: Any) -> None:
+        """Set plain fields (a permalink, a milestone link) on one item."""
+        with self.db.writing() as session:
+            session.execute(update(Item).where(col(Item.id) == item_id).values(**values))
+            session.commit()
+
+    def add_vote(self, item_id: int, user_id: str, now: datetime) -> bool:
+        """Count a +1; False when this person had already counted."""
+        with self.db.writing() as session:
+            session.add(ItemVote(item_id=item_id, user_id=user_id, created_at=now))
+            try:
+                session.commit()
+            except IntegrityError:
+                return False
+        return True
+
+    def votes(self, item_id: int) -> int:
+        query = select(func.count()).select_from(ItemVote).where(ItemVote.item_id == item_id)
+        with self.db.session() as session:
+            return int(session.exec(query).one())
+
+    def transition(
+        self,
+        item_id: int,
+        allowed_from: Iterable[ItemStatus],
+        to: ItemStatus,
+        by: str,
+        now: datetime,
+    ) -> bool:
+        """Move the item's status only if it is still in `allowed_from` (safe across replicas)."""
+        with self.db.writing() as session:
+            result = session.execute(
+                update(Item)
+                .where(col(Item.id) == item_id, col(Item.status).in_(list(allowed_from)))
+                .values(status=to, handled_by=by, updated_at=now)
+            )
+            session.commit()
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def open_queue(self, team_channel_id: str, kind: ItemKind) -> list[QueuedItem]:
+        """The team's open queue, oldest first, with +1 counts."""
+        return self.queued(self._queue(team_channel_id, kind))
+
+    def waiting_for_owner(self, team_channel_id: str, kind: ItemKind) -> list[QueuedItem]:
+        """Open items whose card never reached anyone: they wait for a role holder."""
+        query = self._queue(team_channel_id, kind).where(col(Item.id).not_in(_POSTED_CARDS))
+        return self.queued(query)
+
+    def never_carded(self, since: datetime, until: datetime) -> list[Item]:
+        """Open items filed in the window that no card was ever claimed for: the process that
+        acked them stopped before posting."""
+        query = select(Item).where(
+            IS_OPEN,
+            col(Item.created_at) >= since,
+            col(Item.created_at) < until,
+            col(Item.id).not_in(_CARDS),
+        )
+        with self.db.session() as session:
+            return list(session.exec(query.order_by(col(Item.id))))
+
+    def unacknowledged_blockers(self, raised_before: datetime) -> list[Item]:
+        """Open (never acknowledged) blockers raised before the given instant, across teams."""
+        query = select(Item).where(
+            Item.kind == ItemKind.BLOCKER,
+            Item.status == ItemStatus.OPEN,
+            col(Item.created_at) <= raised_before,
+        )
+        with self.db.session() as session:
+            return list(session.exec(query.order_by(col(Item.id))))
+
+    def queued(self, query: Any) -> list[QueuedItem]:
+        """Run a `with_votes` query."""
+        with self.db.session() as session:
+            return [QueuedItem(item, int(count)) for item, count in session.execute(query)]
+
+    @staticmethod
+    def _queue(team_channel_id: str, kind: ItemKind) -> Any:
+        return with_votes(
+            Item.team_channel_id == team_channel_id,
+            Item.kind == kind,
+            col(Item.status).in_(OPEN_STATUSES[kind]),
+        ).order_by(col(Item.created_at), col(Item.id))

@@ -1,0 +1,185 @@
+"""The outbox table: claims that make every post after an ack or on a schedule exactly-once."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlmodel import col, select
+
+from storage.db import Database
+from storage.items import IS_OPEN
+from storage.models import Item, OutboxSend, SendKind, SendStatus
+
+
+@dataclass(frozen=True)
+class Send:
+    """One thing to post under a key; `message` is stored for notices, whose text a later run
+    cannot re-create."""
+
+    key: str
+    kind: SendKind
+    item_id: int | None = None
+    message: dict[str, Any] | None = None
+
+
+def retry_backoff(attempts: int) -> timedelta:
+    """How long a failed post waits: one minute, doubling to an hour."""
+    return timedelta(minutes=min(2 ** (attempts - 1), 60))
+
+
+def _retryable(now: datetime, stale_before: datetime) -> Any:
+    """A claim that may be taken over: failed and due again, or abandoned by a runner that died
+    before recording an outcome."""
+    return or_(
+        (col(OutboxSend.status) == SendStatus.FAILED) & (col(OutboxSend.retry_at) <= now),
+        (col(OutboxSend.status) == SendStatus.CLAIMED)
+        & (col(OutboxSend.claimed_at) < stale_before),
+    )
+
+
+class OutboxStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def claim(
+        self,
+        sends: Sequence[Send],
+        destination: str,
+        now: datetime,
+        stale_before: datetime,
+        tag: str,
+    ) -> dict[str, str]:
+        """Claim the right to post these sends under the metadata `tag` of this attempt; returns
+        each key this caller won with the tag of its earlier attempt ("" for a new key).
+
+        New keys are inserted (a conflicting insert wins nothing); of the keys that exist, a
+        failed send whose retry time has come, or a claim whose runner died before
+        `stale_before`, is taken over by a conditional update (skipped when every key was new,
+        the usual case). Either way two runners never both win a key.
+        """
+        if not sends:
+            return {}
+        rows = [
+            {
+                "key": send.key,
+                "kind": send.kind,
+                "item_id": send.item_id,
+                "message": send.message,
+                "destination": destination,
+                "status": SendStatus.CLAIMED,
+                "attempts": 1,
+                "created_at": now,
+                "claimed_at": now,
+                "post_tag": tag,
+            }
+            for send in sorted(sends, key=lambda s: s.key)
+        ]
+        fresh = (
+            self.db.insert_or_skip(OutboxSend)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(col(OutboxSend.key))
+        )
+        with self.db.fast_write() as connection:
+            won = {key: "" for key in connection.execute(fresh).scalars()}
+            existing = sorted({send.key for send in sends} - won.keys())
+            if existing:
+                retake = (
+                    update(OutboxSend)
+                    .where(col(OutboxSend.key).in_(existing), _retryable(now, stale_before))
+                    .values(
+                        status=SendStatus.CLAIMED,
+                        claimed_at=now,
+                        destination=destination,
+                        attempts=OutboxSend.attempts + 1,
+                        earlier_tag=OutboxSend.post_tag,  # SET reads the row as it was
+                        post_tag=tag,
+                    )
+                    .returning(col(OutboxSend.key), col(OutboxSend.earlier_tag))
+                )
+                won.update({key: earlier for key, earlier in connection.execute(retake)})
+        return won
+
+    def record_sent(
+        self, keys: Sequence[str], channel_id: str, message_ts: str, now: datetime
+    ) -> None:
+        with self.db.fast_write() as connection:
+            connection.execute(
+                update(OutboxSend)
+                .where(col(OutboxSend.key).in_(list(keys)))
+                .values(
+                    status=SendStatus.SENT,
+                    channel_id=channel_id,
+                    message_ts=message_ts,
+                    sent_at=now,
+                )
+            )
+
+    def record_failed(self, keys: Sequence[str], now: datetime) -> None:
+        """Hand claims back after a failed post, to be retried after a backoff that doubles
+        from one minute to an hour: a channel the bot was removed from is retried, not hammered.
+        A send another runner recorded meanwhile stays sent."""
+        claimed = (
+            col(OutboxSend.key).in_(list(keys)),
+            col(OutboxSend.status) == SendStatus.CLAIMED,
+        )
+        with self.db.fast_write() as connection:
+            attempts = connection.execute(select(OutboxSend.attempts).where(*claimed).distinct())
+            for tries in list(attempts.scalars()):
+                connection.execute(
+                    update(OutboxSend)
+                    .where(*claimed, col(OutboxSend.attempts) == tries)
+                    .values(status=SendStatus.FAILED, retry_at=now + retry_backoff(tries))
+                )
+
+    def settled(self, keys: Sequence[str]) -> set[str]:
+        """The keys among these that were already posted: planning skips them cheaply."""
+        found: set[str] = set()
+        with self.db.engine.connect() as connection:
+            for start in range(0, len(keys), 500):
+                query = select(OutboxSend.key).where(
+                    col(OutboxSend.key).in_(list(keys[start : start + 500])),
+                    OutboxSend.status == SendStatus.SENT,
+                )
+                found.update(connection.execute(query).scalars())
+        return found
+
+    def get(self, key: str) -> OutboxSend | None:
+        with self.db.session() as session:
+            return session.get(OutboxSend, key)
+
+    def posted(self, kind: SendKind, channel_id: str, message_ts: str) -> OutboxSend | None:
+        """The send of this kind that became the message at (channel, ts), if we posted one."""
+        query = select(OutboxSend).where(
+            OutboxSend.kind == kind,
+            OutboxSend.channel_id == channel_id,
+            OutboxSend.message_ts == message_ts,
+            OutboxSend.status == SendStatus.SENT,
+        )
+        with self.db.session() as session:
+            return session.exec(query).first()
+
+    def posted_cards(self, item_id: int) -> list[OutboxSend]:
+        """Every card of the item that reached Slack: the copies to update after triage."""
+        query = select(OutboxSend).where(
+            OutboxSend.item_id == item_id,
+            OutboxSend.kind == SendKind.CARD,
+            OutboxSend.status == SendStatus.SENT,
+        )
+        with self.db.session() as session:
+            return list(session.exec(query.order_by(col(OutboxSend.created_at))))
+
+    def to_retry(
+        self, kind: SendKind, now: datetime, stale_before: datetime, since: datetime | None = None
+    ) -> list[OutboxSend]:
+        """Unsent claims of one kind (first claimed after `since`) that failed and are due
+        again or were abandoned; cards only while their item is open."""
+        query = select(OutboxSend).where(OutboxSend.kind == kind, _retryable(now, stale_before))
+        if since is not None:
+            query = query.where(col(OutboxSend.created_at) >= since)
+        if kind is SendKind.CARD:
+            query = query.join(Item, col(Item.id) == OutboxSend.item_id).where(IS_OPEN)
+        with self.db.session() as session:
+            return list(session.exec(query.order_by(col(OutboxSend.created_at))))
