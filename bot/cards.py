@@ -116,6 +116,7 @@ class Cards:
             owed.recipient,
             lambda _: self._current_card(owed.item_id),
             at=at,
+            paced=True,
         )
         return outcome.ts is not None
 

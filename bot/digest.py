@@ -126,6 +126,7 @@ class Digests:
                 due.channel_id,
                 lambda _: content().parent,
                 at=at,
+                paced=True,
             )
             if outcome.ts is None:  # another runner is posting it, or it failed
                 return Progress(failed=outcome.failed)
@@ -140,6 +141,7 @@ class Digests:
                 lambda _, role=role: content().replies[role],  # type: ignore[misc]
                 thread_ts=thread_ts,
                 at=at,
+                paced=True,
             )
             if outcome.ts is None:  # another runner is mid-thread (replies stay in order)
                 return Progress(posted, outcome.failed)

@@ -31,4 +31,5 @@ class Notices:
     def resend(self, owed: OutboxSend, at: datetime) -> bool:
         message = Message.from_dict(owed.message or {})
         send = Send(owed.key, SendKind.NOTICE, owed.item_id, owed.message)
-        return self.outbox.send([send], owed.destination, lambda _: message, at=at).ts is not None
+        outcome = self.outbox.send([send], owed.destination, lambda _: message, at=at, paced=True)
+        return outcome.ts is not None

@@ -5,7 +5,7 @@ Every card, notice, nudge, escalation and digest message goes through `Outbox.se
    backoff, one whose runner died after a lease);
 2. if an earlier attempt of a key may have reached Slack (its response was lost), look for that
    attempt's metadata tag in the conversation and record it instead of posting again;
-3. post what is left as one message carrying this attempt's tag, paced per conversation;
+3. post what is left as one message carrying this attempt's tag;
 4. record the message ts, or hand the claims back to be retried after a backoff.
 """
 
@@ -103,9 +103,15 @@ class Outbox:
         *,
         thread_ts: str | None = None,
         at: datetime | None = None,
+        paced: bool = False,
     ) -> Outcome:
         """Post, as one message to `destination`, those of `sends` this runner wins and that
-        were not posted before. `render` builds the message for the sends still to post."""
+        were not posted before. `render` builds the message for the sends still to post.
+
+        `paced` spaces this post from the last one to the same conversation: scheduled runs
+        post many messages to one channel, where a burst would be answered 429. A post right
+        after an ack is not paced (a 429 is waited out by the client instead).
+        """
         now = at or self.clock()
         tag = new_tag()
         claims = self.store.claim(sends, destination, now, now - LEASE, tag)
@@ -130,7 +136,8 @@ class Outbox:
             return Outcome(won=len(claims), sent=recorded, ts=found_ts)
         keys = [s.key for s in remaining]
         message = render(remaining)
-        self.pacer.wait(destination)
+        if paced:
+            self.pacer.wait(destination)
         try:
             channel_id, ts = self._post_tagged(tag, destination, thread_ts, message)
         except SlackApiError as error:

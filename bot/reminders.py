@@ -110,4 +110,5 @@ class Reminders:
             destination,
             lambda won: reminders(label, [lines[send.key] for send in won]),
             at=at,
+            paced=True,
         )

@@ -152,11 +152,19 @@ class SignedClient:
         return self.event(event, **kwargs)
 
     def click(
-        self, user_id: str, channel_id: str, message_ts: str, action_id: str, value: str
+        self,
+        user_id: str,
+        channel_id: str,
+        message_ts: str,
+        action_id: str,
+        value: str,
+        *,
+        block_id: str | None = None,
     ) -> httpx.Response:
-        """A block_actions interaction: someone pressed a button on a message."""
+        """A block_actions interaction: someone pressed a button on a message (`block_id`
+        defaults to the block the button is in)."""
         message = self.fake.find(channel_id, message_ts) or {}
-        block_id = next(
+        block_id = block_id or next(
             (
                 block.get("block_id", "")
                 for block in message.get("blocks", [])

@@ -1,5 +1,7 @@
 """Capture by command, reaction, `feedback:`/`blocker:` message and @mention; delivery rules."""
 
+import pytest
+
 from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient
 from tests.conftest import ALICE, BOB, CAROL, ERIN, TEAM
@@ -240,3 +242,46 @@ def test_list_shows_the_open_queue_and_stays_within_block_limits(
     assert "idea number 0\n" in listing
     assert "…and 10 more not shown." in listing
     assert "idea number 29" not in listing
+
+
+@pytest.mark.parametrize("entry", ["command", "message", "mention", "reaction"])
+def test_a_blocker_naming_a_milestone_is_linked_whatever_the_entry_point(
+    slack: SignedClient, fake: FakeSlack, entry: str
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/milestone", "add Public beta 2026-12-09", BOB)
+    text = "Signing keys for the beta build are missing #public BETA"
+
+    if entry == "command":
+        command(slack, fake, "/blocker", text, CAROL)
+    elif entry == "message":
+        slack.say(TEAM, CAROL, f"blocker: {text}")
+    elif entry == "mention":
+        slack.mention(TEAM, CAROL, f"<@UROLECALL> blocker {text}")
+    else:
+        quote, _ = slack.say(TEAM, ERIN, text)
+        slack.react(TEAM, CAROL, quote["ts"], "no_entry")
+
+    assert ephemerals(fake, CAROL)[-1].endswith(
+        "Linked to milestone *Public beta*, which is now at risk."
+    )
+    assert command(slack, fake, "/milestone", "list", BOB).endswith(
+        "*Public beta* — Wed 9 Dec 2026 · :warning: *at risk*: 1 open blocker"
+    )
+    assert "Signing keys for the beta build are missing" in rendered(fake, cards(fake, BOB)[0])
+
+
+def test_only_a_blocker_naming_an_open_milestone_is_linked(
+    slack: SignedClient, fake: FakeSlack
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/milestone", "add Public beta 2026-12-09", BOB)
+
+    feedback = command(slack, fake, "/feedback", "Customers ask for it #Public beta", CAROL)
+    other = command(slack, fake, "/blocker", "Keys missing #GA", CAROL)
+    mid_text = command(slack, fake, "/blocker", "#Public beta keys are missing", CAROL)
+
+    assert "Linked" not in feedback + other + mid_text
+    assert command(slack, fake, "/milestone", "list", BOB).endswith(
+        "*Public beta* — Wed 9 Dec 2026"
+    )

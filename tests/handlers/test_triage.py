@@ -1,12 +1,16 @@
 """Card buttons: only the owning role acts, every card updates, the reporter hears back."""
 
+import logging
+from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 
+from bot.tick import Ticker
 from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient
-from tests.conftest import ALICE, BOB, CAROL, DAVE, ERIN, TEAM
+from tests.conftest import ALICE, BOB, CAROL, DAVE, ERIN, TEAM, FixedClock
 from tests.handlers.scenario import (
     buttons,
     cards,
@@ -136,3 +140,37 @@ def test_a_card_in_a_queue_channel_refuses_channel_members_without_the_role(
     fake.wait_for(lambda: len(notes(fake, CAROL)) == 1)
     assert "*Planned* by @alice" in rendered(fake, fake.messages["CQUEUE"][0])
     assert TEAM in str(fake.calls_to("chat.postMessage")[-1]["text"])
+
+
+def test_a_reporter_notice_slack_refused_is_posted_by_the_next_run_once(
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    card = file_feedback(slack, fake)
+    fake.fail_next("chat.postMessage", "internal_error")  # Slack answers; nothing was posted
+
+    click(slack, fake, ALICE, ALICE, card, "item_plan")
+    assert notes(fake, CAROL) == []
+    clock.now += timedelta(minutes=1)
+    ticker.tick(clock.now)
+    ticker.tick(clock.now + timedelta(minutes=5))
+
+    assert notes(fake, CAROL) == [
+        "The feedback you raised in #launch was planned by @alice:\n>SSO for Acme"
+    ]
+
+
+def test_a_digest_row_click_on_a_message_that_is_not_our_digest_rewrites_nothing_else(
+    slack: SignedClient, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Which message to rewrite comes from our records, not from the click's payload."""
+    set_up_team(slack, fake)
+    card = file_feedback(slack, fake)
+    dm = fake.dm_channel(ALICE)
+
+    with caplog.at_level(logging.WARNING):
+        slack.click(ALICE, dm, card["ts"], "item_plan", item_id(card), block_id="waiting_actions_1")
+
+    [refresh] = fake.calls_to("chat.update")  # the card's own refresh, not a digest rewrite
+    assert refresh["ts"] == card["ts"] and refresh["blocks"][-1]["block_id"] == "item_status"
+    assert "not a digest message of ours" in caplog.text
