@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
-from bot.fake_slack import FakeSlack
+from sandbox.fake_slack import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-signing-secret"
@@ -156,7 +156,7 @@ def main() -> int:
             [
                 sys.executable,
                 "-m",
-                "bot",
+                "handlers",
                 "serve",
                 "--host",
                 "127.0.0.1",

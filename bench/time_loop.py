@@ -21,26 +21,30 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bot.cli import build_ticker
-from bot.config import Settings
-from bot.fake_slack import FakeSlack
+from handlers.runtime import connect
+from handlers.settings import Settings
+from sandbox.fake_slack import FakeSlack
+from storage.db import Database
+from storage.items import ItemStore
 from storage.models import Item, ItemKind, Milestone, Role
-from storage.store import Store
+from storage.planning import PlanningStore
+from storage.teams import TeamStore
 
 ROOT = Path(__file__).resolve().parents[1]
 TEAM = "CDIGEST"
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # a Monday: the default digest slot
 
 
-def seed_digest_team(store: Store, feedback: int, blockers: int) -> None:
-    store.assign_role(TEAM, "UPRODUCT", Role.PRODUCT, "UPRODUCT", NOW - timedelta(days=60))
-    store.assign_role(TEAM, "UPROJECT", Role.PROJECT, "UPROJECT", NOW - timedelta(days=60))
+def seed_digest_team(db: Database, feedback: int, blockers: int) -> None:
+    teams, items = TeamStore(db), ItemStore(db)
+    teams.assign(TEAM, "UPRODUCT", Role.PRODUCT, "UPRODUCT", NOW - timedelta(days=60))
+    teams.assign(TEAM, "UPROJECT", Role.PROJECT, "UPROJECT", NOW - timedelta(days=60))
     for n in range(feedback + blockers):
         kind = ItemKind.FEEDBACK if n < feedback else ItemKind.BLOCKER
         # Spread over ~two months, all filed more than a day ago: a seeded item has no card, and
         # the tick would (rightly) post the cards of recent items that never got one.
         at = NOW - timedelta(days=1, minutes=7 * n + 1)
-        item, _ = store.file_item(
+        item, _ = items.file(
             Item(
                 kind=kind,
                 team_channel_id=TEAM,
@@ -52,12 +56,13 @@ def seed_digest_team(store: Store, feedback: int, blockers: int) -> None:
         )
         if kind is ItemKind.FEEDBACK and n % 10 == 0 and item.id is not None:
             for voter in range(n % 7):
-                store.add_vote(item.id, f"UV{voter}", at)
+                items.add_vote(item.id, f"UV{voter}", at)
 
 
-def seed_nudges(store: Store, nudges: int, channels: int, due: date) -> None:
+def seed_nudges(db: Database, nudges: int, channels: int, due: date) -> None:
+    planning = PlanningStore(db)
     for n in range(nudges):
-        store.add_milestone(
+        planning.add_milestone(
             Milestone(
                 team_channel_id=f"CN{n % channels:05d}",
                 name=f"Milestone {n}",
@@ -85,12 +90,12 @@ def main() -> None:
         settings = Settings(
             slack_bot_token="xoxb-bench", slack_api_url=fake.api_url, database_url=url
         )
-        ticker = build_ticker(settings, lambda: NOW)
-        store = ticker.store
-        print(f"database: {store.engine.dialect.name}")
+        services = connect(settings, lambda: NOW)
+        db = services.db
+        print(f"database: {db.engine.dialect.name}")
 
         started = time.perf_counter()
-        seed_digest_team(store, args.feedback, args.blockers)
+        seed_digest_team(db, args.feedback, args.blockers)
         print(
             f"seeded {args.feedback} feedback + {args.blockers} blockers "
             f"in {time.perf_counter() - started:.1f}s"
@@ -98,7 +103,7 @@ def main() -> None:
         timings = []
         for _ in range(args.runs):
             started = time.perf_counter()
-            digest = ticker.timeline.digest(TEAM, NOW)
+            digest = services.digests.content(TEAM, NOW)
             timings.append((time.perf_counter() - started) * 1000)
         blocks = sum(len(m.blocks) for m in (digest.parent, *digest.replies.values()))
         print(
@@ -115,17 +120,17 @@ def main() -> None:
         for n in range(args.channels):
             fake.add_channel(f"CN{n:05d}", f"team-{n}", [])
         started = time.perf_counter()
-        seed_nudges(store, args.nudges, args.channels, NOW.date() + timedelta(days=1))
+        seed_nudges(db, args.nudges, args.channels, NOW.date() + timedelta(days=1))
         print(
             f"seeded {args.nudges} due nudges across {args.channels} channels "
             f"in {time.perf_counter() - started:.1f}s"
         )
-        ticker.store.engine.dispose()
+        db.engine.dispose()
         # The tick runs as operators run it, `rolecall tick --at`, in its own process: the fake
         # Slack here does not share its interpreter (and its GIL) with the bot.
         started = time.perf_counter()
         tick = subprocess.run(
-            [sys.executable, "-m", "bot", "tick", "--at", NOW.isoformat()],
+            [sys.executable, "-m", "handlers", "tick", "--at", NOW.isoformat()],
             env={
                 **os.environ,
                 "SLACK_BOT_TOKEN": "xoxb-bench",

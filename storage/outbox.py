@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import col, select
 
 from storage.db import Database
@@ -39,9 +39,28 @@ def _retryable(now: datetime, stale_before: datetime) -> Any:
     )
 
 
+# Run for every post: prebuilt once, since building a statement per call costs more than the
+# database work itself.
+_RECORD_SENT = (
+    update(OutboxSend)
+    .where(col(OutboxSend.key) == bindparam("send_key"))
+    .values(
+        status=SendStatus.SENT,
+        channel_id=bindparam("landed_in"),
+        message_ts=bindparam("ts"),
+        sent_at=bindparam("now"),
+    )
+)
+
+
 class OutboxStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._insert_new = (
+            db.insert_or_skip(OutboxSend)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(col(OutboxSend.key))
+        )
 
     def claim(
         self,
@@ -76,14 +95,8 @@ class OutboxStore:
             }
             for send in sorted(sends, key=lambda s: s.key)
         ]
-        fresh = (
-            self.db.insert_or_skip(OutboxSend)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(col(OutboxSend.key))
-        )
         with self.db.fast_write() as connection:
-            won = {key: "" for key in connection.execute(fresh).scalars()}
+            won = {key: "" for key in connection.execute(self._insert_new, rows).scalars()}
             existing = sorted({send.key for send in sends} - won.keys())
             if existing:
                 retake = (
@@ -107,14 +120,11 @@ class OutboxStore:
     ) -> None:
         with self.db.fast_write() as connection:
             connection.execute(
-                update(OutboxSend)
-                .where(col(OutboxSend.key).in_(list(keys)))
-                .values(
-                    status=SendStatus.SENT,
-                    channel_id=channel_id,
-                    message_ts=message_ts,
-                    sent_at=now,
-                )
+                _RECORD_SENT,
+                [
+                    {"send_key": key, "landed_in": channel_id, "ts": message_ts, "now": now}
+                    for key in keys
+                ],
             )
 
     def record_failed(self, keys: Sequence[str], now: datetime) -> None:

@@ -1,10 +1,13 @@
-"""Helpers for scenario tests: what a person sees, found in the fake workspace."""
+"""Helpers for scenario tests: what a person sees, found in the fake workspace, and time moved
+by hand."""
 
+from datetime import UTC, datetime
 from typing import Any
 
+from bot.tick import Ticker
 from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient
-from tests.conftest import ALICE, BOB, TEAM
+from tests.conftest import ALICE, BOB, CAROL, ERIN, TEAM, FixedClock
 
 
 def cards(fake: FakeSlack, user_id: str) -> list[dict[str, Any]]:
@@ -49,3 +52,45 @@ def set_up_team(slack: SignedClient, fake: FakeSlack) -> None:
     """Alice is the product manager, Bob the project manager of #launch."""
     command(slack, fake, "/role", f"<@{ALICE}|alice> product", ALICE)
     command(slack, fake, "/role", f"<@{BOB}|bob> project", ALICE)
+
+
+def utc(month: int, day: int, hour: int = 0, minute: int = 0, year: int = 2026) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+def posts(fake: FakeSlack, channel: str = TEAM) -> list[dict[str, Any]]:
+    """Rolecall's top-level posts in a channel, oldest first."""
+    return [
+        m
+        for m in fake.messages.get(channel, [])
+        if m["user"] == fake.bot_user_id and not m.get("thread_ts")
+    ]
+
+
+def nudges(fake: FakeSlack) -> list[str]:
+    """Rolecall's reminders and escalations in #launch, as people read them (no digests)."""
+    return [rendered(fake, m) for m in posts(fake) if "Weekly digest" not in m["text"]]
+
+
+def digests(fake: FakeSlack) -> list[dict[str, Any]]:
+    return [p for p in posts(fake) if "Weekly digest" in p["text"]]
+
+
+def thread(fake: FakeSlack, parent: dict[str, Any], channel: str = TEAM) -> list[dict[str, Any]]:
+    return [m for m in fake.messages[channel] if m.get("thread_ts") == parent["ts"]]
+
+
+def dm_texts(fake: FakeSlack, user: str) -> list[str]:
+    return [rendered(fake, m) for m in fake.dms_to(user)]
+
+
+def tick(ticker: Ticker, clock: FixedClock, at: datetime) -> None:
+    clock.now = at
+    ticker.tick(at)
+
+
+def file_some(slack: SignedClient, fake: FakeSlack) -> None:
+    command(slack, fake, "/feedback", "SSO for Acme", CAROL)
+    command(slack, fake, "/feedback", "Dark mode <!channel>", ERIN)
+    command(slack, fake, "/blocker", "Staging is down", CAROL)
+    fake.wait_for(lambda: len(cards(fake, ALICE)) == 2 and len(cards(fake, BOB)) == 1)

@@ -1,0 +1,203 @@
+"""Posts that fail, are rate limited or lose their response: retried, found, never doubled;
+and cards that did not go out the first time."""
+
+from datetime import timedelta
+
+from bot.capture import Capture
+from bot.outbox import Pacer
+from bot.tick import CARD_RETRIES_PER_RUN, Ticker
+from handlers.services import Services
+from sandbox.fake_slack import FakeSlack
+from sandbox.signed_client import SignedClient
+from storage.models import ItemKind
+from tests.conftest import ALICE, BOB, CAROL, TEAM, FixedClock
+from tests.handlers.scenario import (
+    cards,
+    command,
+    digests,
+    dm_texts,
+    file_some,
+    nudges,
+    rendered,
+    set_up_team,
+    thread,
+    tick,
+    utc,
+)
+
+
+def test_a_nudge_answered_5xx_is_looked_for_then_posted_once_in_the_same_run(
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/milestone", "add Beta 2026-12-01", BOB)
+    fake.fail_next("chat.postMessage", "internal_error", status=500)  # Slack did not post it
+
+    tick(ticker, clock, utc(11, 30, 9))
+
+    assert nudges(fake) == [":calendar: Milestone *Beta* is due tomorrow (Tue 1 Dec 2026)"]
+    failed = next(n for n, c in enumerate(fake.calls) if c.status == 500)
+    assert [c.method for c in fake.calls[failed : failed + 3]] == [
+        "chat.postMessage",  # answered 500
+        "conversations.history",  # not there: Slack did not take it
+        "chat.postMessage",  # so it is posted
+    ]
+
+
+def test_a_nudge_slack_took_but_whose_response_was_lost_is_found_not_posted_again(
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/milestone", "add Beta 2026-12-01", BOB)
+    command(slack, fake, "/milestone", "add Launch 2026-12-01", BOB)
+    fake.lose_response("chat.postMessage", lambda p: "Beta" in str(p["blocks"]))
+
+    tick(ticker, clock, utc(11, 30, 9))
+    tick(ticker, clock, utc(11, 30, 9, 1))
+
+    [posted] = nudges(fake)  # one message for both milestones, posted once
+    assert "*Beta*" in posted and "*Launch*" in posted
+    [lookup] = fake.calls_to("conversations.history")
+    assert lookup["channel"] == TEAM and lookup["include_all_metadata"] in (1, "1")
+
+
+def test_a_failed_nudge_is_retried_next_run_and_found_if_slack_had_it(
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/milestone", "add Beta 2026-12-01", BOB)
+    fake.lose_response("chat.postMessage", lambda p: "Beta" in str(p["blocks"]))
+    # ...and Slack cannot be asked: history fails past slack-sdk's two retries
+    fake.fail_next("conversations.history", "internal_error", status=500, times=3)
+
+    tick(ticker, clock, utc(11, 30, 9))
+    [posted] = nudges(fake)
+    tick(ticker, clock, utc(11, 30, 9) + timedelta(seconds=59))  # backing off for a minute
+    assert fake.calls_to("conversations.history") == []
+    tick(ticker, clock, utc(11, 30, 9, 1))
+    tick(ticker, clock, utc(11, 30, 9, 5))
+
+    assert nudges(fake) == [posted]
+    assert len(fake.calls_to("conversations.history")) == 1  # found by the next run, recorded
+
+
+def test_a_nudge_that_keeps_failing_is_retried_by_later_runs_not_lost(
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/milestone", "add Beta 2026-12-01", BOB)
+    # three for the nudge's attempts in this run, one for the digest parent's first
+    fake.fail_next("chat.postMessage", "internal_error", status=500, times=4)
+
+    tick(ticker, clock, utc(11, 30, 9))
+    assert nudges(fake) == []
+    tick(ticker, clock, utc(11, 30, 9, 1))
+
+    assert nudges(fake) == [":calendar: Milestone *Beta* is due tomorrow (Tue 1 Dec 2026)"]
+
+
+def test_a_deadline_dm_and_a_digest_reply_whose_responses_were_lost_are_found(
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    file_some(slack, fake)
+    command(slack, fake, "/deadline", f"Write the launch post 2026-12-08 <@{CAROL}>", ALICE)
+    fake.wait_for(lambda: len(dm_texts(fake, CAROL)) == 1)
+    fake.lose_response("chat.postMessage", lambda p: p["text"].startswith("Product digest"))
+    fake.lose_response("chat.postMessage", lambda p: p["channel"] == CAROL)
+
+    tick(ticker, clock, utc(12, 7, 9))
+    tick(ticker, clock, utc(12, 7, 9, 1))
+
+    [parent] = digests(fake)
+    replies = thread(fake, parent)
+    assert [r["text"].split(" digest")[0] for r in replies] == ["Product", "Project"]
+    assert len(dm_texts(fake, CAROL)) == 2
+    [opened] = fake.calls_to("conversations.open")
+    assert opened["users"] == CAROL
+    [in_thread] = fake.calls_to("conversations.replies")
+    assert in_thread["ts"] == parent["ts"]
+
+
+def test_rate_limited_posts_wait_and_go_through_once(
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/milestone", "add Beta 2026-12-01", BOB)
+    fake.rate_limit_next("chat.postMessage", retry_after=0)
+
+    tick(ticker, clock, utc(11, 30, 9))
+
+    assert len(nudges(fake)) == 1
+
+
+def test_a_card_whose_post_failed_is_posted_once_by_a_later_run(
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    fake.fail_next("chat.postMessage", "internal_error", status=500, times=3)  # all attempts
+    command(slack, fake, "/feedback", "SSO for Acme", CAROL)
+    fake.wait_for(lambda: len([c for c in fake.calls if c.status == 500]) == 3)
+    assert cards(fake, ALICE) == []
+
+    tick(ticker, clock, clock.now + timedelta(seconds=59))  # backing off for a minute
+    assert cards(fake, ALICE) == []
+    tick(ticker, clock, clock.now + timedelta(seconds=1))
+    tick(ticker, clock, clock.now + timedelta(minutes=5))
+
+    assert [rendered(fake, c).splitlines()[1] for c in cards(fake, ALICE)] == ["SSO for Acme"]
+
+
+def test_a_card_slack_took_but_whose_response_was_lost_is_found_and_still_acts(
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    fake.lose_response("chat.postMessage", lambda p: p["channel"] == ALICE)
+    command(slack, fake, "/feedback", "SSO for Acme", CAROL)
+    fake.wait_for(lambda: len(fake.calls_to("conversations.history")) == 1)
+    [card] = cards(fake, ALICE)
+
+    tick(ticker, clock, clock.now + timedelta(minutes=1))
+    tick(ticker, clock, clock.now + timedelta(minutes=5))
+    assert cards(fake, ALICE) == [card]
+
+    slack.click(ALICE, fake.dm_channel(ALICE), card["ts"], "item_plan", "1")
+    fake.wait_for(lambda: "*Planned* by @alice" in rendered(fake, cards(fake, ALICE)[0]))
+    assert [u["ts"] for u in fake.calls_to("chat.update")] == [card["ts"]]
+
+
+def test_an_item_acked_by_a_process_that_stopped_before_posting_still_gets_its_card(
+    slack: SignedClient, fake: FakeSlack, services: Services, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    services.capture.file(Capture(ItemKind.BLOCKER, "Staging is down", TEAM, CAROL))  # no announce
+    ticker = services.ticker
+
+    tick(ticker, clock, clock.now + timedelta(seconds=30))  # its own process may still post it
+    assert cards(fake, BOB) == []
+    tick(ticker, clock, clock.now + timedelta(minutes=1))
+    tick(ticker, clock, clock.now + timedelta(minutes=1))
+
+    assert len(cards(fake, BOB)) == 1
+
+
+def test_a_backlog_of_failed_cards_drains_paced_over_several_runs(
+    slack: SignedClient, fake: FakeSlack, services: Services, clock: FixedClock
+) -> None:
+    ticker = services.ticker
+    set_up_team(slack, fake)
+    fake.fail_next("chat.postMessage", "internal_error", times=25)  # Slack answers, not posted
+    for n in range(25):
+        command(slack, fake, "/feedback", f"idea {n}", CAROL)
+    fake.wait_for(lambda: len([c for c in fake.calls if c.error == "internal_error"]) == 25)
+    waits: list[float] = []
+    services.outbox.pacer = Pacer(sleep=waits.append)
+
+    tick(ticker, clock, clock.now + timedelta(minutes=1))
+    assert len(cards(fake, ALICE)) == CARD_RETRIES_PER_RUN == 20
+    assert len(waits) >= 19  # one card a second to the same person
+    tick(ticker, clock, clock.now + timedelta(minutes=1))
+    tick(ticker, clock, clock.now + timedelta(minutes=1))
+
+    texts = sorted(rendered(fake, c).splitlines()[1] for c in cards(fake, ALICE))
+    assert texts == sorted(f"idea {n}" for n in range(25))
