@@ -178,8 +178,8 @@ class Capturer:
             return ItemKind.BLOCKER
         return None
 
-    def first_delivery(self, event_id: str) -> bool:
-        """Record an Events API id; False for Slack's retries of one already handled."""
+    def record_event(self, event_id: str) -> bool:
+        """Record an Events API id; False when it was recorded before (Slack retried it)."""
         return self.events.record_first(event_id, self.clock())
 
     def post_ephemeral(

@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.cards import item_card
 from bot.blocks.common import Message
 from bot.clock import Clock
-from bot.outbox import LEASE, Outbox
+from bot.outbox import LEASE, Outbox, Outcome
 from bot.slack_client import log_api_error
 from storage.items import ItemStore
 from storage.models import Item, ItemKind, Role, SendKind
@@ -97,28 +97,27 @@ class Cards:
 
     def owed(self, at: datetime) -> list[Owed]:
         """Cards of open items that a run should post: claims that failed and are due again or
-        whose runner died, and items whose acking process stopped before claiming any."""
-        owed = [
+        whose runner died, and the cards of items whose acking process stopped before claiming
+        any (queued first for every recipient, so a capped run leaves none behind)."""
+        for item in self.items.never_carded(at - RECOVERY_WINDOW, at - ACK_GRACE):
+            assert item.id is not None
+            for recipient in self.routing(item.team_channel_id, item.kind).recipients:
+                self.sends.queue([card_send(item.id, recipient)], recipient, at)
+        return [
             Owed(send.destination, send.item_id)
             for send in self.sends.to_retry(SendKind.CARD, at, at - LEASE)
             if send.item_id is not None
         ]
-        for item in self.items.never_carded(at - RECOVERY_WINDOW, at - ACK_GRACE):
-            assert item.id is not None
-            for recipient in self.routing(item.team_channel_id, item.kind).recipients:
-                owed.append(Owed(recipient, item.id))
-        return owed
 
-    def resend(self, owed: Owed, at: datetime) -> bool:
-        """Post an owed card, if this run wins it; True when it reached Slack."""
-        outcome = self.outbox.send(
+    def resend(self, owed: Owed, at: datetime) -> Outcome:
+        """Post an owed card, if this run wins it."""
+        return self.outbox.send(
             [card_send(owed.item_id, owed.recipient)],
             owed.recipient,
             lambda _: self._current_card(owed.item_id),
             at=at,
             paced=True,
         )
-        return outcome.ts is not None
 
     def _current_card(self, item_id: int) -> Message:
         item = self.items.get(item_id)

@@ -3,8 +3,9 @@
 Every card, notice, nudge, escalation and digest message goes through `Outbox.send`:
 1. claim its keys in the database (only one runner wins a key; a failed key is won again after a
    backoff, one whose runner died after a lease);
-2. if an earlier attempt of a key may have reached Slack (its response was lost), look for that
-   attempt's metadata tag in the conversation and record it instead of posting again;
+2. if earlier attempts of a key may have reached Slack (a response lost to a 5xx or a dropped
+   connection, a runner that died mid-post), look for their metadata tags in the conversation
+   and record what is found instead of posting again;
 3. post what is left as one message carrying this attempt's tag;
 4. record the message ts, or hand the claims back to be retried after a backoff.
 """
@@ -73,7 +74,6 @@ class Outcome:
     """What one `send` did. `ts` is the message that now holds the sends, when all were
     settled (posted now or found from an earlier attempt)."""
 
-    won: int = 0
     sent: int = 0
     failed: int = 0
     posted: bool = False
@@ -117,42 +117,46 @@ class Outbox:
         claims = self.store.claim(sends, destination, now, now - LEASE, tag)
         if not claims:
             return Outcome()
-        earlier = {earlier_tag for earlier_tag in claims.values() if earlier_tag}
+        earlier = {earlier_tag for tags in claims.values() for earlier_tag in tags}
         try:
             found = self.find_posts(destination, earlier, thread_ts)
         except (SlackApiError, OSError) as error:
-            self.store.record_failed(list(claims), now)
+            self.store.record_failed(list(claims), now, maybe_posted=False)
             log.error(
                 "looking for earlier posts in %s failed, retried later: %r", destination, error
             )
-            return Outcome(won=len(claims), failed=len(claims))
-        found_ts = None
-        for found_tag, found_ts in found.posts.items():
-            keys = [key for key, earlier_tag in claims.items() if earlier_tag == found_tag]
-            self.store.record_sent(keys, found.channel_id, found_ts, now)
-        recorded = sum(1 for earlier_tag in claims.values() if earlier_tag in found.posts)
-        remaining = [s for s in sends if s.key in claims and claims[s.key] not in found.posts]
+            return Outcome(failed=len(claims))
+        settled = {
+            key: found.posts[earlier_tag]
+            for key, tags in claims.items()
+            for earlier_tag in tags
+            if earlier_tag in found.posts
+        }
+        for ts in set(settled.values()):
+            keys = [key for key, found_ts in settled.items() if found_ts == ts]
+            self.store.record_sent(keys, found.channel_id, ts, now)
+        remaining = [s for s in sends if s.key in claims and s.key not in settled]
         if not remaining:
-            return Outcome(won=len(claims), sent=recorded, ts=found_ts)
+            return Outcome(sent=len(settled), ts=next(iter(settled.values()), None))
         keys = [s.key for s in remaining]
-        message = render(remaining)
-        if paced:
-            self.pacer.wait(destination)
         try:
+            message = render(remaining)
+            if paced:
+                self.pacer.wait(destination)
             channel_id, ts = self._post_tagged(tag, destination, thread_ts, message)
         except SlackApiError as error:
-            self.store.record_failed(keys, now)
+            self.store.record_failed(keys, now, maybe_posted=_maybe_posted(error))
             log_api_error(error, destination=destination, keys=",".join(keys[:3]))
-            return Outcome(won=len(claims), sent=recorded, failed=len(keys))
+            return Outcome(sent=len(settled), failed=len(keys))
         except OSError as error:  # network: connection refused or reset, timeout
-            self.store.record_failed(keys, now)
+            self.store.record_failed(keys, now, maybe_posted=True)
             log.error("post to %s failed, retried later: %r", destination, error)
-            return Outcome(won=len(claims), sent=recorded, failed=len(keys))
+            return Outcome(sent=len(settled), failed=len(keys))
         except BaseException:
-            self.store.record_failed(keys, now)
+            self.store.record_failed(keys, now, maybe_posted=True)
             raise
         self.store.record_sent(keys, channel_id, ts, now)
-        return Outcome(won=len(claims), sent=len(claims), posted=True, ts=ts)
+        return Outcome(sent=len(claims), posted=True, ts=ts)
 
     def _post_tagged(
         self, tag: str, channel: str, thread_ts: str | None, message: Message
@@ -166,7 +170,7 @@ class Outbox:
                     channel=channel,
                     thread_ts=thread_ts,
                     text=message.text,
-                    blocks=message.blocks,
+                    blocks=message.blocks or None,  # a text-only notice sends no blocks
                     metadata=tag_metadata(tag),
                     unfurl_links=False,
                 )

@@ -17,6 +17,7 @@ from bot.cards import Cards, Owed
 from bot.digest import Digests, DueDigest
 from bot.notices import Notices
 from bot.reminders import Planned, Reminders
+from storage.models import OutboxSend
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +73,7 @@ class Ticker:
         for recipient, owed_cards in cards.items():
             later(recipient, lambda o=owed_cards: self._cards(o, at, report))  # type: ignore[misc]
         for notice in self.notices.owed(at):
-            later(
-                notice.destination,
-                lambda n=notice: report.add(notices=int(self.notices.resend(n, at))),  # type: ignore[misc]
-            )
+            later(notice.destination, lambda n=notice: self._notice(n, at, report))  # type: ignore[misc]
         planned = self.reminders.due(at)
         digests = self.digests.due(at)
         report.add(planned=len(planned) + len(digests))
@@ -86,20 +84,22 @@ class Ticker:
             later(destination, lambda d=destination, r=reminders: self._remind(d, r, at, report))  # type: ignore[misc]
         for digest in digests:
             later(digest.channel_id, lambda d=digest: self._digest(d, at, report))  # type: ignore[misc]
-        self._run(work)
-        if report.planned or report.cards or report.notices:
-            log.info(
-                "tick %s: %d cards and %d notices re-sent, %d due, %d sent in %d messages, "
-                "%d digests, %d failed",
-                at.isoformat(),
-                report.cards,
-                report.notices,
-                report.planned,
-                report.sent,
-                report.messages,
-                report.digests,
-                report.failed,
-            )
+        try:
+            self._run(work)
+        finally:
+            if report.planned or report.cards or report.notices or report.failed:
+                log.info(
+                    "tick %s: %d cards and %d notices re-sent, %d due, %d sent in %d messages, "
+                    "%d digests, %d failed",
+                    at.isoformat(),
+                    report.cards,
+                    report.notices,
+                    report.planned,
+                    report.sent,
+                    report.messages,
+                    report.digests,
+                    report.failed,
+                )
         return report
 
     def _run(self, work: dict[str, list[Callable[[], None]]]) -> None:
@@ -118,7 +118,12 @@ class Ticker:
 
     def _cards(self, owed: list[Owed], at: datetime, report: TickReport) -> None:
         for card in owed:
-            report.add(cards=int(self.cards.resend(card, at)))
+            outcome = self.cards.resend(card, at)
+            report.add(cards=int(outcome.ts is not None), failed=outcome.failed)
+
+    def _notice(self, owed: OutboxSend, at: datetime, report: TickReport) -> None:
+        outcome = self.notices.resend(owed, at)
+        report.add(notices=int(outcome.ts is not None), failed=outcome.failed)
 
     def _remind(
         self, destination: str, planned: list[Planned], at: datetime, report: TickReport

@@ -14,7 +14,6 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import utc_now
-from handlers.demo import run_demo
 from handlers.runtime import build_runtime, connect, start_http
 from handlers.settings import ConfigError, Settings
 from storage.db import make_engine, migrate
@@ -126,6 +125,8 @@ def _migrate(_: argparse.Namespace, settings: Settings) -> None:
 
 
 def _demo(_: argparse.Namespace, __: Settings) -> None:
+    from handlers.demo import run_demo  # the fake Slack is loaded only for the demo
+
     logging.getLogger().setLevel(logging.WARNING)
     run_demo(sys.stdout)
 

@@ -54,7 +54,7 @@ class DigestStore:
             .group_by(col(Item.status))
         )
         with self.db.session() as session:
-            filed_by_status = {ItemStatus(s): int(n) for s, n in session.execute(by_status)}
+            filed_by_status = {status: int(n) for status, n in session.execute(by_status)}
         return ProductDigest(
             filed_by_status=filed_by_status,
             filed=self.items.queued(

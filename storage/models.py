@@ -81,6 +81,7 @@ class SendKind(StrEnum):
 
 
 class SendStatus(StrEnum):
+    QUEUED = "queued"  # due for the next claim, never tried
     CLAIMED = "claimed"
     SENT = "sent"
     FAILED = "failed"
@@ -217,14 +218,19 @@ class OutboxSend(SQLModel, table=True):
     of each replica, `rolecall tick`) agrees on it and only the one whose claim wins posts. A
     failed post is marked failed and retried after a backoff; a claim whose runner died is taken
     over after a lease. The recorded ts means a sent post is never sent again. `post_tag` is the
-    metadata tag of the current attempt (one message may carry several sends) and `earlier_tag`
-    that of the attempt before, so a retry first looks for an attempt whose response was lost
-    (a timeout, a 5xx after Slack had posted it) instead of posting it again.
+    metadata tag of the current attempt (one message may carry several sends) and
+    `earlier_tags` those of earlier attempts that may have reached Slack, so a retry first looks
+    for an attempt whose response was lost (a timeout, a 5xx after Slack had posted it) instead
+    of posting it again.
     """
 
     __tablename__ = "outbox"
-    # The retry scan of every tick looks for the few unsent rows of one kind.
-    __table_args__ = (Index("ix_outbox_unsent", "kind", "status"),)
+    __table_args__ = (
+        # The retry scan of every tick looks for the few unsent rows of one kind.
+        Index("ix_outbox_unsent", "kind", "status"),
+        # A click on a digest row: is (channel, ts) a message we posted?
+        Index("ix_outbox_message", "channel_id", "message_ts"),
+    )
 
     key: str = Field(primary_key=True, max_length=200)
     kind: SendKind = Field(sa_type=EnumText(SendKind))
@@ -239,5 +245,5 @@ class OutboxSend(SQLModel, table=True):
     message_ts: str | None = Field(default=None, max_length=32)
     sent_at: datetime | None = None
     post_tag: str = Field(default="", max_length=32)
-    earlier_tag: str = Field(default="", max_length=32)
+    earlier_tags: str = Field(default="", max_length=200)  # space-separated
     message: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # notices only

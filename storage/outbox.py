@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, or_, update
+from sqlalchemy import bindparam, case, func, or_, update
 from sqlmodel import col, select
 
 from storage.db import Database
@@ -30,12 +30,25 @@ def retry_backoff(attempts: int) -> timedelta:
 
 
 def _retryable(now: datetime, stale_before: datetime) -> Any:
-    """A claim that may be taken over: failed and due again, or abandoned by a runner that died
+    """A row that may be claimed: failed or queued and due, or abandoned by a runner that died
     before recording an outcome."""
     return or_(
-        (col(OutboxSend.status) == SendStatus.FAILED) & (col(OutboxSend.retry_at) <= now),
+        col(OutboxSend.status).in_([SendStatus.FAILED, SendStatus.QUEUED])
+        & (col(OutboxSend.retry_at) <= now),
         (col(OutboxSend.status) == SendStatus.CLAIMED)
         & (col(OutboxSend.claimed_at) < stale_before),
+    )
+
+
+MAX_TAGS = 180  # characters of `earlier_tags`: about ten attempts (each tag is 16)
+
+
+def _with_post_tag() -> Any:
+    """`earlier_tags` plus the row's `post_tag`: that attempt may have reached Slack."""
+    joined = func.trim(col(OutboxSend.earlier_tags) + " " + col(OutboxSend.post_tag))
+    return case(
+        (func.length(col(OutboxSend.earlier_tags)) < MAX_TAGS, joined),
+        else_=col(OutboxSend.earlier_tags),
     )
 
 
@@ -69,12 +82,13 @@ class OutboxStore:
         now: datetime,
         stale_before: datetime,
         tag: str,
-    ) -> dict[str, str]:
+    ) -> dict[str, list[str]]:
         """Claim the right to post these sends under the metadata `tag` of this attempt; returns
-        each key this caller won with the tag of its earlier attempt ("" for a new key).
+        each key this caller won with the tags of earlier attempts that may have reached Slack
+        (none for a new key), to look for before posting again.
 
         New keys are inserted (a conflicting insert wins nothing); of the keys that exist, a
-        failed send whose retry time has come, or a claim whose runner died before
+        failed or queued send whose time has come, or a claim whose runner died before
         `stale_before`, is taken over by a conditional update (skipped when every key was new,
         the usual case). Either way two runners never both win a key.
         """
@@ -96,7 +110,9 @@ class OutboxStore:
             for send in sorted(sends, key=lambda s: s.key)
         ]
         with self.db.fast_write() as connection:
-            won = {key: "" for key in connection.execute(self._insert_new, rows).scalars()}
+            won: dict[str, list[str]] = {
+                key: [] for key in connection.execute(self._insert_new, rows).scalars()
+            }
             existing = sorted({send.key for send in sends} - won.keys())
             if existing:
                 retake = (
@@ -105,15 +121,43 @@ class OutboxStore:
                     .values(
                         status=SendStatus.CLAIMED,
                         claimed_at=now,
+                        retry_at=None,
                         destination=destination,
                         attempts=OutboxSend.attempts + 1,
-                        earlier_tag=OutboxSend.post_tag,  # SET reads the row as it was
+                        # SET reads the row as it was: a runner that died may have posted
+                        earlier_tags=case(
+                            (col(OutboxSend.status) == SendStatus.CLAIMED, _with_post_tag()),
+                            else_=col(OutboxSend.earlier_tags),
+                        ),
                         post_tag=tag,
                     )
-                    .returning(col(OutboxSend.key), col(OutboxSend.earlier_tag))
+                    .returning(col(OutboxSend.key), col(OutboxSend.earlier_tags))
                 )
-                won.update({key: earlier for key, earlier in connection.execute(retake)})
+                won.update({key: tags.split() for key, tags in connection.execute(retake)})
         return won
+
+    def queue(self, sends: Sequence[Send], destination: str, now: datetime) -> None:
+        """Rows due at once for the next claim (a card nobody ever tried to post); a key that
+        exists is left as it is."""
+        rows = [
+            {
+                "key": send.key,
+                "kind": send.kind,
+                "item_id": send.item_id,
+                "message": send.message,
+                "destination": destination,
+                "status": SendStatus.QUEUED,
+                "attempts": 0,
+                "created_at": now,
+                "claimed_at": now,
+                "retry_at": now,
+                "post_tag": "",
+            }
+            for send in sends
+        ]
+        if rows:
+            with self.db.fast_write() as connection:
+                connection.execute(self._insert_new, rows).close()
 
     def record_sent(
         self, keys: Sequence[str], channel_id: str, message_ts: str, now: datetime
@@ -127,21 +171,27 @@ class OutboxStore:
                 ],
             )
 
-    def record_failed(self, keys: Sequence[str], now: datetime) -> None:
-        """Hand claims back after a failed post, to be retried after a backoff that doubles
-        from one minute to an hour: a channel the bot was removed from is retried, not hammered.
-        A send another runner recorded meanwhile stays sent."""
+    def record_failed(self, keys: Sequence[str], now: datetime, *, maybe_posted: bool) -> None:
+        """Hand claims back, to be retried after a backoff that doubles from one minute to an
+        hour: a channel the bot was removed from is retried, not hammered. `maybe_posted`: the
+        attempt may have reached Slack (a 5xx, a dropped connection), so its tag joins those a
+        retry looks for. A send another runner recorded meanwhile stays sent."""
         claimed = (
             col(OutboxSend.key).in_(list(keys)),
             col(OutboxSend.status) == SendStatus.CLAIMED,
         )
+        tags = _with_post_tag() if maybe_posted else col(OutboxSend.earlier_tags)
         with self.db.fast_write() as connection:
             attempts = connection.execute(select(OutboxSend.attempts).where(*claimed).distinct())
             for tries in list(attempts.scalars()):
                 connection.execute(
                     update(OutboxSend)
                     .where(*claimed, col(OutboxSend.attempts) == tries)
-                    .values(status=SendStatus.FAILED, retry_at=now + retry_backoff(tries))
+                    .values(
+                        status=SendStatus.FAILED,
+                        retry_at=now + retry_backoff(tries),
+                        earlier_tags=tags,
+                    )
                 )
 
     def settled(self, keys: Sequence[str]) -> set[str]:

@@ -10,7 +10,7 @@ from handlers.services import Services
 from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient
 from storage.models import ItemKind
-from tests.conftest import ALICE, BOB, CAROL, TEAM, FixedClock
+from tests.conftest import ALICE, BOB, CAROL, ERIN, TEAM, FixedClock
 from tests.handlers.scenario import (
     cards,
     command,
@@ -201,3 +201,41 @@ def test_a_backlog_of_failed_cards_drains_paced_over_several_runs(
 
     texts = sorted(rendered(fake, c).splitlines()[1] for c in cards(fake, ALICE))
     assert texts == sorted(f"idea {n}" for n in range(25))
+
+
+def test_a_card_whose_lookups_keep_failing_is_found_later_not_posted_twice(
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    fake.lose_response("chat.postMessage", lambda p: p["channel"] == ALICE)
+    # Slack cannot be asked, past slack-sdk's two retries: right after the post, then next run
+    fake.fail_next("conversations.history", "internal_error", status=500, times=6)
+    command(slack, fake, "/feedback", "SSO for Acme", CAROL)
+    [card] = cards(fake, ALICE)
+
+    tick(ticker, clock, clock.now + timedelta(minutes=1))  # the lookup fails again
+    tick(ticker, clock, clock.now + timedelta(minutes=2))  # after the backoff: found
+    tick(ticker, clock, clock.now + timedelta(minutes=10))
+
+    assert cards(fake, ALICE) == [card]
+    assert len(fake.calls_to("conversations.history")) == 1  # the one lookup that answered
+
+
+def test_an_unannounced_item_reaches_every_holder_even_past_a_capped_backlog(
+    slack: SignedClient, fake: FakeSlack, services: Services, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/role", f"<@{ERIN}> product", ALICE)
+    alice = fake.users.pop(ALICE)  # her DM cannot be reached for a while: her cards fail
+    for n in range(CARD_RETRIES_PER_RUN):
+        command(slack, fake, "/feedback", f"idea {n}", CAROL)
+    fake.users[ALICE] = alice
+    clock.now += timedelta(minutes=1)
+    services.capture.file(Capture(ItemKind.FEEDBACK, "the unannounced one", TEAM, CAROL))
+
+    for _ in range(3):
+        tick(services.ticker, clock, clock.now + timedelta(minutes=2))
+
+    for holder in (ALICE, ERIN):
+        texts = [rendered(fake, c).splitlines()[1] for c in cards(fake, holder)]
+        assert sorted(texts) == sorted([*(f"idea {n}" for n in range(20)), "the unannounced one"])

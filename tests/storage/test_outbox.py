@@ -35,21 +35,27 @@ def test_a_key_is_won_once_however_many_claim_it_at_once(db: Database) -> None:
 
 def test_failed_sends_are_claimed_again_and_sent_ones_never(db: Database) -> None:
     sends = OutboxStore(db)
-    assert sends.claim(reminders("a", "b"), "C1", NOW, STALE, "t1") == {"a": "", "b": ""}
-    sends.record_failed(["a"], NOW)
+    assert sends.claim(reminders("a", "b"), "C1", NOW, STALE, "t1") == {"a": [], "b": []}
+    sends.record_failed(["a"], NOW, maybe_posted=True)  # a 5xx: t1 may be in Slack
     sends.record_sent(["b"], "C1", "1700000001.000100", NOW)
 
     later = NOW + timedelta(seconds=59)
     assert sends.claim(reminders("a", "b"), "C1", later, STALE, "t2") == {}
-    # a retry learns the tag of the attempt before, to look for it in Slack first
+    # a retry learns the tags of attempts that may have reached Slack, to look for them first
     later = NOW + timedelta(minutes=1)
-    assert sends.claim(reminders("a", "b"), "C1", later, STALE, "t3") == {"a": "t1"}
+    assert sends.claim(reminders("a", "b"), "C1", later, STALE, "t3") == {"a": ["t1"]}
     again = sends.get("a")
     assert again is not None and again.attempts == 2 and again.status is SendStatus.CLAIMED
-    assert (again.post_tag, again.earlier_tag) == ("t3", "t1")
-    sends.record_failed(["a"], NOW)  # the second failure waits two minutes
+    assert (again.post_tag, again.retry_at) == ("t3", None)
+    sends.record_failed(["a"], NOW, maybe_posted=False)  # Slack refused t3: nothing to find
     assert sends.claim(reminders("a"), "C1", NOW + timedelta(minutes=1), STALE, "t4") == {}
-    assert sends.claim(reminders("a"), "C1", NOW + timedelta(minutes=2), STALE, "t5") == {"a": "t3"}
+    assert sends.claim(reminders("a"), "C1", NOW + timedelta(minutes=2), STALE, "t5") == {
+        "a": ["t1"]
+    }
+    sends.record_failed(["a"], NOW, maybe_posted=True)
+    assert sends.claim(reminders("a"), "C1", NOW + timedelta(hours=1), STALE, "t6") == {
+        "a": ["t1", "t5"]
+    }
     assert sends.settled(["a", "b", "c"]) == {"b"}
     sent = sends.get("b")
     assert sent is not None and (sent.channel_id, sent.message_ts) == ("C1", "1700000001.000100")
@@ -57,11 +63,12 @@ def test_failed_sends_are_claimed_again_and_sent_ones_never(db: Database) -> Non
 
 def test_a_claim_whose_runner_died_is_taken_over_after_the_lease(db: Database) -> None:
     sends = OutboxStore(db)
-    assert sends.claim(reminders("a"), "C1", NOW, STALE, "t1") == {"a": ""}
+    assert sends.claim(reminders("a"), "C1", NOW, STALE, "t1") == {"a": []}
     assert sends.claim(reminders("a"), "C1", NOW + timedelta(minutes=5), STALE, "t2") == {}
     later = NOW + timedelta(minutes=11)
+    # the runner that died may have posted t1 before it died
     assert sends.claim(reminders("a"), "C1", later, later - timedelta(minutes=10), "t3") == {
-        "a": "t1"
+        "a": ["t1"]
     }
 
 
@@ -69,8 +76,18 @@ def test_failing_does_not_undo_a_send_another_runner_recorded(db: Database) -> N
     sends = OutboxStore(db)
     sends.claim(reminders("a"), "C1", NOW, STALE, "t1")
     sends.record_sent(["a"], "C1", "1.1", NOW)
-    sends.record_failed(["a"], NOW)
+    sends.record_failed(["a"], NOW, maybe_posted=True)
     assert sends.settled(["a"]) == {"a"}
+
+
+def test_queued_rows_are_claimed_at_once_and_never_twice(db: Database) -> None:
+    sends = OutboxStore(db)
+    sends.queue(reminders("a"), "C1", NOW)
+    sends.queue(reminders("a"), "C9", NOW)  # already there: left as it is
+    assert sends.claim(reminders("a"), "C1", NOW, STALE, "t1") == {"a": []}
+    assert sends.claim(reminders("a"), "C1", NOW, STALE, "t2") == {}
+    queued = sends.get("a")
+    assert queued is not None and (queued.destination, queued.post_tag) == ("C1", "t1")
 
 
 def test_cards_are_found_by_item_retried_while_open_and_missed_when_never_claimed(
@@ -89,7 +106,7 @@ def test_cards_are_found_by_item_retried_while_open_and_missed_when_never_claime
     sends.record_sent([f"card:{posted.id}:U1"], "D1", "10.1", NOW)
     sends.claim([card(failing.id, "U1")], "U1", NOW, STALE, "t2")
     assert sends.to_retry(SendKind.CARD, NOW, STALE) == []  # in flight
-    sends.record_failed([f"card:{failing.id}:U1"], NOW)
+    sends.record_failed([f"card:{failing.id}:U1"], NOW, maybe_posted=False)
 
     assert [(s.channel_id, s.message_ts) for s in sends.posted_cards(posted.id)] == [("D1", "10.1")]
     assert sends.posted_cards(failing.id) == []

@@ -36,7 +36,7 @@ def upgrade() -> None:
         sa.Column("message_ts", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("sent_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("post_tag", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("earlier_tag", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("earlier_tags", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("message", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(["item_id"], ["item.id"]),
         sa.PrimaryKeyConstraint("key"),
@@ -44,29 +44,37 @@ def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_outbox_item_id"), ["item_id"], unique=False)
         batch_op.create_index("ix_outbox_unsent", ["kind", "status"], unique=False)
+        batch_op.create_index("ix_outbox_message", ["channel_id", "message_ts"], unique=False)
 
+    # An unposted attempt may have reached Slack (a lost response): its tag stays one to look
+    # for. A claim in flight gets its tag added when a later run takes it over.
     op.execute(
         """
         INSERT INTO outbox (key, kind, item_id, destination, channel_id, status, attempts,
                             created_at, claimed_at, retry_at, message_ts, sent_at, post_tag,
-                            earlier_tag)
+                            earlier_tags)
         SELECT 'card:' || CAST(item_id AS VARCHAR(20)) || ':' || recipient, 'card', item_id,
                recipient, channel_id,
                CASE WHEN message_ts IS NOT NULL THEN 'sent'
                     WHEN retry_at IS NOT NULL THEN 'failed'
                     ELSE 'claimed' END,
                attempts, created_at, created_at, retry_at, message_ts,
-               CASE WHEN message_ts IS NOT NULL THEN created_at END, post_tag, ''
+               CASE WHEN message_ts IS NOT NULL THEN created_at END, post_tag,
+               CASE WHEN message_ts IS NULL AND retry_at IS NOT NULL THEN post_tag ELSE '' END
         FROM delivery
         """
     )
     op.execute(
         """
         INSERT INTO outbox (key, kind, destination, channel_id, status, attempts, created_at,
-                            claimed_at, retry_at, message_ts, sent_at, post_tag, earlier_tag)
+                            claimed_at, retry_at, message_ts, sent_at, post_tag, earlier_tags)
         SELECT key, CASE WHEN key LIKE 'digest:%' THEN 'digest' ELSE 'reminder' END,
-               destination, CASE WHEN status = 'sent' THEN destination END, status, attempts,
-               claimed_at, claimed_at, retry_at, message_ts, sent_at, post_tag, earlier_tag
+               destination,
+               CASE WHEN status = 'sent' AND key LIKE 'digest:%' THEN destination END,
+               status, attempts, claimed_at, claimed_at, retry_at, message_ts, sent_at, post_tag,
+               CASE status WHEN 'failed' THEN TRIM(earlier_tag || ' ' || post_tag)
+                           WHEN 'claimed' THEN earlier_tag
+                           ELSE '' END
         FROM scheduled_send
         """
     )
@@ -123,12 +131,13 @@ def downgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("key"),
     )
+    # Notices, and lookup tags beyond the one column the old tables have, are dropped.
     op.execute(
         """
         INSERT INTO delivery (item_id, recipient, channel_id, message_ts, created_at, attempts,
                               retry_at, post_tag)
-        SELECT item_id, destination, channel_id, message_ts, created_at, attempts, retry_at,
-               post_tag
+        SELECT item_id, destination, channel_id, message_ts, claimed_at, attempts,
+               CASE WHEN status IN ('failed', 'queued') THEN retry_at END, post_tag
         FROM outbox WHERE kind = 'card'
         """
     )
@@ -137,11 +146,12 @@ def downgrade() -> None:
         INSERT INTO scheduled_send (key, destination, status, attempts, claimed_at, message_ts,
                                     sent_at, retry_at, post_tag, earlier_tag)
         SELECT key, destination, status, attempts, claimed_at, message_ts, sent_at, retry_at,
-               post_tag, earlier_tag
+               post_tag, CASE WHEN LENGTH(earlier_tags) <= 32 THEN earlier_tags ELSE '' END
         FROM outbox WHERE kind IN ('reminder', 'digest')
         """
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_message")
         batch_op.drop_index("ix_outbox_unsent")
         batch_op.drop_index(batch_op.f("ix_outbox_item_id"))
     op.drop_table("outbox")
