@@ -19,7 +19,7 @@ from bot.blocks.digest import (
     project_reply,
 )
 from bot.clock import Clock
-from bot.outbox import Outbox
+from bot.outbox import Outbox, Render
 from bot.permissions import Permissions
 from bot.schedule import latest_digest, local_today, zone
 from storage.digest import DigestStore
@@ -116,6 +116,10 @@ class Digests:
         """Post what is left of this digest thread, parent first, then the replies in order.
         The content is built only by a runner that won a part to post."""
         content = cache(lambda: self.content(due.channel_id, at, due.week_of))
+
+        def reply(role: Role) -> Render:
+            return lambda _: content().replies[role]
+
         parent = self.sends.get(f"{due.key}:parent")
         posted = 0
         if parent is not None and parent.status is SendStatus.SENT:
@@ -138,7 +142,7 @@ class Digests:
             outcome = self.outbox.send(
                 [Send(key, SendKind.DIGEST)],
                 due.channel_id,
-                lambda _, role=role: content().replies[role],  # type: ignore[misc]
+                reply(role),
                 thread_ts=thread_ts,
                 at=at,
                 paced=True,

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from bot.cards import Cards, Owed
 from bot.digest import Digests, DueDigest
@@ -71,9 +72,9 @@ class Ticker:
             if owed not in queued and len(queued) < CARD_RETRIES_PER_RUN:
                 queued.append(owed)
         for recipient, owed_cards in cards.items():
-            later(recipient, lambda o=owed_cards: self._cards(o, at, report))  # type: ignore[misc]
+            later(recipient, partial(self._cards, owed_cards, at, report))
         for notice in self.notices.owed(at):
-            later(notice.destination, lambda n=notice: self._notice(n, at, report))  # type: ignore[misc]
+            later(notice.destination, partial(self._notice, notice, at, report))
         planned = self.reminders.due(at)
         digests = self.digests.due(at)
         report.add(planned=len(planned) + len(digests))
@@ -81,9 +82,9 @@ class Ticker:
         for reminder in planned:
             by_destination.setdefault(reminder.destination, []).append(reminder)
         for destination, reminders in by_destination.items():
-            later(destination, lambda d=destination, r=reminders: self._remind(d, r, at, report))  # type: ignore[misc]
+            later(destination, partial(self._remind, destination, reminders, at, report))
         for digest in digests:
-            later(digest.channel_id, lambda d=digest: self._digest(d, at, report))  # type: ignore[misc]
+            later(digest.channel_id, partial(self._digest, digest, at, report))
         try:
             self._run(work)
         finally:
