@@ -54,21 +54,22 @@ class Cards:
     def routing(self, team_channel_id: str, kind: ItemKind) -> Routing:
         return self.teams.routing(team_channel_id, kind.owner_role)
 
-    def deliver(
-        self, item: Item, routing: Routing | None = None, votes: int = 0, at: datetime | None = None
-    ) -> int:
+    def deliver(self, item: Item, routing: Routing | None = None, votes: int = 0) -> int:
         """Post the card to each recipient that has none yet; returns how many now have it.
 
-        `routing` saves the lookup when the caller has just made it (a freshly filed item).
+        With several recipients, all their cards are queued first: a process that stops after
+        the first post leaves the others to the next scheduled run, not lost. `routing` saves
+        the lookup when the caller has just made it (a freshly filed item).
         """
         assert item.id is not None
         routing = routing or self.routing(item.team_channel_id, item.kind)
+        recipients = routing.recipients
+        if len(recipients) > 1:
+            self.sends.queue([(card_send(item.id, r), r) for r in recipients], self.clock())
         card = item_card(item, votes)
         delivered = 0
-        for recipient in routing.recipients:
-            outcome = self.outbox.send(
-                [card_send(item.id, recipient)], recipient, lambda _: card, at=at
-            )
+        for recipient in recipients:
+            outcome = self.outbox.send([card_send(item.id, recipient)], recipient, lambda _: card)
             delivered += outcome.ts is not None
         return delivered
 
@@ -101,21 +102,20 @@ class Cards:
         any (queued first for every recipient, so a capped run leaves none behind)."""
         for item in self.items.never_carded(at - RECOVERY_WINDOW, at - ACK_GRACE):
             assert item.id is not None
-            for recipient in self.routing(item.team_channel_id, item.kind).recipients:
-                self.sends.queue([card_send(item.id, recipient)], recipient, at)
+            recipients = self.routing(item.team_channel_id, item.kind).recipients
+            self.sends.queue([(card_send(item.id, r), r) for r in recipients], at)
         return [
             Owed(send.destination, send.item_id)
             for send in self.sends.to_retry(SendKind.CARD, at, at - LEASE)
             if send.item_id is not None
         ]
 
-    def resend(self, owed: Owed, at: datetime) -> Outcome:
+    def resend(self, owed: Owed) -> Outcome:
         """Post an owed card, if this run wins it."""
         return self.outbox.send(
             [card_send(owed.item_id, owed.recipient)],
             owed.recipient,
             lambda _: self._current_card(owed.item_id),
-            at=at,
             paced=True,
         )
 

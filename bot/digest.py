@@ -129,7 +129,6 @@ class Digests:
                 [Send(f"{due.key}:parent", SendKind.DIGEST)],
                 due.channel_id,
                 lambda _: content().parent,
-                at=at,
                 paced=True,
             )
             if outcome.ts is None:  # another runner is posting it, or it failed
@@ -144,7 +143,6 @@ class Digests:
                 due.channel_id,
                 reply(role),
                 thread_ts=thread_ts,
-                at=at,
                 paced=True,
             )
             if outcome.ts is None:  # another runner is mid-thread (replies stay in order)

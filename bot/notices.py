@@ -28,7 +28,7 @@ class Notices:
         """Notices whose post failed (or whose runner died) and are due again."""
         return self.sends.to_retry(SendKind.NOTICE, at, at - LEASE, since=at - RETRY_WINDOW)
 
-    def resend(self, owed: OutboxSend, at: datetime) -> Outcome:
+    def resend(self, owed: OutboxSend) -> Outcome:
         message = Message.from_dict(owed.message or {})
         send = Send(owed.key, SendKind.NOTICE, owed.item_id, owed.message)
-        return self.outbox.send([send], owed.destination, lambda _: message, at=at, paced=True)
+        return self.outbox.send([send], owed.destination, lambda _: message, paced=True)

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -102,7 +102,6 @@ class Outbox:
         render: Render,
         *,
         thread_ts: str | None = None,
-        at: datetime | None = None,
         paced: bool = False,
     ) -> Outcome:
         """Post, as one message to `destination`, those of `sends` this runner wins and that
@@ -111,8 +110,12 @@ class Outbox:
         `paced` spaces this post from the last one to the same conversation: scheduled runs
         post many messages to one channel, where a burst would be answered 429. A post right
         after an ack is not paced (a 429 is waited out by the client instead).
+
+        Claims and outcomes carry the time they happen (the clock), never the instant a run
+        plans for: a long run, or `rolecall tick --at` a past instant, must not make claims
+        another runner would take as abandoned.
         """
-        now = at or self.clock()
+        now = self.clock()
         tag = new_tag()
         claims = self.store.claim(sends, destination, now, now - LEASE, tag)
         if not claims:

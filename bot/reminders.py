@@ -109,6 +109,5 @@ class Reminders:
             [Send(p.key, SendKind.REMINDER) for p in planned],
             destination,
             lambda won: reminders(label, [lines[send.key] for send in won]),
-            at=at,
             paced=True,
         )

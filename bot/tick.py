@@ -72,9 +72,9 @@ class Ticker:
             if owed not in queued and len(queued) < CARD_RETRIES_PER_RUN:
                 queued.append(owed)
         for recipient, owed_cards in cards.items():
-            later(recipient, partial(self._cards, owed_cards, at, report))
+            later(recipient, partial(self._cards, owed_cards, report))
         for notice in self.notices.owed(at):
-            later(notice.destination, partial(self._notice, notice, at, report))
+            later(notice.destination, partial(self._notice, notice, report))
         planned = self.reminders.due(at)
         digests = self.digests.due(at)
         report.add(planned=len(planned) + len(digests))
@@ -117,13 +117,13 @@ class Ticker:
         if errors:
             raise errors[0]
 
-    def _cards(self, owed: list[Owed], at: datetime, report: TickReport) -> None:
+    def _cards(self, owed: list[Owed], report: TickReport) -> None:
         for card in owed:
-            outcome = self.cards.resend(card, at)
+            outcome = self.cards.resend(card)
             report.add(cards=int(outcome.ts is not None), failed=outcome.failed)
 
-    def _notice(self, owed: OutboxSend, at: datetime, report: TickReport) -> None:
-        outcome = self.notices.resend(owed, at)
+    def _notice(self, owed: OutboxSend, report: TickReport) -> None:
+        outcome = self.notices.resend(owed)
         report.add(notices=int(outcome.ts is not None), failed=outcome.failed)
 
     def _remind(

@@ -40,16 +40,16 @@ def _retryable(now: datetime, stale_before: datetime) -> Any:
     )
 
 
-MAX_TAGS = 180  # characters of `earlier_tags`: about ten attempts (each tag is 16)
+TAGS_KEPT = 10  # attempts looked for at most: the newest, likeliest within Slack's last page
+_TAGS_WIDTH = 17 * TAGS_KEPT - 1  # 16-character tags, one space apart
 
 
 def _with_post_tag() -> Any:
-    """`earlier_tags` plus the row's `post_tag`: that attempt may have reached Slack."""
+    """`earlier_tags` plus the row's `post_tag` (that attempt may have reached Slack), keeping
+    the newest TAGS_KEPT."""
     joined = func.trim(col(OutboxSend.earlier_tags) + " " + col(OutboxSend.post_tag))
-    return case(
-        (func.length(col(OutboxSend.earlier_tags)) < MAX_TAGS, joined),
-        else_=col(OutboxSend.earlier_tags),
-    )
+    newest = func.substr(joined, func.length(joined) - (_TAGS_WIDTH - 1))
+    return case((func.length(joined) > _TAGS_WIDTH, newest), else_=joined)
 
 
 # Run for every post: prebuilt once, since building a statement per call costs more than the
@@ -136,9 +136,9 @@ class OutboxStore:
                 won.update({key: tags.split() for key, tags in connection.execute(retake)})
         return won
 
-    def queue(self, sends: Sequence[Send], destination: str, now: datetime) -> None:
-        """Rows due at once for the next claim (a card nobody ever tried to post); a key that
-        exists is left as it is."""
+    def queue(self, sends: Sequence[tuple[Send, str]], now: datetime) -> None:
+        """Rows, each with its destination, due at once for the next claim (cards nobody tried to
+        post yet); a key that exists is left as it is."""
         rows = [
             {
                 "key": send.key,
@@ -153,7 +153,7 @@ class OutboxStore:
                 "retry_at": now,
                 "post_tag": "",
             }
-            for send in sends
+            for send, destination in sends
         ]
         if rows:
             with self.db.fast_write() as connection:

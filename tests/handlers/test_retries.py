@@ -1,15 +1,19 @@
 """Posts that fail, are rate limited or lose their response: retried, found, never doubled;
 and cards that did not go out the first time."""
 
+import threading
 from datetime import timedelta
 
+from bot.blocks.common import Message
 from bot.capture import Capture
+from bot.cards import card_send
 from bot.outbox import Pacer
 from bot.tick import CARD_RETRIES_PER_RUN, Ticker
 from handlers.services import Services
 from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient
-from storage.models import ItemKind
+from storage.models import ItemKind, SendKind, SendStatus
+from storage.outbox import OutboxStore, Send
 from tests.conftest import ALICE, BOB, CAROL, ERIN, TEAM, FixedClock
 from tests.handlers.scenario import (
     cards,
@@ -239,3 +243,62 @@ def test_an_unannounced_item_reaches_every_holder_even_past_a_capped_backlog(
     for holder in (ALICE, ERIN):
         texts = [rendered(fake, c).splitlines()[1] for c in cards(fake, holder)]
         assert sorted(texts) == sorted([*(f"idea {n}" for n in range(20)), "the unannounced one"])
+
+
+def test_every_recipients_card_is_owed_before_the_first_is_posted(
+    slack: SignedClient, fake: FakeSlack, services: Services, clock: FixedClock
+) -> None:
+    """A process that stops after its first card leaves the others to the next run."""
+    set_up_team(slack, fake)
+    command(slack, fake, "/role", f"<@{ERIN}> product", ALICE)
+    filed = services.capture.file(Capture(ItemKind.FEEDBACK, "for both", TEAM, CAROL))
+    sends = OutboxStore(services.db)
+    alice_card, erin_card = (f"card:{filed.item.id}:{user}" for user in (ALICE, ERIN))
+    slow_slack = fake.hold("chat.postMessage")
+    delivering = threading.Thread(
+        target=services.capture.announce, args=(filed,), kwargs={"confirmed": True}
+    )
+    delivering.start()
+
+    fake.wait_for(lambda: getattr(sends.get(alice_card), "status", None) is SendStatus.CLAIMED)
+    owed = sends.get(erin_card)
+    slow_slack.set()
+    delivering.join(timeout=10)
+
+    assert owed is not None and owed.status is SendStatus.QUEUED
+    assert len(cards(fake, ALICE)) == len(cards(fake, ERIN)) == 1
+
+
+def test_a_card_queued_by_a_process_that_stopped_is_posted_by_the_next_run(
+    slack: SignedClient, fake: FakeSlack, services: Services, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/role", f"<@{ERIN}> product", ALICE)
+    filed = services.capture.file(Capture(ItemKind.FEEDBACK, "for both", TEAM, CAROL))
+    assert filed.item.id is not None
+    sends = OutboxStore(services.db)
+    sends.queue([(card_send(filed.item.id, u), u) for u in (ALICE, ERIN)], clock.now)
+    services.outbox.send([card_send(filed.item.id, ALICE)], ALICE, lambda _: Message("x", []))
+
+    tick(services.ticker, clock, clock.now + timedelta(minutes=1))
+    tick(services.ticker, clock, clock.now + timedelta(minutes=15))
+
+    assert len(fake.dms_to(ALICE)) == 1 and len(cards(fake, ERIN)) == 1
+
+
+def test_a_claim_made_late_in_a_long_run_is_not_taken_over_by_another_runner(
+    fake: FakeSlack, services: Services, clock: FixedClock
+) -> None:
+    """Claims carry the time they are made, not the instant the run planned for."""
+    outbox = services.outbox
+    reminder = [Send("milestone:1:2026-12-01:2026-11-30", SendKind.REMINDER)]
+
+    def render_a(_: list[Send]) -> Message:
+        # another replica's fresh tick tries the same key while this runner is about to post
+        outbox.send(reminder, TEAM, lambda _: Message("from B", []))
+        return Message("from A", [])
+
+    services.ticker.tick(clock.now - timedelta(minutes=11))  # a run planned 11 minutes ago
+    outbox.send(reminder, TEAM, render_a)
+
+    assert [m["text"] for m in fake.messages[TEAM]] == ["from A"]

@@ -82,8 +82,9 @@ def test_failing_does_not_undo_a_send_another_runner_recorded(db: Database) -> N
 
 def test_queued_rows_are_claimed_at_once_and_never_twice(db: Database) -> None:
     sends = OutboxStore(db)
-    sends.queue(reminders("a"), "C1", NOW)
-    sends.queue(reminders("a"), "C9", NOW)  # already there: left as it is
+    [send] = reminders("a")
+    sends.queue([(send, "C1")], NOW)
+    sends.queue([(send, "C9")], NOW)  # already there: left as it is
     assert sends.claim(reminders("a"), "C1", NOW, STALE, "t1") == {"a": []}
     assert sends.claim(reminders("a"), "C1", NOW, STALE, "t2") == {}
     queued = sends.get("a")
@@ -128,3 +129,16 @@ def test_event_ids_are_recorded_once_and_old_ones_pruned(db: Database) -> None:
     assert events.prune(NOW - timedelta(days=1)) == 1
     assert events.record_first("Ev1", NOW)
     assert not events.record_first("Ev2", NOW)
+
+
+def test_the_newest_tags_are_looked_for_when_many_attempts_may_have_reached_slack(
+    db: Database,
+) -> None:
+    sends = OutboxStore(db)
+    at = NOW
+    for n in range(13):  # thirteen attempts, each answered 5xx
+        assert sends.claim(reminders("a"), "C1", at, at - timedelta(minutes=10), f"{n:016d}")
+        sends.record_failed(["a"], at, maybe_posted=True)
+        at += timedelta(hours=1)
+    won = sends.claim(reminders("a"), "C1", at, at - timedelta(minutes=10), "z" * 16)
+    assert won["a"] == [f"{n:016d}" for n in range(3, 13)]  # the ten newest
