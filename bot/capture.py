@@ -140,7 +140,7 @@ class Capturer:
             permalink = self._permalink(source)
             if permalink and filed.item.id is not None:
                 filed.item.permalink = permalink
-                self.items.update(filed.item.id, permalink=permalink)
+                self.items.set_permalink(filed.item.id, permalink)
         if not confirmed:
             channel_id = source.channel_id if source else filed.capture.team_channel_id
             thread_ts = source.thread_ts if source else None

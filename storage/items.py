@@ -80,10 +80,9 @@ class ItemStore:
         with self.db.session() as session:
             return session.get(Item, item_id)
 
-    def update(self, item_id: int, **values: Any) -> None:
-        """Set plain fields (a permalink, a milestone link) on one item."""
+    def set_permalink(self, item_id: int, permalink: str) -> None:
         with self.db.writing() as session:
-            session.execute(update(Item).where(col(Item.id) == item_id).values(**values))
+            session.execute(update(Item).where(col(Item.id) == item_id).values(permalink=permalink))
             session.commit()
 
     def add_vote(self, item_id: int, user_id: str, now: datetime) -> bool:

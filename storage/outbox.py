@@ -24,6 +24,22 @@ class Send:
     message: dict[str, Any] | None = None
 
 
+def _row(send: Send, destination: str, now: datetime, **state: Any) -> dict[str, Any]:
+    """A new outbox row for `send`; `state` sets how it starts (claimed now, or queued)."""
+    return {
+        "key": send.key,
+        "kind": send.kind,
+        "item_id": send.item_id,
+        "message": send.message,
+        "destination": destination,
+        "created_at": now,
+        "claimed_at": now,
+        "retry_at": None,
+        "post_tag": "",
+        **state,
+    }
+
+
 def retry_backoff(attempts: int) -> timedelta:
     """How long a failed post waits: one minute, doubling to an hour."""
     return timedelta(minutes=min(2 ** (attempts - 1), 60))
@@ -95,18 +111,7 @@ class OutboxStore:
         if not sends:
             return {}
         rows = [
-            {
-                "key": send.key,
-                "kind": send.kind,
-                "item_id": send.item_id,
-                "message": send.message,
-                "destination": destination,
-                "status": SendStatus.CLAIMED,
-                "attempts": 1,
-                "created_at": now,
-                "claimed_at": now,
-                "post_tag": tag,
-            }
+            _row(send, destination, now, status=SendStatus.CLAIMED, attempts=1, post_tag=tag)
             for send in sorted(sends, key=lambda s: s.key)
         ]
         with self.db.fast_write() as connection:
@@ -140,19 +145,7 @@ class OutboxStore:
         """Rows, each with its destination, due at once for the next claim (cards nobody tried to
         post yet); a key that exists is left as it is."""
         rows = [
-            {
-                "key": send.key,
-                "kind": send.kind,
-                "item_id": send.item_id,
-                "message": send.message,
-                "destination": destination,
-                "status": SendStatus.QUEUED,
-                "attempts": 0,
-                "created_at": now,
-                "claimed_at": now,
-                "retry_at": now,
-                "post_tag": "",
-            }
+            _row(send, destination, now, status=SendStatus.QUEUED, attempts=0, retry_at=now)
             for send, destination in sends
         ]
         if rows:

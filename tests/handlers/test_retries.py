@@ -12,8 +12,8 @@ from bot.tick import CARD_RETRIES_PER_RUN, Ticker
 from handlers.services import Services
 from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient
-from storage.models import ItemKind, SendKind, SendStatus
-from storage.outbox import OutboxStore, Send
+from storage.models import ItemKind, SendStatus
+from storage.outbox import OutboxStore
 from tests.conftest import ALICE, BOB, CAROL, ERIN, TEAM, FixedClock
 from tests.handlers.scenario import (
     cards,
@@ -286,19 +286,19 @@ def test_a_card_queued_by_a_process_that_stopped_is_posted_by_the_next_run(
     assert len(fake.dms_to(ALICE)) == 1 and len(cards(fake, ERIN)) == 1
 
 
-def test_a_claim_made_late_in_a_long_run_is_not_taken_over_by_another_runner(
-    fake: FakeSlack, services: Services, clock: FixedClock
+def test_a_run_for_a_past_instant_claims_and_backs_off_from_now(
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
 ) -> None:
-    """Claims carry the time they are made, not the instant the run planned for."""
-    outbox = services.outbox
-    reminder = [Send("milestone:1:2026-12-01:2026-11-30", SendKind.REMINDER)]
+    """Claims carry the time they are made, not the instant a run plans for (`rolecall tick
+    --at` a past instant, or a run still going long after it began)."""
+    set_up_team(slack, fake)
+    command(slack, fake, "/milestone", "add Beta 2026-12-01", BOB)
+    fake.fail_next("chat.postMessage", "internal_error")  # Slack answers; nothing was posted
+    clock.now = utc(11, 30, 10)
 
-    def render_a(_: list[Send]) -> Message:
-        # another replica's fresh tick tries the same key while this runner is about to post
-        outbox.send(reminder, TEAM, lambda _: Message("from B", []))
-        return Message("from A", [])
+    ticker.tick(utc(11, 30, 9))  # an hour late: its failure backs off a minute from 10:00
+    ticker.tick(utc(11, 30, 10) + timedelta(seconds=30))
+    assert nudges(fake) == []
+    tick(ticker, clock, utc(11, 30, 10, 1))
 
-    services.ticker.tick(clock.now - timedelta(minutes=11))  # a run planned 11 minutes ago
-    outbox.send(reminder, TEAM, render_a)
-
-    assert [m["text"] for m in fake.messages[TEAM]] == ["from A"]
+    assert nudges(fake) == [":calendar: Milestone *Beta* is due tomorrow (Tue 1 Dec 2026)"]
