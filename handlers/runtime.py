@@ -16,7 +16,7 @@ from handlers.after_ack import AfterAck
 from handlers.app import create_app
 from handlers.services import Services, build_services
 from handlers.settings import Settings
-from handlers.web import HttpServer, create_wsgi_app
+from handlers.web import AsgiApp, Endpoint, HttpServer
 from storage.db import make_engine, migrate
 
 TICK_SECONDS = 60
@@ -38,6 +38,7 @@ def connect(
 class Runtime:
     services: Services
     app: App
+    endpoint: Endpoint
     after_ack: AfterAck
     scheduler: BackgroundScheduler | None = field(default=None)
 
@@ -80,8 +81,9 @@ def build_runtime(
     services = connect(settings, clock, sleep)
     services.events.prune(utc_now() - EVENT_MEMORY)
     after_ack = AfterAck(inline=inline)
-    app = create_app(services, settings.secret("slack_signing_secret"), after_ack, inline=inline)
-    return Runtime(services, app, after_ack)
+    secret = settings.secret("slack_signing_secret")
+    app = create_app(services, secret, after_ack, inline=inline)
+    return Runtime(services, app, Endpoint(app, services.db.engine, secret), after_ack)
 
 
 def start_http(
@@ -100,5 +102,6 @@ def start_http(
     runtime = build_runtime(settings, clock)
     if schedule:
         runtime.start_scheduler()
-    wsgi = create_wsgi_app(runtime.app, runtime.services.db.engine)
-    return HttpServer(wsgi, host, port, on_stop=runtime.close, reuse_port=reuse_port)
+    return HttpServer(
+        AsgiApp(runtime.endpoint), host, port, on_stop=runtime.close, reuse_port=reuse_port
+    )

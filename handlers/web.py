@@ -1,90 +1,319 @@
-"""HTTP serving: one Request URL for Slack, a health check, on the cheroot WSGI server.
+"""HTTP serving that faces the internet: one Request URL for Slack and a health check.
 
-Rolecall is a sync Bolt app: SQLModel sessions, slack-sdk's WebClient (with its retry handlers)
-and APScheduler's background scheduler are all thread-based, so a threaded WSGI server keeps one
-model of concurrency end to end. cheroot (CherryPy's server) is production-grade, pure Python,
-runs in one process (one in-process scheduler per replica) and stops cleanly from another thread.
+Two layers, so that a slow or hostile client costs nothing:
+- `Endpoint` (sync) decides about a whole request: it authenticates Slack's signature over the
+  raw bytes *before* anything is parsed, refuses bodies that are not what Slack sends (400, one
+  short log line, never a traceback), then hands the request to the Bolt app.
+- `HttpServer` runs uvicorn (asyncio): every connection costs a coroutine, not a thread, while
+  it sends its head and body, within time and size limits. Only a complete, small request takes
+  a thread from a bounded pool, where the sync Bolt app (SQLModel sessions, slack-sdk's
+  WebClient, APScheduler: all thread-based) acks it.
 """
 
+import asyncio
+import hashlib
+import hmac
 import json
+import logging
+import re
+import socket
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs
 
-from cheroot.wsgi import Server
-from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
+import uvicorn
+from slack_bolt import App, BoltRequest
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from storage.db import ping
 
+log = logging.getLogger(__name__)
+
 SLACK_PATH = "/slack/events"
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+MAX_BODY = 1024 * 1024  # Slack's requests are a few kB; a generous bound, answered 413 past it
+SIGNATURE_WINDOW = 5 * 60  # seconds: Slack's own advice against replays of old requests
+HEAD_TIMEOUT = 10.0  # seconds a connection may take to send a request head
+BODY_TIMEOUT = 10.0  # seconds a request may take to send its body
+DISPATCH_THREADS = 16
+_DIGITS = re.compile(rb"[0-9]{1,12}")
+_SIGNATURE = re.compile(rb"v0=[0-9a-f]{64}")
+
+Headers = Mapping[str, str]
 
 
-def create_wsgi_app(app: App, engine: Engine) -> WSGIApp:
-    slack = SlackRequestHandler(app, path=SLACK_PATH)
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
 
-    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz":
-            try:
-                ping(engine)
-            except SQLAlchemyError as error:
-                return _json(
-                    start_response,
-                    "503 Service Unavailable",
-                    {"ok": False, "error": type(error).__name__},
-                )
-            return _json(start_response, "200 OK", {"ok": True})
-        result: Iterable[bytes] = slack(environ, start_response)
-        return result
+    @classmethod
+    def json(cls, status: int, body: object) -> "Reply":
+        return cls(status, json.dumps(body).encode(), {"content-type": "application/json"})
 
-    return application
+    @classmethod
+    def refusal(cls, status: int, reason: str) -> "Reply":
+        return cls(status, reason.encode(), {"content-type": "text/plain; charset=utf-8"})
 
 
-def _json(start_response: Callable[..., Any], status: str, body: dict[str, Any]) -> list[bytes]:
-    payload = json.dumps(body).encode()
-    start_response(
-        status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
-    )
-    return [payload]
-
-
-class HttpServer:
-    """A cheroot server bound at construction (port 0 picks a free one)."""
+class Endpoint:
+    """What Rolecall answers to one complete HTTP request."""
 
     def __init__(
         self,
-        wsgi: WSGIApp,
+        app: App,
+        engine: Engine,
+        signing_secret: str,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.app = app
+        self.engine = engine
+        self._secret = signing_secret.encode()
+        self._now = now
+
+    def handle(self, method: str, path: str, query: str, headers: Headers, body: bytes) -> Reply:
+        if path == "/healthz":
+            return self._health()
+        if path != SLACK_PATH:
+            return Reply.refusal(404, "not found")
+        if method != "POST":
+            return Reply.refusal(405, "POST only")
+        if not self._signed(headers, body):
+            log.warning("refused a request without a valid signature (%d bytes)", len(body))
+            return Reply.refusal(401, "invalid signature")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return _bad_request("the body is not UTF-8")
+        problem = _shape_problem(headers.get("content-type", ""), text)
+        if problem:
+            return _bad_request(problem)
+        request = BoltRequest(
+            body=text, query=query, headers={key: [value] for key, value in headers.items()}
+        )
+        response = self.app.dispatch(request)
+        return Reply(
+            response.status,
+            response.body.encode(),
+            {key: values[0] for key, values in response.headers.items() if values},
+        )
+
+    def _signed(self, headers: Headers, body: bytes) -> bool:
+        """Slack's v0 signature over the raw bytes, in a constant-time compare, and a timestamp
+        that is ASCII digits within the window: nothing of the body is read before this."""
+        timestamp = headers.get("x-slack-request-timestamp", "").encode("latin-1", "replace")
+        signature = headers.get("x-slack-signature", "").encode("latin-1", "replace")
+        if not _DIGITS.fullmatch(timestamp) or not _SIGNATURE.fullmatch(signature):
+            return False
+        if abs(self._now() - int(timestamp)) > SIGNATURE_WINDOW:
+            return False
+        expected = hmac.new(self._secret, b"v0:" + timestamp + b":" + body, hashlib.sha256)
+        return hmac.compare_digest(b"v0=" + expected.hexdigest().encode(), signature)
+
+    def _health(self) -> Reply:
+        try:
+            ping(self.engine)
+        except SQLAlchemyError as error:
+            return Reply.json(503, {"ok": False, "error": type(error).__name__})
+        return Reply.json(200, {"ok": True})
+
+
+def _bad_request(reason: str) -> Reply:
+    log.warning("refused a signed request: %s", reason)
+    return Reply.refusal(400, reason)
+
+
+def _shape_problem(content_type: str, text: str) -> str | None:
+    """Why a signed body is not one Slack sends (JSON events, form-encoded commands and
+    interactions), or None. Bolt may then parse it without raising."""
+    if content_type.startswith("application/json"):
+        return None if isinstance(_json_object(text), dict) else "the body is not a JSON object"
+    try:
+        form = parse_qs(text, strict_parsing=bool(text), max_num_fields=100)
+    except ValueError:
+        return "the body is not a form"
+    payload = form.get("payload")
+    if payload is None:
+        return None
+    parsed = _json_object(payload[0])
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("type"), str):
+        return "the payload is not a JSON object with a type"
+    return None
+
+
+def _json_object(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+class _HeadTimeout(H11Protocol):
+    """uvicorn waits for a request head for as long as a client trickles it. Close a connection
+    that has not completed a head within HEAD_TIMEOUT of opening or of its last response; a
+    request already in progress is left to the body timeout and the app."""
+
+    head_timeout = HEAD_TIMEOUT
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_deadline()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._arm_head_deadline()
+
+    def _arm_head_deadline(self) -> None:
+        self.loop.call_later(self.head_timeout, self._close_if_idle, self.cycle)
+
+    def _close_if_idle(self, cycle_when_armed: object) -> None:
+        idle = self.cycle is None or self.cycle.response_complete
+        if self.cycle is cycle_when_armed and idle and not self.transport.is_closing():
+            self.transport.close()
+
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class AsgiApp:
+    """Reads each request completely (bounded in size and time) on the event loop, then answers
+    it from `Endpoint` on a bounded thread pool."""
+
+    def __init__(
+        self, endpoint: Endpoint, threads: int = DISPATCH_THREADS, body_timeout: float = BODY_TIMEOUT
+    ) -> None:
+        self.endpoint = endpoint
+        self.body_timeout = body_timeout
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dispatch")
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        headers = {
+            key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]
+        }
+        length = headers.get("content-length", "0")
+        if not length.isascii() or not length.isdigit():
+            length = "0"
+        if int(length) > MAX_BODY:
+            await _send(send, Reply.refusal(413, "request too large"))
+            return
+        try:
+            body = await asyncio.wait_for(_read_body(receive), self.body_timeout)
+        except _TooLarge:
+            await _send(send, Reply.refusal(413, "request too large"))
+            return
+        except TimeoutError:
+            await _send(send, Reply.refusal(408, "request body too slow"))
+            return
+        reply = await asyncio.get_running_loop().run_in_executor(
+            self._pool,
+            self.endpoint.handle,
+            scope["method"],
+            scope["path"],
+            scope["query_string"].decode("latin-1"),
+            headers,
+            body,
+        )
+        await _send(send, reply)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise TimeoutError  # nobody is left to answer
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise _TooLarge
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _send(send: Send, reply: Reply) -> None:
+    headers = [(key.encode(), value.encode()) for key, value in reply.headers.items()]
+    headers.append((b"content-length", str(len(reply.body)).encode()))
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    await send({"type": "http.response.body", "body": reply.body})
+
+
+class HttpServer:
+    """uvicorn on a socket bound at construction (port 0 picks a free one); with `reuse_port`,
+    several processes share the port."""
+
+    def __init__(
+        self,
+        asgi: AsgiApp,
         host: str,
         port: int,
-        threads: int = 8,
         on_stop: Callable[[], None] = lambda: None,
         reuse_port: bool = False,
+        head_timeout: float = HEAD_TIMEOUT,
     ) -> None:
-        self._server = Server(
-            (host, port), wsgi, numthreads=threads, server_name="rolecall", reuse_port=reuse_port
+        self._socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        self._socket.bind((host, port))
+        self._socket.listen(2048)
+        protocol = type("HeadTimeout", (_HeadTimeout,), {"head_timeout": head_timeout})
+        config = uvicorn.Config(
+            asgi,  # type: ignore[arg-type]
+            http=protocol,
+            lifespan="off",
+            access_log=False,
+            log_level="warning",
+            timeout_keep_alive=5,
+            timeout_graceful_shutdown=10,
+            backlog=2048,
         )
-        self._server.prepare()
+        self._server = uvicorn.Server(config)
+        self._asgi = asgi
         self._on_stop = on_stop
         self._stopping = threading.Lock()
         self._stopped = False
+        self._served = threading.Event()
 
     @property
     def port(self) -> int:
-        return int(self._server.bind_addr[1])
+        return int(self._socket.getsockname()[1])
 
     def run(self) -> None:
-        """Serve until stop() is called (from any thread)."""
-        self._server.serve()
+        """Serve until stop() is called (from any thread) or, in the main thread, SIGTERM/SIGINT."""
+        try:
+            self._server.run(sockets=[self._socket])
+        finally:
+            self._served.set()
 
     def stop(self) -> None:
-        """Stop serving, then release what the app held; safe to call twice, from any thread."""
+        """Stop accepting, let requests in flight finish, then release what the app held; safe
+        to call twice, from any thread."""
         with self._stopping:
             if self._stopped:
                 return
-            self._server.stop()
+            self._server.should_exit = True
+            if self._server.started:
+                self._served.wait(timeout=30)
+            self._socket.close()
+            self._asgi.shutdown()
             self._on_stop()
             self._stopped = True
 

@@ -1,9 +1,8 @@
 """What Slack sends to a Request URL: signed commands, events and interactions.
 
 Bodies are shaped like the ones Slack sends (form-encoded commands and interactions, JSON
-events) and signed with `X-Slack-Signature` v0. They go over HTTP to a served app, or in process
-to its WSGI callable (`httpx.WSGITransport`): the same bytes through the same adapter, without a
-socket.
+events) and signed with `X-Slack-Signature` v0. They go over HTTP to a served app, or through
+any httpx transport (an in-process one): the same bytes, without a socket.
 """
 
 import itertools
@@ -29,7 +28,7 @@ class SignedClient:
         fake: FakeSlack,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        """`transport`: `httpx.WSGITransport(app=...)` to call a WSGI app in process."""
+        """`transport`: an httpx transport that answers in process."""
         self.request_url = request_url
         self.verifier = SignatureVerifier(signing_secret)
         self.fake = fake

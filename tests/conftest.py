@@ -1,5 +1,5 @@
 """Shared fixtures: databases (SQLite always, PostgreSQL when TEST_POSTGRES_URL is set), the fake
-Slack Web API, and the real app, driven in process (signed requests through its WSGI callable)
+Slack Web API, and the real app, driven in process (signed requests through its HTTP endpoint)
 or served over HTTP on loopback."""
 
 import os
@@ -17,7 +17,7 @@ from bot.tick import Ticker
 from handlers.runtime import Runtime, build_runtime, start_http
 from handlers.services import Services
 from handlers.settings import Settings
-from handlers.web import create_wsgi_app
+from handlers.web import Endpoint
 from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient
 from storage.db import Database, make_engine, migrate
@@ -139,15 +139,29 @@ def ticker(services: Services) -> Ticker:
     return services.ticker
 
 
+def in_process(endpoint: Endpoint) -> httpx.MockTransport:
+    def answer(request: httpx.Request) -> httpx.Response:
+        reply = endpoint.handle(
+            request.method,
+            request.url.path,
+            request.url.query.decode(),
+            {key.lower(): value for key, value in request.headers.items()},
+            request.read(),
+        )
+        return httpx.Response(reply.status, content=reply.body, headers=reply.headers)
+
+    return httpx.MockTransport(answer)
+
+
 @pytest.fixture
 def slack(runtime: Runtime, fake: FakeSlack) -> Iterator[SignedClient]:
-    """Signed requests, as Slack sends them, through the app's WSGI callable in process."""
-    wsgi = create_wsgi_app(runtime.app, runtime.services.db.engine)
+    """Signed requests, as Slack sends them, answered in process by the same `Endpoint` that
+    `rolecall serve` runs behind its HTTP server: the same bytes, without a socket."""
     client = SignedClient(
         "http://rolecall.test/slack/events",
         SIGNING_SECRET,
         fake,
-        transport=httpx.WSGITransport(app=wsgi),
+        transport=in_process(runtime.endpoint),
     )
     yield client
     client.close()
