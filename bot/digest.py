@@ -63,6 +63,10 @@ class Digests:
         self.permissions = permissions
         self.clock = clock
 
+    def preview_reply(self, channel_id: str, role: Role) -> Message:
+        """One role's part of the preview, as it stands now (after a click in the preview)."""
+        return self.content(channel_id, self.clock()).replies[role]
+
     def preview(self, channel_id: str) -> list[Message]:
         """`/digest`: this week's digest as it would be posted now, for one person's eyes."""
         content = self.content(channel_id, self.clock())
@@ -120,13 +124,13 @@ class Digests:
         def reply(role: Role) -> Render:
             return lambda _: content().replies[role]
 
-        parent = self.sends.get(f"{due.key}:parent")
+        parent = self.sends.get(parent_key(due.key))
         posted = 0
         if parent is not None and parent.status is SendStatus.SENT:
             thread_ts = parent.message_ts
         else:
             outcome = self.outbox.send(
-                [Send(f"{due.key}:parent", SendKind.DIGEST)],
+                [Send(parent_key(due.key), SendKind.DIGEST)],
                 due.channel_id,
                 lambda _: content().parent,
                 paced=True,
@@ -157,3 +161,13 @@ class Digests:
         due = DueDigest(channel_id, f"digest:{channel_id}:now:{at.isoformat()}", week_of)
         progress = self.post(due, at)
         return progress.posted > 0 and progress.failed == 0
+
+
+PARTS = ("parent", *(role.value for role in Role))
+
+
+def parent_key(key: str) -> str:
+    """The key of a digest's parent, from the digest's key or any of its parts' keys
+    (`digest:<channel>:<slot>` + `:parent` or `:<role>`)."""
+    base = key.rsplit(":", 1)[0] if key.endswith(tuple(f":{p}" for p in PARTS)) else key
+    return f"{base}:parent"

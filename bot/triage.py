@@ -14,6 +14,7 @@ from bot.blocks.digest import settled_in_place
 from bot.blocks.lists import queue_list
 from bot.cards import Cards
 from bot.clock import Clock
+from bot.digest import parent_key as digest_parent_key
 from bot.notices import Notices
 from bot.permissions import Permissions
 from bot.slack_client import log_api_error
@@ -81,20 +82,38 @@ class Triage:
         """The team's open queue of one kind, as its owners work it."""
         return queue_list(channel_id, kind, self.items.open_queue(channel_id, kind))
 
-    def settled_digest(self, blocks: list[dict[str, Any]], item: Item) -> list[dict[str, Any]]:
-        """A digest message's blocks with this item's rows brought up to date."""
-        assert item.id is not None
-        entry = QueuedItem(item, self.items.votes(item.id))
-        return settled_in_place(blocks, entry, self.clock())
-
-    def update_digest(
-        self, channel_id: str, ts: str, text: str, blocks: list[dict[str, Any]]
-    ) -> None:
-        """Rewrite a digest message, if our records say we posted one there."""
-        if self.sends.posted(SendKind.DIGEST, channel_id, ts) is None:
-            log.warning("not a digest message of ours: channel=%s ts=%s", channel_id, ts)
+    def update_digest(self, item: Item, channel_id: str, ts: str) -> None:
+        """Bring the item's rows up to date in the digest reply at (channel, ts) that was
+        clicked, if our records say we posted that reply in the item's team channel. Its blocks
+        are read back from Slack: a click's payload decides nothing here."""
+        reply = self.sends.posted(SendKind.DIGEST, channel_id, ts)
+        parent = None if reply is None else self.sends.get(digest_parent_key(reply.key))
+        if (
+            reply is None
+            or reply.destination != item.team_channel_id
+            or parent is None
+            or parent.key == reply.key
+            or parent.message_ts is None
+        ):
+            log.warning("not a digest reply of this item's team: channel=%s ts=%s", channel_id, ts)
             return
         try:
-            self.client.chat_update(channel=channel_id, ts=ts, text=text, blocks=blocks)
+            page = self.client.conversations_replies(
+                channel=channel_id,
+                ts=parent.message_ts,
+                oldest=ts,
+                latest=ts,
+                inclusive=True,
+                limit=2,
+            )
+            message = next((m for m in page["messages"] if m.get("ts") == ts), None)
+            if message is None:
+                return  # deleted since: nothing left to update
+            assert item.id is not None
+            entry = QueuedItem(item, self.items.votes(item.id))
+            blocks = settled_in_place(message.get("blocks") or [], entry, self.clock())
+            self.client.chat_update(
+                channel=channel_id, ts=ts, text=message.get("text", ""), blocks=blocks
+            )
         except SlackApiError as error:
             log_api_error(error, channel=channel_id)

@@ -9,6 +9,7 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from bot.slack_client import quiet_logger
 from handlers.after_ack import AfterAck
 from handlers.errors import on_error
+from handlers.inbound import sanitise
 from handlers.listeners import actions, commands, events
 from handlers.services import Services
 
@@ -31,6 +32,7 @@ def create_app(
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
     )
     app.error(on_error)
+    app.use(sanitise)
     commands.register(app, services, after_ack)
     events.register(app, services)
     actions.register(app, services, after_ack)

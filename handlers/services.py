@@ -47,6 +47,11 @@ class Services:
     home: Home
     ticker: Ticker
 
+    def first_time(self, request_id: str | None) -> bool:
+        """False when this trigger (a slash command's or a click's) was handled before: the
+        same signed bytes, replayed within the signature window, act once."""
+        return request_id is None or self.events.record_first(request_id, self.clock())
+
 
 def build_services(
     engine: Engine,

@@ -15,7 +15,7 @@ from bot.parsing.words import (
 )
 from bot.schedule import WEEKDAYS
 
-_CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+_CLOCK = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 
 MILESTONE_USAGE = (
     "Usage: `/milestone add &lt;name&gt; &lt;YYYY-MM-DD&gt; [@owner]`, "

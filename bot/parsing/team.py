@@ -9,7 +9,7 @@ from storage.models import ItemKind, Role
 _CHANNEL = re.compile(r"<#(C[A-Z0-9]+|G[A-Z0-9]+)(?:\|[^<>]*)?>")
 _CAPTURE = re.compile(r"^\s*(feedback|blocker)\s*:\s*(.*\S)\s*$", re.IGNORECASE | re.DOTALL)
 _MENTION_CAPTURE = re.compile(r"^\s*(feedback|blocker)\b\s*:?\s*(.*\S)\s*$", re.I | re.S)
-_EMOJI = re.compile(r":?([a-z0-9_+'-]+(?:::skin-tone-[2-6])?):?")
+_EMOJI = re.compile(r":?([a-z0-9_+'-]{1,100})(?:::skin-tone-[2-6])?:?")
 
 SETTINGS_USAGE = (
     "Usage: `/rolecall settings` shows this channel's settings. "
@@ -136,7 +136,7 @@ def parse_settings_command(text: str) -> SettingsCommand:
     if len(words) == 2 and words[0].lower() == "timezone":
         return SetTimezone(parse_zone(words[1], SETTINGS_USAGE))
     if len(words) == 2 and words[0].lower() == "escalation":
-        if not words[1].isdigit() or not 1 <= int(words[1]) <= 720:
+        if not (words[1].isascii() and words[1].isdigit()) or not 1 <= int(words[1]) <= 720:
             raise UsageError("Escalation takes a number of working hours from 1 to 720.")
         return SetEscalation(int(words[1]))
     raise UsageError(SETTINGS_USAGE)

@@ -12,8 +12,9 @@ from bot.schedule import is_zone
 from storage.models import Role
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>")
-DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_NAME = 150
+ROW_ID = re.compile(r"[0-9]{1,18}")  # ASCII digits only, so always within a 64-bit integer
 
 ROLE_USAGE = (
     "Usage: `/role` lists this channel's roles. `/role @person product` or "
@@ -65,7 +66,7 @@ def name(words: list[str], usage: str, limit: int = MAX_NAME) -> str:
     joined = " ".join(words)
     if not joined:
         raise UsageError(usage)
-    if len(joined) > limit:
+    if max(len(joined), len(name_key(joined))) > limit:  # casefolding may lengthen ("ß" → "ss")
         raise UsageError(f"That name is too long: keep it under {limit} characters.")
     return joined
 
@@ -73,6 +74,13 @@ def name(words: list[str], usage: str, limit: int = MAX_NAME) -> str:
 def name_key(text: str) -> str:
     """Names match case-insensitively and whatever the spacing."""
     return " ".join(text.split()).casefold()
+
+
+def parse_row_id(value: object) -> int | None:
+    """A row id as a button of ours carries it; None for anything else (a tampered payload)."""
+    if isinstance(value, str) and ROW_ID.fullmatch(value):
+        return int(value)
+    return None
 
 
 def echo(word: str) -> str:

@@ -6,12 +6,14 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.blocks.cards import ACTIONS_BLOCK_ID
+from bot.parsing.words import parse_row_id
 from bot.permissions import Refused
 from bot.status import TRANSITIONS
 from handlers.after_ack import AfterAck
 from handlers.services import Services
 
 ACTIONS = tuple(TRANSITIONS)
+STALE_BUTTON = "That button doesn't point at anything I know. Open the item's card and try there."
 
 
 def register(app: App, services: Services, after_ack: AfterAck) -> None:
@@ -27,31 +29,34 @@ def register(app: App, services: Services, after_ack: AfterAck) -> None:
         context: BoltContext,
     ) -> None:
         ack()
+        item_id = parse_row_id(action.get("value"))
+        if item_id is None:
+            respond(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
+            return
 
         def apply() -> None:
+            if not services.first_time(body.get("trigger_id")):
+                return  # the same click, replayed
             try:
-                outcome = triage.apply(
-                    action["action_id"], int(action["value"]), body["user"]["id"]
-                )
+                outcome = triage.apply(action["action_id"], item_id, body["user"]["id"])
             except Refused as refused:
                 respond(text=str(refused), response_type="ephemeral", replace_original=False)
                 return
             if outcome.note:
                 respond(text=outcome.note, response_type="ephemeral", replace_original=False)
-            if outcome.item is None or action.get("block_id") == ACTIONS_BLOCK_ID:
+            item = outcome.item
+            if item is None or action.get("block_id") == ACTIONS_BLOCK_ID:
                 return  # a card: triage already updated every copy of it
-            # A digest (or its preview) lists many items: update this one's rows in place.
-            message = body.get("message") or {}
-            blocks = triage.settled_digest(message.get("blocks") or [], outcome.item)
             container = body.get("container") or {}
             if container.get("is_ephemeral"):
-                respond(text=message.get("text", ""), blocks=blocks, replace_original=True)
-            else:
-                triage.update_digest(
-                    container["channel_id"],
-                    container["message_ts"],
-                    message.get("text", ""),
-                    blocks,
+                # A /digest preview: Slack sends no message; show the queue as it is now.
+                preview = services.digests.preview_reply(
+                    item.team_channel_id, item.kind.owner_role
                 )
+                respond(text=preview.text, blocks=preview.blocks, replace_original=True)
+                return
+            triage.update_digest(
+                item, str(container.get("channel_id", "")), str(container.get("message_ts", ""))
+            )
 
         after_ack.run(body, context, apply)

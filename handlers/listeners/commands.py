@@ -51,12 +51,14 @@ def register(app: App, services: Services, after_ack: AfterAck) -> None:
         "/digest": lambda channel, user, text: _digest(services, channel, user, text),
     }
     for name, run in replies.items():
-        app.command(name)(_reply_after_ack(after_ack, run))
+        app.command(name)(_reply_after_ack(services, after_ack, run))
     for kind in ItemKind:
         app.command(f"/{kind.value}")(_item_listener(services, after_ack, kind))
 
 
-def _reply_after_ack(after_ack: AfterAck, run: Callable[[str, str, str], Reply]) -> Any:
+def _reply_after_ack(
+    services: Services, after_ack: AfterAck, run: Callable[[str, str, str], Reply]
+) -> Any:
     """A command that acks at once, then runs (channel, user, text) → reply and responds."""
 
     def listener(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
@@ -67,6 +69,8 @@ def _reply_after_ack(after_ack: AfterAck, run: Callable[[str, str, str], Reply])
             return
 
         def work() -> None:
+            if not services.first_time(command.get("trigger_id")):
+                return  # the same command, replayed
             text = command.get("text", "")
             reply = answer(lambda: run(channel_id, command["user_id"], text))
             if isinstance(reply, str):
@@ -104,6 +108,9 @@ def _item_listener(services: Services, after_ack: AfterAck, kind: ItemKind) -> A
         if isinstance(parsed, ListItems):
             queue = services.triage.queue(channel_id, kind)
             ack(text=queue.text, blocks=queue.blocks)
+            return
+        if not services.first_time(command.get("trigger_id")):
+            ack()  # the same command, replayed: it was filed the first time
             return
         filed = services.capture.file(Capture(kind, parsed.text, channel_id, command["user_id"]))
         ack(text=filed.confirmation)

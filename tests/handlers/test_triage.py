@@ -173,4 +173,4 @@ def test_a_digest_row_click_on_a_message_that_is_not_our_digest_rewrites_nothing
 
     [refresh] = fake.calls_to("chat.update")  # the card's own refresh, not a digest rewrite
     assert refresh["ts"] == card["ts"] and refresh["blocks"][-1]["block_id"] == "item_status"
-    assert "not a digest message of ours" in caplog.text
+    assert "not a digest reply of this item's team" in caplog.text
