@@ -43,7 +43,7 @@ SLACK_ID = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
 def sanitise(req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
     """Bolt global middleware: strip NUL characters, refuse malformed ids."""
     req.body = {key: _without_nul(value) for key, value in req.body.items()}
-    malformed = _malformed_id(req.body)
+    malformed = _malformed_shape(req.body) or _malformed_id(req.body)
     if malformed is not None:
         log.warning("refused a signed request with a malformed %s", malformed)
         return BoltResponse(status=400, body=f"malformed {malformed}")
@@ -58,6 +58,23 @@ def _without_nul(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_nul(item) for item in value]
     return value
+
+
+def _malformed_shape(body: dict[str, Any]) -> str | None:
+    """The first field Bolt reads to route a request whose type is not the one Slack sends."""
+    for key in ("event", "view", "container", "message", "state"):
+        if key in body and not isinstance(body[key], dict):
+            return key
+    for key in ("user", "channel", "team"):
+        if key in body and not isinstance(body[key], dict | str | None):
+            return key
+    actions = body.get("actions", [])
+    if not isinstance(actions, list) or not all(
+        isinstance(action, dict) and isinstance(action.get("action_id"), str)
+        for action in actions
+    ):
+        return "actions"
+    return None
 
 
 def _malformed_id(value: object) -> str | None:

@@ -35,6 +35,7 @@ class SignedClient:
         self.transport = transport
         self.http = httpx.Client(timeout=10, transport=transport)
         self._event_ids = itertools.count(1)
+        self.last_request: tuple[bytes, dict[str, str]] | None = None
 
     def close(self) -> None:
         self.http.close()
@@ -51,7 +52,15 @@ class SignedClient:
             "X-Slack-Signature": signature,
             **(headers or {}),
         }
+        self.last_request = (body.encode(), signed)
         return self.http.post(self.request_url, content=body.encode(), headers=signed)
+
+    def replay(self) -> httpx.Response:
+        """Send the last request again, byte for byte, signature and all (as an attacker who
+        captured it could, within the signature window)."""
+        assert self.last_request is not None
+        body, headers = self.last_request
+        return self.http.post(self.request_url, content=body, headers=headers)
 
     def command(self, command: str, text: str, user_id: str, channel_id: str) -> httpx.Response:
         """A slash command; its HTTP reply is recorded as the ephemeral its author sees."""
@@ -159,9 +168,11 @@ class SignedClient:
         value: str,
         *,
         block_id: str | None = None,
+        ephemeral: bool = False,
     ) -> httpx.Response:
         """A block_actions interaction: someone pressed a button on a message (`block_id`
-        defaults to the block the button is in)."""
+        defaults to the block the button is in). On an `ephemeral` message Slack sends no
+        `message`, only a container saying so."""
         message = self.fake.find(channel_id, message_ts) or {}
         block_id = block_id or next(
             (
@@ -189,7 +200,7 @@ class SignedClient:
                 "type": "message",
                 "message_ts": message_ts,
                 "channel_id": channel_id,
-                "is_ephemeral": False,
+                "is_ephemeral": ephemeral,
             },
             "trigger_id": f"{time.time():.0f}.1.{uuid.uuid4().hex}",
             "channel": {"id": channel_id, "name": self.fake.channels[channel_id]["name"]},
@@ -212,5 +223,7 @@ class SignedClient:
                 }
             ],
         }
+        if ephemeral:
+            del payload["message"]
         body = urlencode({"payload": json.dumps(payload)})
         return self.post(body, "application/x-www-form-urlencoded")
