@@ -3,7 +3,6 @@ its card follows, and the person who raised it hears back."""
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError

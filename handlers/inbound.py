@@ -40,7 +40,9 @@ CONTENT_FIELDS = frozenset(
 SLACK_ID = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
 
 
-def sanitise(req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+def sanitise(
+    req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+) -> BoltResponse:
     """Bolt global middleware: strip NUL characters, refuse malformed ids."""
     req.body = {key: _without_nul(value) for key, value in req.body.items()}
     malformed = _malformed_shape(req.body) or _malformed_id(req.body)
@@ -70,8 +72,7 @@ def _malformed_shape(body: dict[str, Any]) -> str | None:
             return key
     actions = body.get("actions", [])
     if not isinstance(actions, list) or not all(
-        isinstance(action, dict) and isinstance(action.get("action_id"), str)
-        for action in actions
+        isinstance(action, dict) and isinstance(action.get("action_id"), str) for action in actions
     ):
         return "actions"
     return None
@@ -88,7 +89,7 @@ def _malformed_id(value: object) -> str | None:
             continue
         if key in ID_FIELDS and isinstance(item, str):
             if item and not SLACK_ID.fullmatch(item):
-                return key
+                return str(key)
         else:
             found = _malformed_id(item)
             if found is not None:

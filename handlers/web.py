@@ -187,7 +187,10 @@ class AsgiApp:
     it from `Endpoint` on a bounded thread pool."""
 
     def __init__(
-        self, endpoint: Endpoint, threads: int = DISPATCH_THREADS, body_timeout: float = BODY_TIMEOUT
+        self,
+        endpoint: Endpoint,
+        threads: int = DISPATCH_THREADS,
+        body_timeout: float = BODY_TIMEOUT,
     ) -> None:
         self.endpoint = endpoint
         self.body_timeout = body_timeout
@@ -276,7 +279,7 @@ class HttpServer:
         self._socket.listen(2048)
         protocol = type("HeadTimeout", (_HeadTimeout,), {"head_timeout": head_timeout})
         config = uvicorn.Config(
-            asgi,  # type: ignore[arg-type]
+            asgi,
             http=protocol,
             lifespan="off",
             access_log=False,

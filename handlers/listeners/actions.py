@@ -50,9 +50,7 @@ def register(app: App, services: Services, after_ack: AfterAck) -> None:
             container = body.get("container") or {}
             if container.get("is_ephemeral"):
                 # A /digest preview: Slack sends no message; show the queue as it is now.
-                preview = services.digests.preview_reply(
-                    item.team_channel_id, item.kind.owner_role
-                )
+                preview = services.digests.preview_reply(item.team_channel_id, item.kind.owner_role)
                 respond(text=preview.text, blocks=preview.blocks, replace_original=True)
                 return
             triage.update_digest(

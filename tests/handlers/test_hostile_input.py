@@ -57,7 +57,7 @@ def test_a_replayed_click_acts_once(slack: SignedClient, fake: FakeSlack) -> Non
     assert len(ephemerals(fake, ALICE)) == seen  # no second "Already planned"
 
 
-@pytest.mark.parametrize("value", ["abc", "", str(2**66), "9" * 5000, "١", "-1", "1.0", " 1"])
+@pytest.mark.parametrize("value", ["abc", "", str(2**66), "9" * 5000, "\u0661", "-1", "1.0", " 1"])
 def test_a_tampered_button_value_is_a_polite_reply(
     slack: SignedClient,
     fake: FakeSlack,
@@ -102,7 +102,7 @@ def test_nul_characters_are_stripped_on_every_database(
     [
         ("add " + "ß" * 120 + " 2026-12-20", "That name is too long"),
         ("add " + "x" * 151 + " 2026-12-20", "That name is too long"),
-        ("add Beta ٢٠٢٦-١٢-٢٠", "Usage"),
+        ("add Beta \u0662\u0660\u0662\u0666-\u0661\u0662-\u0662\u0660", "Usage"),
     ],
 )
 def test_names_and_dates_any_database_accepts(

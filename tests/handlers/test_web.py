@@ -1,4 +1,4 @@
-"""The HTTP edge on the open internet: slow clients, junk bodies and forged requests cost nothing."""
+"""The HTTP edge on the open internet: slow clients, junk and forged requests cost nothing."""
 
 import logging
 import socket
@@ -51,7 +51,10 @@ def test_unsigned_json_is_refused_before_it_is_parsed(
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
 
 
-@pytest.mark.parametrize("timestamp", ["soon", "", "١٧٠٠٠٠٠٠٠٠", "1e9", "-5", "9" * 40])
+ARABIC_INDIC_NOW = "\u0661\u0667" + "\u0660" * 8
+
+
+@pytest.mark.parametrize("timestamp", ["soon", "", ARABIC_INDIC_NOW, "1e9", "-5", "9" * 40])
 def test_a_timestamp_that_is_not_ascii_digits_is_a_401(
     slack: SignedClient, timestamp: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -62,9 +65,9 @@ def test_a_timestamp_that_is_not_ascii_digits_is_a_401(
             slack.request_url,
             content=body.encode(),
             headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "X-Slack-Request-Timestamp": timestamp.encode(),
-                "X-Slack-Signature": str(signature),
+                b"Content-Type": b"application/x-www-form-urlencoded",
+                b"X-Slack-Request-Timestamp": timestamp.encode(),
+                b"X-Slack-Signature": str(signature).encode(),
             },
         )
     assert response.status_code == 401
@@ -145,9 +148,7 @@ def test_idle_and_trickling_connections_neither_stall_acks_nor_stay_open(
     trickler = _connect(strict_server)
     trickler.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\n")
     slow_body = _connect(strict_server)
-    slow_body.sendall(
-        b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab"
-    )
+    slow_body.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab")
 
     client = SignedClient(f"{strict_server}/slack/events", SIGNING_SECRET, fake)
     try:
