@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 
 from bot.blocks.common import Message
 from bot.clock import Clock
@@ -29,15 +30,39 @@ from storage.outbox import OutboxStore, Send
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)  # a claim older than this whose runner never recorded is retaken
-LOOKBACK = 200  # messages searched for an earlier attempt: Slack's recommended page size
+PAGE = 200  # messages per lookup page: Slack's recommended page size
+MAX_PAGES = 25  # a window of more than 5,000 messages is not searched further
+SKEW = 60.0  # seconds between our clock and Slack's, allowed for in a lookup window
 POST_RETRIES = 2  # after a 5xx or a dropped connection, as slack-sdk's own handlers would
 
 Render = Callable[[list[Send]], Message]
 
 
 def new_tag() -> str:
-    """A tag for one post attempt, unique enough to find that message again."""
-    return uuid.uuid4().hex[:16]
+    """A tag for one post attempt: when it was made (8 hex digits of Unix time, the clock
+    Slack's message timestamps use), then 8 random hex digits. The time bounds the lookup for
+    this attempt however many messages came after it."""
+    return f"{int(time.time()):08x}{uuid.uuid4().hex[:8]}"
+
+
+Window = tuple[str, str]  # Slack's `oldest` and `latest`
+
+
+def lookup_window(tags: set[str], now: float) -> Window | None:
+    """The span of Slack timestamps where attempts with these tags may have landed: from the
+    earliest attempt to a lease after the latest (an attempt posts within its lease). None
+    (search only the latest page) when a tag carries no plausible time."""
+    times = []
+    for tag in tags:
+        try:
+            made = int(tag[:8], 16)
+        except ValueError:
+            return None
+        if not now - 90 * 86400 < made <= now + SKEW:
+            return None
+        times.append(made)
+    oldest, latest = min(times) - SKEW, max(times) + LEASE.total_seconds() + SKEW
+    return f"{oldest:.6f}", f"{latest:.6f}"
 
 
 class Pacer:
@@ -187,28 +212,30 @@ class Outbox:
                 return found.channel_id, found.posts[tag]
 
     def find_posts(self, destination: str, tags: set[str], thread_ts: str | None = None) -> Found:
-        """Look for posts carrying any of `tags` among the latest messages of `destination` (a
-        channel, a thread in it, or a person's DM). A lookup Slack refuses (a missing scope, a
-        channel the bot left) finds nothing: posting again risks a duplicate, not posting would
-        lose the message. A 5xx or network error is raised: the caller tries again later."""
+        """Look for posts carrying any of `tags` in `destination` (a channel, a thread in it, or
+        a person's DM), page by page through the time window the tags give, however many
+        messages came after them. A lookup Slack refuses (a missing scope, a channel the bot
+        left) finds nothing: posting again risks a duplicate, not posting would lose the
+        message. A 5xx or network error is raised: the caller tries again later."""
         found = Found(destination)
         if not tags:
             return found
+        window = lookup_window(tags, time.time())
         try:
             if destination.startswith(("U", "W")):
                 opened = self.client.conversations_open(users=destination)
                 found.channel_id = opened["channel"]["id"]
-            if thread_ts:
-                page = self.client.conversations_replies(
-                    channel=found.channel_id,
-                    ts=thread_ts,
-                    limit=LOOKBACK,
-                    include_all_metadata=True,
-                )
-            else:
-                page = self.client.conversations_history(
-                    channel=found.channel_id, limit=LOOKBACK, include_all_metadata=True
-                )
+            cursor = None
+            for _ in range(MAX_PAGES):
+                listing = self._listing(found.channel_id, thread_ts, window, cursor)
+                for message in listing.get("messages") or []:
+                    metadata = message.get("metadata") or {}
+                    tag = (metadata.get("event_payload") or {}).get("tag")
+                    if metadata.get("event_type") == TAG_EVENT and tag in tags:
+                        found.posts[tag] = message["ts"]
+                cursor = (listing.get("response_metadata") or {}).get("next_cursor")
+                if not cursor or not window or found.posts.keys() >= tags:
+                    break
         except SlackApiError as error:
             if error.response.status_code >= 500:
                 raise
@@ -217,13 +244,32 @@ class Outbox:
                 destination,
                 error.response.get("error"),
             )
-            return found
-        for message in page.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            tag = (metadata.get("event_payload") or {}).get("tag")
-            if metadata.get("event_type") == TAG_EVENT and tag in tags:
-                found.posts[tag] = message["ts"]
         return found
+
+    def _listing(
+        self, channel_id: str, thread_ts: str | None, window: Window | None, cursor: str | None
+    ) -> SlackResponse:
+        oldest, latest = window or (None, None)
+        if thread_ts:
+            return self.client.conversations_replies(
+                channel=channel_id,
+                ts=thread_ts,
+                oldest=oldest,
+                latest=latest,
+                inclusive=True,
+                limit=PAGE,
+                cursor=cursor,
+                include_all_metadata=True,
+            )
+        return self.client.conversations_history(
+            channel=channel_id,
+            oldest=oldest,
+            latest=latest,
+            inclusive=True,
+            limit=PAGE,
+            cursor=cursor,
+            include_all_metadata=True,
+        )
 
 
 def _maybe_posted(error: Exception) -> bool:

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from sandbox.block_kit import VIEW_BLOCK_LIMIT, block_kit_errors
-from sandbox.workspace import SlackError, Workspace, listed
+from sandbox.workspace import SlackError, Workspace, page
 
 
 class WebApi(Workspace):
@@ -95,17 +95,18 @@ class WebApi(Workspace):
     def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
         channel_id = self._resolve_channel(params.get("channel", ""))
         self._require_member(channel_id)
-        latest = float(params.get("latest") or "inf")
+        oldest, latest = _time_range(params)
         inclusive = str(params.get("inclusive", "")).lower() in {"1", "true"}
-        limit = int(params.get("limit") or 100)
         top_level = [
             m
             for m in self.messages[channel_id]
             if m.get("thread_ts") in (None, m["ts"])
-            and (float(m["ts"]) < latest or (inclusive and float(m["ts"]) == latest))
+            and (
+                oldest < float(m["ts"]) < latest
+                or (inclusive and float(m["ts"]) in {oldest, latest})
+            )
         ]
-        newest_first = [listed(m, params) for m in reversed(top_level)]
-        return {"messages": newest_first[:limit], "has_more": len(newest_first) > limit}
+        return page(list(reversed(top_level)), params, 100)  # newest first
 
     def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
         channel_id = self._resolve_channel(params.get("channel", ""))
@@ -114,11 +115,10 @@ class WebApi(Workspace):
         if message is None:
             raise SlackError("thread_not_found")
         root = message.get("thread_ts") or message["ts"]
-        # Like Slack: the parent first, on every page, then the replies in the time range,
-        # earliest first; `limit` counts the parent.
-        oldest, latest = float(params.get("oldest") or 0), float(params.get("latest") or "inf")
+        # Like Slack: the parent first, then the replies in the time range, earliest first;
+        # `limit` counts the parent.
+        oldest, latest = _time_range(params)
         inclusive = str(params.get("inclusive", "")).lower() in {"1", "true"}
-        limit = int(params.get("limit") or 1000)
         parent = self.find(channel_id, root)
         assert parent is not None
         replies = [
@@ -131,8 +131,7 @@ class WebApi(Workspace):
                 or (inclusive and float(m["ts"]) in {oldest, latest})
             )
         ]
-        thread = [listed(m, params) for m in [parent, *replies]]
-        return {"messages": thread[:limit], "has_more": len(thread) > limit}
+        return page([parent, *replies], params, 1000)
 
     def _views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
         view = params.get("view") or {}
@@ -149,3 +148,7 @@ class WebApi(Workspace):
         if message is None:
             raise SlackError("message_not_found")
         return {}
+
+
+def _time_range(params: dict[str, Any]) -> tuple[float, float]:
+    return float(params.get("oldest") or 0), float(params.get("latest") or "inf")

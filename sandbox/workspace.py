@@ -4,7 +4,6 @@
 assert on what a person would see.
 """
 
-import itertools
 import json
 import re
 import threading
@@ -68,7 +67,7 @@ class Workspace:
         self.rejected: list[Call] = []
         self.broadcasts: list[str] = []
         self.malformed: list[str] = []
-        self._ts = itertools.count(1)
+        self._last_ts = 0.0
         self._changed = threading.Condition()
         self.add_user(bot_user_id, "rolecall", is_bot=True)
 
@@ -234,7 +233,9 @@ class Workspace:
             )
 
     def _next_ts(self) -> str:
-        return f"{1_700_000_000 + next(self._ts)}.000100"
+        """Like Slack's: the wall-clock time of the post, unique in the workspace."""
+        self._last_ts = max(time.time(), self._last_ts + 0.000001)
+        return f"{self._last_ts:.6f}"
 
     def _store_message(
         self,
@@ -289,6 +290,19 @@ class Workspace:
         else:
             reply = {"text": response.text}
         self._show_reply(Call("command_reply", reply), user_id, channel_id, reply)
+
+
+def page(messages: list[dict[str, Any]], params: dict[str, Any], limit: int) -> dict[str, Any]:
+    """One page of a listing, as Slack pages it: `limit` at a time, the next page's cursor in
+    `response_metadata` while there is more."""
+    start = int(params.get("cursor") or 0)
+    end = start + int(params.get("limit") or limit)
+    more = len(messages) > end
+    return {
+        "messages": [listed(m, params) for m in messages[start:end]],
+        "has_more": more,
+        "response_metadata": {"next_cursor": str(end) if more else ""},
+    }
 
 
 def listed(message: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from tests.handlers.scenario import (
     digests,
     dm_texts,
     file_some,
+    item_id,
     nudges,
     rendered,
     set_up_team,
@@ -302,3 +303,25 @@ def test_a_run_for_a_past_instant_claims_and_backs_off_from_now(
     tick(ticker, clock, utc(11, 30, 10, 1))
 
     assert nudges(fake) == [":calendar: Milestone *Beta* is due tomorrow (Tue 1 Dec 2026)"]
+
+
+def test_an_earlier_attempt_is_found_however_many_messages_came_after_it(
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+) -> None:
+    """The lookup pages through the attempt's time window, not only Slack's latest page."""
+    set_up_team(slack, fake)
+    fake.lose_response("chat.postMessage", lambda p: p["channel"] == ALICE)
+    fake.fail_next("conversations.history", "internal_error", status=500, times=3)
+    command(slack, fake, "/feedback", "SSO for Acme", CAROL)
+    [card] = cards(fake, ALICE)
+    dm = fake.dm_channel(ALICE)
+    for n in range(450):
+        fake.user_message(dm, ALICE, f"note to self {n}")
+
+    tick(ticker, clock, clock.now + timedelta(minutes=2))
+
+    assert cards(fake, ALICE) == [card]
+    pages = fake.calls_to("conversations.history")
+    assert len(pages) == 3 and pages[-1]["cursor"]
+    slack.click(ALICE, dm, card["ts"], "item_plan", item_id(card))
+    fake.wait_for(lambda: "*Planned* by @alice" in rendered(fake, cards(fake, ALICE)[0]))
