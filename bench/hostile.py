@@ -159,7 +159,8 @@ async def run(url: str, fake: FakeSlack, args: argparse.Namespace) -> tuple[list
         answers = {c.answer.split(b"\r\n")[0].decode(errors="replace") for c in mine if c.answer}
         rows.append(
             f"- {kind} ({len(mine)}): closed {when([c.closed for c in mine])}; "
-            f"answered {when([c.answered for c in mine])} {sorted(answers) or ''}"
+            f"answered {when([c.answered for c in mine])}"
+            + (f" {sorted(answers)}" if answers else "")
         )
     for task in holders:
         task.cancel()

@@ -24,6 +24,8 @@ from storage.models import Item, ItemKind
 from storage.teams import Routing, TeamStore
 
 log = logging.getLogger(__name__)
+# What Slack answers for a message that is gone by the time a reaction to it is handled.
+VANISHED = frozenset({"thread_not_found", "message_not_found"})
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,8 @@ class Capturer:
             )
         except SlackApiError as error:
             log_api_error(error, channel=channel_id)
+        except OSError as error:  # Slack slow or unreachable: the note is not worth a retry
+            log.error("ephemeral to %s in %s not posted: %r", user_id, channel_id, error)
 
     def _fetch_message(self, channel_id: str, ts: str) -> SourceMessage | None:
         """Read a message by ts: history finds top-level ones, replies finds thread replies."""
@@ -203,9 +207,14 @@ class Capturer:
             if message.get("ts") == ts:
                 return SourceMessage.from_slack(channel_id, message)
         # Slack lists a thread's parent first on every page, then replies from `oldest` on.
-        replies = self.client.conversations_replies(
-            channel=channel_id, ts=ts, oldest=ts, inclusive=True, limit=2
-        )
+        try:
+            replies = self.client.conversations_replies(
+                channel=channel_id, ts=ts, oldest=ts, inclusive=True, limit=2
+            )
+        except SlackApiError as error:
+            if error.response.get("error") in VANISHED:
+                return None  # deleted (or never there) before we could read it
+            raise
         for message in replies.get("messages", []):
             if message.get("ts") == ts:
                 return SourceMessage.from_slack(channel_id, message)
@@ -218,6 +227,9 @@ class Capturer:
             )
         except SlackApiError as error:
             log_api_error(error, channel=source.channel_id)
+            return None
+        except OSError as error:  # Slack slow or unreachable: the card goes without the link
+            log.error("no permalink for %s/%s: %r", source.channel_id, source.ts, error)
             return None
         permalink: str = response["permalink"]
         return permalink

@@ -1,6 +1,7 @@
 """Item cards: posted to each holder of the owning role (or the team's queue channel) through
 the outbox, once each, and kept up to date wherever they landed."""
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,6 +21,8 @@ from storage.teams import Routing, TeamStore
 # An item filed longer ago than this without any card claimed lost its acking process.
 ACK_GRACE = timedelta(minutes=1)
 RECOVERY_WINDOW = timedelta(days=1)
+
+log = logging.getLogger(__name__)
 
 
 def card_send(item_id: int, recipient: str) -> Send:
@@ -95,6 +98,8 @@ class Cards:
                 )
             except SlackApiError as error:
                 log_api_error(error, item=item.id, channel=posted.channel_id)
+            except OSError as error:  # Slack slow or unreachable: this copy stays as it was
+                log.error("card %s in %s not updated: %r", item.id, posted.channel_id, error)
 
     def owed(self, at: datetime) -> list[Owed]:
         """Cards of open items that a run should post: claims that failed and are due again or

@@ -190,7 +190,8 @@ class Outbox:
         self, tag: str, channel: str, thread_ts: str | None, message: Message
     ) -> tuple[str, str]:
         """Post and return (channel id, ts). After a 5xx or a dropped connection, look for the
-        post before posting again: Slack may have taken it. The last error is raised."""
+        post before posting again: Slack may have taken it. A timeout, or the last error, is
+        raised."""
         retries = 0
         while True:
             try:
@@ -205,7 +206,7 @@ class Outbox:
                 return response["channel"], response["ts"]
             except (SlackApiError, OSError) as error:
                 retries += 1
-                if retries > POST_RETRIES or not _maybe_posted(error):
+                if retries > POST_RETRIES or not _maybe_posted(error) or _in_flight(error):
                     raise
             found = self.find_posts(channel, {tag}, thread_ts)
             if tag in found.posts:
@@ -270,6 +271,14 @@ class Outbox:
             cursor=cursor,
             include_all_metadata=True,
         )
+
+
+def _in_flight(error: Exception) -> bool:
+    """A timeout: Slack may still be working on the post and land it later, so looking for it
+    now proves nothing. A later run (after the backoff) looks instead."""
+    return isinstance(error, TimeoutError) or isinstance(
+        getattr(error, "reason", None), TimeoutError
+    )
 
 
 def _maybe_posted(error: Exception) -> bool:

@@ -73,13 +73,14 @@ class _ServerErrors(_UnlessTagged, ServerErrorRetryHandler):
     pass
 
 
-def make_client(token: str, base_url: str) -> WebClient:
+def make_client(token: str, base_url: str, timeout: float = 10.0) -> WebClient:
     """A client that waits out 429s (Retry-After) and retries 5xx and dropped connections,
-    except for tagged posts (see `_UnlessTagged`)."""
+    except for tagged posts (see `_UnlessTagged`). A call slower than `timeout` seconds raises
+    TimeoutError; for a post that is a lost response, looked for before posting again."""
     return WebClient(
         token=token,
         base_url=base_url,
-        timeout=10,
+        timeout=timeout,  # type: ignore[arg-type]  # typed int; urllib takes any number
         logger=quiet_logger("rolecall.slack_api"),
         retry_handlers=[
             _ConnectionErrors(max_retry_count=2),

@@ -64,17 +64,18 @@ class Triage:
         )
         current = self.items.get(item_id)
         assert current is not None
-        self.cards.refresh(current)
-        if not moved:
-            status = STATUS_LABEL[current.status].lower()
-            return Triaged(current, f"Already {status} by <@{current.handled_by}>.")
-        if current.reporter_id != actor_id:
+        if moved and current.reporter_id != actor_id:
+            # Claimed before the cards are touched: a slow Slack cannot cost the reporter's news.
             self.notices.dm(
                 f"triaged:{item_id}:{current.status.value}",
                 current.reporter_id,
                 reporter_update(current),
                 item_id,
             )
+        self.cards.refresh(current)
+        if not moved:
+            status = STATUS_LABEL[current.status].lower()
+            return Triaged(current, f"Already {status} by <@{current.handled_by}>.")
         return Triaged(current)
 
     def queue(self, channel_id: str, kind: ItemKind) -> Message:

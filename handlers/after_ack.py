@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt import BoltContext
 
-from handlers.errors import log, report_failure
+from handlers.errors import SORRY, log, report_failure
 
 
 class AfterAck:
@@ -26,11 +26,20 @@ class AfterAck:
             else ThreadPoolExecutor(max_workers=threads, thread_name_prefix="after-ack")
         )
 
-    def run(self, body: dict[str, Any], context: BoltContext, work: Callable[[], object]) -> None:
+    def run(
+        self,
+        body: dict[str, Any],
+        context: BoltContext,
+        work: Callable[[], object],
+        apology: str = SORRY,
+    ) -> None:
+        """`apology` is what the person hears if `work` fails: say what was already done."""
         if self._pool is None:
-            self._guarded(body, context, work)
+            self._guarded(body, context, work, apology)
             return
-        self._pool.submit(self._guarded, body, context, work).add_done_callback(_log_if_failed)
+        self._pool.submit(self._guarded, body, context, work, apology).add_done_callback(
+            _log_if_failed
+        )
 
     def shutdown(self) -> None:
         """Finish the work already accepted (cards people were promised), then stop."""
@@ -38,11 +47,13 @@ class AfterAck:
             self._pool.shutdown(wait=True)
 
     @staticmethod
-    def _guarded(body: dict[str, Any], context: BoltContext, work: Callable[[], object]) -> None:
+    def _guarded(
+        body: dict[str, Any], context: BoltContext, work: Callable[[], object], apology: str
+    ) -> None:
         try:
             work()
         except Exception as error:  # noqa: BLE001 - reported with traceback and to the user
-            report_failure(error, body, context)
+            report_failure(error, body, context, apology)
 
 
 def _log_if_failed(future: Future[None]) -> None:

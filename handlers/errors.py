@@ -27,8 +27,11 @@ def answer(run: Callable[[], R]) -> R | str:
         return str(declined)
 
 
-def report_failure(error: Exception, body: dict[str, Any], context: BoltContext) -> None:
-    """Log with context and traceback; tell the person who asked, when there is one."""
+def report_failure(
+    error: Exception, body: dict[str, Any], context: BoltContext, apology: str = SORRY
+) -> None:
+    """Log with context and traceback; tell the person who asked, when there is one, with
+    `apology` (never "try again" for work that was done)."""
     if isinstance(error, SlackApiError):
         log_api_error(error)
     log.error(
@@ -41,7 +44,7 @@ def report_failure(error: Exception, body: dict[str, Any], context: BoltContext)
         exc_info=error,
     )
     if _asked_by_a_person(body) and context.respond is not None:
-        context.respond(text=SORRY, response_type="ephemeral", replace_original=False)
+        context.respond(text=apology, response_type="ephemeral", replace_original=False)
 
 
 def on_error(

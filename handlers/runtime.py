@@ -30,7 +30,9 @@ def connect(
     settings.require("slack_bot_token")
     engine = make_engine(settings.database_url)
     migrate(engine)
-    client = make_client(settings.secret("slack_bot_token"), settings.slack_api_url)
+    client = make_client(
+        settings.secret("slack_bot_token"), settings.slack_api_url, settings.slack_timeout
+    )
     return build_services(engine, client, clock, sleep)
 
 

@@ -26,6 +26,10 @@ from handlers.errors import answer
 from handlers.services import Services
 from storage.models import ItemKind
 
+CARD_FOLLOWS = (
+    "Your {kind} is filed. I couldn't deliver its card just now; it will follow, "
+    "no need to send it again."
+)
 NOT_A_TEAM = "Rolecall works in channels: run this in your team's channel."
 COMMANDS = ("/role", "/feedback", "/blocker", "/rolecall", "/milestone", "/deadline", "/digest")
 
@@ -114,6 +118,11 @@ def _item_listener(services: Services, after_ack: AfterAck, kind: ItemKind) -> A
             return
         filed = services.capture.file(Capture(kind, parsed.text, channel_id, command["user_id"]))
         ack(text=filed.confirmation)
-        after_ack.run(command, context, lambda: services.capture.announce(filed, confirmed=True))
+        after_ack.run(
+            command,
+            context,
+            lambda: services.capture.announce(filed, confirmed=True),
+            apology=CARD_FOLLOWS.format(kind=kind.value),
+        )
 
     return item

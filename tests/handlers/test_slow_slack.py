@@ -1,0 +1,108 @@
+"""A Slack that answers after the client has given up: the post may still land, so a timeout is a
+lost response. Nothing is doubled, nobody's news is lost, nobody is told to try again."""
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from slack_bolt import BoltContext, Respond
+from sqlalchemy.exc import OperationalError
+
+from handlers.after_ack import AfterAck
+from handlers.errors import SORRY
+from handlers.listeners.commands import CARD_FOLLOWS
+from handlers.runtime import Runtime, build_runtime
+from handlers.settings import Settings
+from sandbox.fake_slack import FakeSlack
+from sandbox.signed_client import SignedClient
+from tests.conftest import ALICE, CAROL, SIGNING_SECRET, TEAM, FixedClock, in_process
+from tests.handlers.scenario import (
+    cards,
+    ephemerals,
+    item_id,
+    notes,
+    rendered,
+    set_up_team,
+    tick,
+)
+
+CLIENT_TIMEOUT = 0.3  # seconds; held calls answer only when released, long after this
+
+
+@pytest.fixture
+def impatient(settings: Settings, clock: FixedClock) -> Iterator[Runtime]:
+    runtime = build_runtime(
+        settings.model_copy(update={"slack_timeout": CLIENT_TIMEOUT}),
+        clock,
+        inline=True,
+        sleep=lambda _: None,
+    )
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def slack(impatient: Runtime, fake: FakeSlack) -> Iterator[SignedClient]:
+    client = SignedClient(
+        "http://rolecall.test/slack/events",
+        SIGNING_SECRET,
+        fake,
+        transport=in_process(impatient.endpoint),
+    )
+    yield client
+    client.close()
+
+
+def test_posts_that_time_out_but_land_are_found_not_doubled_and_nobody_is_told_to_retry(
+    slack: SignedClient, fake: FakeSlack, impatient: Runtime, clock: FixedClock
+) -> None:
+    ticker = impatient.services.ticker
+    set_up_team(slack, fake)
+
+    slow = fake.hold("chat.postMessage")
+    replies = [slack.command("/feedback", f"Idea {n}", CAROL, TEAM).text for n in range(3)]
+    slow.set()  # Slack finally posts the three cards the client gave up on
+    fake.wait_for(lambda: len(cards(fake, ALICE)) == 3)
+    tick(ticker, clock, clock.now + timedelta(minutes=2))
+
+    assert all("sent to" in reply for reply in replies)
+    assert len(cards(fake, ALICE)) == 3
+
+    slow = fake.hold("chat.postMessage")
+    slow_update = fake.hold("chat.update")
+    card = cards(fake, ALICE)[0]
+    idea = next(f"Idea {n}" for n in range(3) if f"Idea {n}" in rendered(fake, card))
+    slack.click(ALICE, fake.dm_channel(ALICE), card["ts"], "item_plan", item_id(card))
+    slow.set()
+    slow_update.set()
+    fake.wait_for(lambda: len(notes(fake, CAROL)) == 1)
+    tick(ticker, clock, clock.now + timedelta(minutes=2))
+    tick(ticker, clock, clock.now + timedelta(minutes=5))
+
+    assert notes(fake, CAROL) == [
+        f"The feedback you raised in #launch was planned by @alice:\n>{idea}"
+    ]
+    assert len(cards(fake, ALICE)) == 3
+    assert SORRY not in ephemerals(fake, CAROL) + ephemerals(fake, ALICE)
+
+
+def test_work_that_fails_after_the_ack_is_apologised_for_with_what_was_done(
+    fake: FakeSlack,
+) -> None:
+    """A /feedback whose card could not be posted was still filed: its author hears that, not
+    "try again" (which would file it twice)."""
+    body = {"command": "/feedback", "response_url": fake.response_url(CAROL, TEAM)}
+    context = BoltContext(response_url=body["response_url"])
+    context["respond"] = Respond(response_url=body["response_url"])
+
+    def post_cards() -> None:
+        raise OperationalError("INSERT INTO outbox", {}, Exception("server closed the connection"))
+
+    AfterAck(inline=True).run(
+        body, context, post_cards, apology=CARD_FOLLOWS.format(kind="feedback")
+    )
+
+    assert ephemerals(fake, CAROL) == [
+        "Your feedback is filed. I couldn't deliver its card just now; it will follow, "
+        "no need to send it again."
+    ]
