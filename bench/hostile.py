@@ -17,6 +17,7 @@ Without --database-url it uses a fresh SQLite file.
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import random
 import resource
@@ -65,10 +66,11 @@ async def hold(conn: Hostile) -> None:
 
     async def trickle(data: bytes) -> None:
         await asyncio.sleep(random.uniform(0, TRICKLE))
-        for byte in data:
-            conn.writer.write(bytes([byte]))
-            await conn.writer.drain()
-            await asyncio.sleep(TRICKLE)
+        with contextlib.suppress(OSError):  # the server closed it: `hold` sees that
+            for byte in data:
+                conn.writer.write(bytes([byte]))
+                await conn.writer.drain()
+                await asyncio.sleep(TRICKLE)
 
     sender = asyncio.create_task(trickle(HEAD if conn.kind == "head" else b"a" * 100_000))
     if conn.kind == "idle":

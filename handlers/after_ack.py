@@ -1,12 +1,16 @@
-"""The slow part of a listener (Web API calls), run after its ack."""
+"""The slow part of a listener (Web API calls), run after its ack; and the part that must come
+before the ack (storing an item), bounded in time."""
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt import BoltContext
 
 from handlers.errors import SORRY, log, report_failure
+
+R = TypeVar("R")
+ACK_BUDGET = 2.0  # seconds of work before an ack: Slack shows an error after 3
 
 
 class AfterAck:
@@ -19,12 +23,22 @@ class AfterAck:
     the global error handler reports them: logged with traceback and context, the person told.
     """
 
-    def __init__(self, threads: int = 16, *, inline: bool = False) -> None:
+    def __init__(
+        self, threads: int = 16, *, inline: bool = False, ack_budget: float = ACK_BUDGET
+    ) -> None:
         self._pool = (
             None
             if inline
             else ThreadPoolExecutor(max_workers=threads, thread_name_prefix="after-ack")
         )
+        self.ack_budget = ack_budget
+        self._before_ack = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="pre-ack")
+
+    def before_ack(self, work: Callable[[], R]) -> Future[R]:
+        """Start work the ack waits for; the caller waits at most `ack_budget` seconds for it
+        (a locked or slow database must not turn the ack into Slack's timeout) and, past
+        that, acks with a holding reply and finishes when the work does."""
+        return self._before_ack.submit(work)
 
     def run(
         self,
@@ -43,6 +57,7 @@ class AfterAck:
 
     def shutdown(self) -> None:
         """Finish the work already accepted (cards people were promised), then stop."""
+        self._before_ack.shutdown(wait=True)
         if self._pool is not None:
             self._pool.shutdown(wait=True)
 

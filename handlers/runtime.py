@@ -82,7 +82,7 @@ def build_runtime(
     settings.require("slack_bot_token", "slack_signing_secret")
     services = connect(settings, clock, sleep)
     services.events.prune(utc_now() - EVENT_MEMORY)
-    after_ack = AfterAck(inline=inline)
+    after_ack = AfterAck(inline=inline, ack_budget=settings.ack_budget)
     secret = settings.secret("slack_signing_secret")
     app = create_app(services, secret, after_ack, inline=inline)
     return Runtime(services, app, Endpoint(app, services.db.engine, secret), after_ack)

@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     database_url: str = "sqlite:///rolecall.db"
     port: int = 3000
+    ack_budget: float = 2.0  # seconds a request may spend storing before it acks anyway
     slack_timeout: float = 10.0  # seconds a Web API call may take before it counts as lost
 
     @field_validator("slack_api_url")

@@ -1,12 +1,16 @@
 """Slash commands: /role, /feedback, /blocker, /rolecall, /milestone, /deadline, /digest."""
 
+import logging
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.blocks.common import Message
-from bot.capture import Capture
+from bot.capture import Capture, Filed
 from bot.parsing.planning import (
     PostDigest,
     PreviewDigest,
@@ -26,10 +30,20 @@ from handlers.errors import answer
 from handlers.services import Services
 from storage.models import ItemKind
 
+STILL_FILING = (
+    "The database is slow right now: I'm still filing your {kind} and will confirm here "
+    "when it's in. No need to send it again."
+)
+NOT_STORED = (
+    "I couldn't store your {kind}: the database isn't answering. Please send it again in a "
+    "few minutes."
+)
 CARD_FOLLOWS = (
     "Your {kind} is filed. I couldn't deliver its card just now; it will follow, "
     "no need to send it again."
 )
+log = logging.getLogger(__name__)
+
 NOT_A_TEAM = "Rolecall works in channels: run this in your team's channel."
 COMMANDS = ("/role", "/feedback", "/blocker", "/rolecall", "/milestone", "/deadline", "/digest")
 
@@ -98,8 +112,9 @@ def _digest(services: Services, channel_id: str, user_id: str, text: str) -> Rep
 
 
 def _item_listener(services: Services, after_ack: AfterAck, kind: ItemKind) -> Any:
-    def item(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
-        """Store first, then ack with the confirmation; the cards are posted after the ack."""
+    def item(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        """Store first (within the ack budget), then ack with the confirmation; the cards are
+        posted after the ack."""
         channel_id = command["channel_id"]
         if channel_id.startswith("D"):
             ack(text=NOT_A_TEAM)
@@ -113,16 +128,51 @@ def _item_listener(services: Services, after_ack: AfterAck, kind: ItemKind) -> A
             queue = services.triage.queue(channel_id, kind)
             ack(text=queue.text, blocks=queue.blocks)
             return
-        if not services.first_time(command.get("trigger_id")):
+        capture = Capture(kind, parsed.text, channel_id, command["user_id"])
+        storing = after_ack.before_ack(lambda: _file_once(services, command, capture))
+
+        def announce(filed: Filed) -> None:
+            after_ack.run(
+                command,
+                context,
+                lambda: services.capture.announce(filed, confirmed=True),
+                apology=CARD_FOLLOWS.format(kind=kind.value),
+            )
+
+        def confirm_late(done: Future[Filed | None]) -> None:
+            try:
+                filed = done.result()
+            except SQLAlchemyError:
+                log.exception("a %s could not be stored: channel=%s", kind.value, channel_id)
+                respond(text=NOT_STORED.format(kind=kind.value), response_type="ephemeral")
+                return
+            if filed is not None:
+                respond(text=filed.confirmation, response_type="ephemeral")
+                announce(filed)
+
+        try:
+            filed = storing.result(timeout=after_ack.ack_budget)
+        except FutureTimeout:
+            ack(text=STILL_FILING.format(kind=kind.value))
+            storing.add_done_callback(
+                lambda done: after_ack.run(command, context, lambda: confirm_late(done))
+            )
+            return
+        except SQLAlchemyError:
+            log.exception("a %s could not be stored: channel=%s", kind.value, channel_id)
+            ack(text=NOT_STORED.format(kind=kind.value))
+            return
+        if filed is None:
             ack()  # the same command, replayed: it was filed the first time
             return
-        filed = services.capture.file(Capture(kind, parsed.text, channel_id, command["user_id"]))
         ack(text=filed.confirmation)
-        after_ack.run(
-            command,
-            context,
-            lambda: services.capture.announce(filed, confirmed=True),
-            apology=CARD_FOLLOWS.format(kind=kind.value),
-        )
+        announce(filed)
 
     return item
+
+
+def _file_once(services: Services, command: dict[str, Any], capture: Capture) -> Filed | None:
+    """File the capture, unless this very command (its trigger) was handled before."""
+    if not services.first_time(command.get("trigger_id")):
+        return None
+    return services.capture.file(capture)

@@ -1,6 +1,7 @@
 """A Slack that answers after the client has given up: the post may still land, so a timeout is a
 lost response. Nothing is doubled, nobody's news is lost, nobody is told to try again."""
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from handlers.runtime import Runtime, build_runtime
 from handlers.settings import Settings
 from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient
+from storage.db import make_engine
 from tests.conftest import ALICE, CAROL, SIGNING_SECRET, TEAM, FixedClock, in_process
 from tests.handlers.scenario import (
     cards,
@@ -106,3 +108,45 @@ def test_work_that_fails_after_the_ack_is_apologised_for_with_what_was_done(
         "Your feedback is filed. I couldn't deliver its card just now; it will follow, "
         "no need to send it again."
     ]
+
+
+@pytest.fixture
+def hasty(settings: Settings, clock: FixedClock) -> Iterator[Runtime]:
+    """The app with a short ack budget, so a test sees it run out."""
+    runtime = build_runtime(
+        settings.model_copy(update={"ack_budget": 0.3}), clock, inline=True, sleep=lambda _: None
+    )
+    yield runtime
+    runtime.close()
+
+
+def test_a_locked_database_delays_the_confirmation_not_the_ack(
+    hasty: Runtime, fake: FakeSlack, database_url: str
+) -> None:
+    """Slack gives up on an ack after 3 s. The item waits for the lock; the ack does not."""
+    client = SignedClient(
+        "http://rolecall.test/slack/events",
+        SIGNING_SECRET,
+        fake,
+        transport=in_process(hasty.endpoint),
+    )
+    set_up_team(client, fake)
+    locker = make_engine(database_url)
+    with locker.connect() as connection:
+        if locker.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+            connection.exec_driver_sql("LOCK TABLE item IN ACCESS EXCLUSIVE MODE")
+        started = time.monotonic()
+        response = client.command("/feedback", "SSO for Acme", CAROL, TEAM)
+        acked_in = time.monotonic() - started
+        assert cards(fake, ALICE) == []
+        connection.rollback()
+    locker.dispose()
+
+    assert response.status_code == 200 and acked_in < 2
+    assert response.text.startswith("The database is slow right now")
+    fake.wait_for(lambda: len(cards(fake, ALICE)) == 1)
+    fake.wait_for(lambda: any("sent to" in e for e in ephemerals(fake, CAROL)))
+    client.close()
