@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from handlers.errors import SORRY
+from handlers.listeners.commands import NOT_STORED
 from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient
 from storage.db import make_engine
@@ -192,8 +193,12 @@ def test_a_failure_before_the_ack_is_an_ephemeral_apology_not_a_500(
     engine.dispose()
 
     with caplog.at_level(logging.ERROR):
-        response = slack.command("/feedback", "the database is broken", CAROL, TEAM)
+        filing = slack.command("/feedback", "the database is broken", CAROL, TEAM)
+        listing = slack.command("/feedback", "list", CAROL, TEAM)
 
-    assert response.status_code == 200
-    assert response.json() == {"response_type": "ephemeral", "text": SORRY}
+    assert filing.status_code == 200
+    assert filing.text == NOT_STORED.format(kind="feedback")
+    assert "a feedback could not be stored: channel=CLAUNCH" in caplog.text
+    assert listing.status_code == 200
+    assert listing.json() == {"response_type": "ephemeral", "text": SORRY}
     assert "listener failed before ack: command=/feedback" in caplog.text
