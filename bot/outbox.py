@@ -25,6 +25,7 @@ from slack_sdk.web import SlackResponse
 from bot.blocks.common import Message
 from bot.clock import Clock
 from bot.slack_client import TAG_EVENT, log_api_error, tag_metadata
+from bot.workspaces import Workspaces
 from storage.outbox import OutboxStore, Send
 
 log = logging.getLogger(__name__)
@@ -114,11 +115,19 @@ class Found:
 
 
 class Outbox:
-    def __init__(self, store: OutboxStore, client: WebClient, clock: Clock, pacer: Pacer) -> None:
+    def __init__(
+        self,
+        store: OutboxStore,
+        client: WebClient,
+        clock: Clock,
+        pacer: Pacer,
+        workspaces: Workspaces,
+    ) -> None:
         self.store = store
         self.client = client
         self.clock = clock
         self.pacer = pacer
+        self.workspaces = workspaces
 
     def send(
         self,
@@ -140,6 +149,8 @@ class Outbox:
         plans for: a long run, or `rolecall tick --at` a past instant, must not make claims
         another runner would take as abandoned.
         """
+        if not self.workspaces.posting_allowed():
+            return Outcome()  # uninstalled: what is owed waits for a reinstall
         now = self.clock()
         tag = new_tag()
         claims = self.store.claim(sends, destination, now, now - LEASE, tag)

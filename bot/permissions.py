@@ -42,6 +42,18 @@ class Permissions:
                 f"{what}. Ask them, or see `/milestone list`."
             )
 
+    def require_deadline_setter(self, channel_id: str, user_id: str, assignee_id: str) -> None:
+        """Anyone may set their own deadline; one for someone else is a DM in Rolecall's name,
+        so only the team's project managers (or an admin) may send it."""
+        if assignee_id == user_id or user_id in self.teams.holders(channel_id, Role.PROJECT):
+            return
+        if not self.people.is_admin(user_id):
+            raise Refused(
+                f"Sorry, only the project manager of <#{channel_id}> (or a workspace admin) can "
+                "set a deadline for someone else. You can set your own: "
+                "`/deadline task YYYY-MM-DD`."
+            )
+
     def require_deadline_closer(self, deadline: Deadline, user_id: str) -> None:
         if user_id not in {deadline.assignee_id, deadline.created_by}:
             self.require_planner(deadline.team_channel_id, user_id, "close someone else's deadline")

@@ -150,6 +150,7 @@ class Planning:
 
     def _add_deadline(self, channel_id: str, actor_id: str, command: AddDeadline) -> str:
         assignee = command.assignee_id or actor_id
+        self.permissions.require_deadline_setter(channel_id, actor_id, assignee)
         person = self.people.require_person(assignee, "own a deadline")
         tz_name = str(person.get("tz") or "UTC")
         now = self.clock()

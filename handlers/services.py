@@ -22,6 +22,7 @@ from bot.roles import Roles
 from bot.team_settings import TeamSettingsCommands
 from bot.tick import Ticker
 from bot.triage import Triage
+from bot.workspaces import Workspaces
 from storage.db import Database
 from storage.digest import DigestStore
 from storage.events import EventStore
@@ -29,6 +30,7 @@ from storage.items import ItemStore
 from storage.outbox import OutboxStore
 from storage.planning import PlanningStore
 from storage.teams import TeamStore
+from storage.workspaces import WorkspaceStore
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class Services:
     client: WebClient
     events: EventStore
     outbox: Outbox
+    workspaces: Workspaces
     capture: Capturer
     roles: Roles
     team_settings: TeamSettingsCommands
@@ -64,7 +67,8 @@ def build_services(
     db = Database(engine)
     teams, items, sends = TeamStore(db), ItemStore(db), OutboxStore(db)
     planning_store, events = PlanningStore(db), EventStore(db)
-    outbox = Outbox(sends, client, clock, Pacer(sleep=sleep))
+    workspaces = Workspaces(WorkspaceStore(db), clock)
+    outbox = Outbox(sends, client, clock, Pacer(sleep=sleep), workspaces)
     people = People(client)
     permissions = Permissions(teams, people)
     notices = Notices(sends, outbox)
@@ -78,6 +82,7 @@ def build_services(
         client=client,
         events=events,
         outbox=outbox,
+        workspaces=workspaces,
         capture=Capturer(items, teams, events, cards, planning, client, clock),
         roles=Roles(teams, permissions, people, cards, notices, clock),
         team_settings=TeamSettingsCommands(teams, permissions),

@@ -58,8 +58,12 @@ class Reply:
         return cls(status, json.dumps(body).encode(), {"content-type": "application/json"})
 
     @classmethod
-    def refusal(cls, status: int, reason: str) -> "Reply":
-        return cls(status, reason.encode(), {"content-type": "text/plain; charset=utf-8"})
+    def refusal(cls, status: int, reason: str, *, close: bool = False) -> "Reply":
+        """`close` ends the connection: the client is still sending a body we will not read."""
+        headers = {"content-type": "text/plain; charset=utf-8"}
+        if close:
+            headers["connection"] = "close"
+        return cls(status, reason.encode(), headers)
 
 
 class Endpoint:
@@ -206,15 +210,15 @@ class AsgiApp:
         if not length.isascii() or not length.isdigit():
             length = "0"
         if int(length) > MAX_BODY:
-            await _send(send, Reply.refusal(413, "request too large"))
+            await _send(send, Reply.refusal(413, "request too large", close=True))
             return
         try:
             body = await asyncio.wait_for(_read_body(receive), self.body_timeout)
         except _TooLarge:
-            await _send(send, Reply.refusal(413, "request too large"))
+            await _send(send, Reply.refusal(413, "request too large", close=True))
             return
         except TimeoutError:
-            await _send(send, Reply.refusal(408, "request body too slow"))
+            await _send(send, Reply.refusal(408, "request body too slow", close=True))
             return
         reply = await asyncio.get_running_loop().run_in_executor(
             self._pool,
@@ -271,7 +275,13 @@ class HttpServer:
         reuse_port: bool = False,
         head_timeout: float = HEAD_TIMEOUT,
     ) -> None:
-        self._socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        # IPPROTO_TCP, not 0: only then does asyncio set TCP_NODELAY on accepted connections
+        # (else a response's head and body wait ~40 ms for the client's delayed ACK).
+        self._socket = socket.socket(
+            socket.AF_INET6 if ":" in host else socket.AF_INET,
+            socket.SOCK_STREAM,
+            socket.IPPROTO_TCP,
+        )
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if reuse_port:
             self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)

@@ -247,3 +247,15 @@ class OutboxSend(SQLModel, table=True):
     post_tag: str = Field(default="", max_length=32)
     earlier_tags: str = Field(default="", max_length=200)  # space-separated
     message: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # notices only
+
+
+class Workspace(SQLModel, table=True):
+    """A Slack workspace Rolecall has heard from; inactive once Slack says the app was
+    uninstalled or its bot token revoked, until Slack sends from it again (a reinstall)."""
+
+    __tablename__ = "workspace"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    active: bool = True
+    reason: str = Field(default="", max_length=32)
+    changed_at: datetime

@@ -28,7 +28,8 @@ ALICE, BOB, CAROL, DAVE, ERIN = "UALICE", "UBOB", "UCAROL", "UDAVE", "UERIN"
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
 TABLES = (
-    "item, item_vote, outbox, role_assignment, team_settings, milestone, deadline, processed_event"
+    "item, item_vote, outbox, role_assignment, team_settings, milestone, deadline, "
+    "processed_event, workspace"
 )
 
 

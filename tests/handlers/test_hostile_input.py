@@ -241,3 +241,21 @@ def test_a_digest_click_pointing_at_another_teams_digest_updates_nothing_there(
     )
 
     assert [u["ts"] for u in fake.calls_to("chat.update")[updates:]] == [card["ts"]]
+
+
+def test_only_a_project_manager_may_set_someone_else_a_deadline(
+    slack: SignedClient, fake: FakeSlack
+) -> None:
+    """A deadline for someone else is a DM in Rolecall's name: not for anyone to send."""
+    set_up_team(slack, fake)
+    lure = f"Pay the invoice at https://evil.example 2026-12-20 <@{CAROL}>"
+
+    refused = command(slack, fake, "/deadline", lure, ERIN)
+    own = command(slack, fake, "/deadline", "Pay the invoice 2026-12-20", ERIN)
+    by_the_pm = command(slack, fake, "/deadline", f"Review the spec 2026-12-20 <@{CAROL}>", BOB)
+
+    assert refused.startswith("Sorry, only the project manager of #launch")
+    assert own.startswith("Deadline `1` *Pay the invoice* set")
+    assert by_the_pm.startswith("Deadline `2` *Review the spec* set for @carol")
+    fake.wait_for(lambda: len(notes(fake, CAROL)) == 1)
+    assert "evil.example" not in str(fake.dms_to(CAROL))

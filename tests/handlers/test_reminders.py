@@ -7,7 +7,7 @@ import pytest
 from bot.tick import Ticker
 from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient
-from tests.conftest import ALICE, BOB, CAROL, ERIN, FixedClock
+from tests.conftest import BOB, CAROL, ERIN, FixedClock
 from tests.handlers.scenario import (
     cards,
     command,
@@ -132,7 +132,7 @@ def test_deadline_nudges_reach_the_assignee_at_nine_their_time_then_the_project_
 ) -> None:
     fake.users[CAROL]["tz"] = "America/New_York"
     set_up_team(slack, fake)
-    reply = command(slack, fake, "/deadline", f"Write the launch post 2026-12-01 <@{CAROL}>", ALICE)
+    reply = command(slack, fake, "/deadline", f"Write the launch post 2026-12-01 <@{CAROL}>", BOB)
     assert reply == (
         "Deadline `1` *Write the launch post* set for @carol on Tue 1 Dec 2026. I'll remind them "
         "by DM the day before and on the day (09:00 their time)."
@@ -140,7 +140,7 @@ def test_deadline_nudges_reach_the_assignee_at_nine_their_time_then_the_project_
 
     fake.wait_for(lambda: len(dm_texts(fake, CAROL)) == 1)
     assert dm_texts(fake, CAROL) == [
-        "@alice set you a deadline in #launch: *Write the launch post*, due Tue 1 Dec 2026. "
+        "@bob set you a deadline in #launch: *Write the launch post*, due Tue 1 Dec 2026. "
         "I'll remind you the day before and on the day."
     ]
     tick(ticker, clock, utc(11, 30, 13, 59))  # 08:59 in New York

@@ -106,7 +106,7 @@ def test_a_deadline_dm_and_a_digest_reply_whose_responses_were_lost_are_found(
 ) -> None:
     set_up_team(slack, fake)
     file_some(slack, fake)
-    command(slack, fake, "/deadline", f"Write the launch post 2026-12-08 <@{CAROL}>", ALICE)
+    command(slack, fake, "/deadline", f"Write the launch post 2026-12-08 <@{CAROL}>", BOB)
     fake.wait_for(lambda: len(dm_texts(fake, CAROL)) == 1)
     fake.lose_response("chat.postMessage", lambda p: p["text"].startswith("Product digest"))
     fake.lose_response("chat.postMessage", lambda p: p["channel"] == CAROL)

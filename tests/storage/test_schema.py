@@ -27,6 +27,7 @@ def test_migrations_are_idempotent_and_create_the_schema(engine: Engine) -> None
         "milestone",
         "deadline",
         "processed_event",
+        "workspace",
         "alembic_version",
     } <= tables
     assert not {"delivery", "scheduled_send"} & tables
