@@ -325,3 +325,20 @@ def test_an_earlier_attempt_is_found_however_many_messages_came_after_it(
     assert len(pages) == 3 and pages[-1]["cursor"]
     slack.click(ALICE, dm, card["ts"], "item_plan", item_id(card))
     fake.wait_for(lambda: "*Planned* by @alice" in rendered(fake, cards(fake, ALICE)[0]))
+
+
+def test_a_reporter_notice_slack_took_but_answered_5xx_is_sent_once(
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/feedback", "SSO for Acme", CAROL)
+    [card] = cards(fake, ALICE)
+    fake.lose_response("chat.postMessage", lambda p: p["channel"] == CAROL)
+
+    slack.click(ALICE, fake.dm_channel(ALICE), card["ts"], "item_plan", item_id(card))
+    tick(ticker, clock, clock.now + timedelta(minutes=2))
+    tick(ticker, clock, clock.now + timedelta(minutes=10))
+
+    assert dm_texts(fake, CAROL) == [
+        "The feedback you raised in #launch was planned by @alice:\n>SSO for Acme"
+    ]
