@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -72,7 +73,7 @@ def signed_command(
             "api_app_id": "A1",
             "is_enterprise_install": "false",
             "response_url": fake.response_url(user, TEAM),
-            "trigger_id": "1.1.1",
+            "trigger_id": f"{time.time():.0f}.1.{uuid.uuid4().hex}",  # unique, as Slack's are
         }
     )
     timestamp = str(int(time.time()))

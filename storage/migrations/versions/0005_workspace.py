@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("team_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("changed_at", sa.DateTime(), nullable=False),
+        sa.Column("changed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("team_id"),
     )
 

@@ -1,0 +1,480 @@
+"""Rolecall end to end under faults: is every acked item stored, carded once, and its reporter
+told once when it is planned, with nobody told to "try again" for work that was done?
+
+Starts the fake Slack here and `rolecall serve` as a subprocess (as bench/ack_latency.py does),
+on a fresh database per scenario. Each scenario sends signed /feedback commands from distinct
+reporters, then has the product manager press Plan on some of the cards received, with its
+faults on during both; then runs the time loop (`rolecall tick --at`) at instants minutes later
+to let retries land. Scenarios:
+- timeouts: SLACK_TIMEOUT=1; chat.postMessage and chat.update stall 3 s, then land late;
+- lost-5xx: a quarter of the cards and notices are posted but answered 500;
+- 429-storm: chat.postMessage (and chat.update for clicks) answered 429, Retry-After 1 s;
+- pg-kills: the server's PostgreSQL connections are terminated now and then (PostgreSQL only);
+- kill-9: the server is killed after a third of the acks, with cards stalled in Slack (they land
+  after it died), and restarted on the same database.
+
+The ticks run the `rolecall tick --at` code in a process whose clock reads --at (as the tests'
+FixedClock does): the CLI's claims carry the wall clock, so without this no backoff (1 min,
+doubling) or claim lease (10 min) would have expired yet. --wall-clock-ticks runs the plain CLI.
+
+Counted per scenario: acked (HTTP 200 with the filing confirmation or the still-filing reply),
+stored (rows in `item`), carded (stored items with a card in the PM's DM), duplicate cards
+(extra cards for one item), reporters told (of planned items, DMed "was planned by"), duplicate
+notices (reporters DMed that more than once), wrongly told "try again" (SORRY or NOT_STORED
+shown for work that was stored), lost (acked, never stored, never told otherwise). Exits 1 if
+anything is lost, doubled, uncarded or untold, or anyone was wrongly told to try again.
+
+Usage: python bench/faults.py [--database-url URL] [--scenario NAME] [--reporters 40]
+       [--clicks 10] [--wall-clock-ticks]
+Without --database-url each scenario uses a fresh SQLite file; with a PostgreSQL URL, a scratch
+database per scenario on that server (dropped afterwards).
+"""
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from ack_latency import PM, SECRET, TEAM
+from sqlalchemy import create_engine, make_url, text
+
+from handlers.errors import SORRY
+from sandbox.fake_slack import FakeSlack
+from sandbox.signed_client import SignedClient
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ("timeouts", "lost-5xx", "429-storm", "pg-kills", "kill-9")
+HOLD = 3.0  # seconds a held Slack call stalls: longer than SLACK_TIMEOUT=1
+TICKS = (2, 5, 12, 25)  # minutes after the scenario began: past backoffs and the claim lease
+RATE = 20.0  # commands (and clicks) per second: faults land mid-burst
+ACKED = ("sent to", "still filing your")
+TRY_AGAIN = (SORRY, "I couldn't store your")
+PINNED_TICK = (
+    "import sys; from datetime import datetime; import bot.clock as clock; "
+    "at = datetime.fromisoformat(sys.argv[1]); clock.utc_now = lambda: at; "
+    "from handlers.cli import main; sys.exit(main(['tick', '--at', sys.argv[1]]))"
+)
+
+
+@dataclass
+class Row:
+    scenario: str
+    sent: int = 0
+    acked: int = 0
+    stored: int = 0
+    carded: int = 0
+    duplicate_cards: int = 0
+    planned: int = 0
+    told: int = 0
+    duplicate_notices: int = 0
+    wrong_try_again: int = 0
+    lost: int = 0
+    tracebacks: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
+    stale_cards: int = 0  # planned items whose card was never updated (not a failure)
+    evidence: str = ""  # what the faults did: Slack's error answers, the server's ERROR lines
+
+    def failed(self) -> bool:
+        return bool(
+            self.lost
+            or self.duplicate_cards
+            or self.duplicate_notices
+            or self.wrong_try_again
+            or self.carded < self.stored
+            or self.told < self.planned
+        )
+
+
+class Server:
+    """`rolecall serve` on loopback; its stderr (and the ticks') goes to `log`."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log = {**os.environ, **env}, log
+        self.process: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    def start(self) -> str:
+        offset = self.log.stat().st_size if self.log.exists() else 0
+        with self.log.open("ab") as sink:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "handlers", "serve", "--host", "127.0.0.1", "--port", "0"],
+                env=self.env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=sink,
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and self.process.poll() is None:
+            found = re.search(r"listening on (\S+)", self.log.read_text()[offset:])
+            if found:
+                self.url = found.group(1)
+                return self.url
+            time.sleep(0.05)
+        raise RuntimeError(f"rolecall serve did not start; see {self.log}")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=60)
+
+    def tick(self, at: datetime, wall_clock: bool) -> None:
+        iso = at.isoformat()
+        command = ["-m", "handlers", "tick", "--at", iso] if wall_clock else ["-c", PINNED_TICK]
+        with self.log.open("ab") as sink:
+            sink.write(f"--- tick {iso}\n".encode())
+            sink.flush()
+            args = [sys.executable, *command] + ([] if wall_clock else [iso])
+            subprocess.run(args, env=self.env, cwd=ROOT, stdout=sink, stderr=sink, check=False)
+
+
+def settle(fake: FakeSlack, quiet: float = 2.5, limit: float = 120.0) -> None:
+    """Wait until the fake Slack has seen no call for `quiet` seconds (after-ack work done)."""
+    deadline, last, since = time.monotonic() + limit, -1, time.monotonic()
+    while time.monotonic() < deadline:
+        if len(fake.calls) != last:
+            last, since = len(fake.calls), time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+        time.sleep(0.1)
+
+
+def paced(count: int, job: Callable[[int], None]) -> None:
+    """Run job(0..count-1) open loop at RATE per second, on threads."""
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        begin = time.monotonic()
+        for index in range(count):
+            time.sleep(max(0.0, begin + index / RATE - time.monotonic()))
+            pool.submit(job, index)
+
+
+def arm(scenario: str, fake: FakeSlack, phase: str, targets: list[str], db_url: str) -> Any:
+    """Turn the scenario's faults on for a phase ("burst" or "clicks"); returns a thread to join
+    (or None) once the phase's requests are sent."""
+    held = {"timeouts": ["chat.postMessage", "chat.update"], "kill-9": ["chat.postMessage"]}
+    if scenario in held and (phase == "burst" or scenario == "timeouts"):
+        gates = [fake.hold(method) for method in held[scenario]]
+
+        def release() -> None:
+            for gate in gates:
+                gate.set()
+
+        timer = threading.Timer(HOLD, release)
+        timer.start()
+        return timer
+    if scenario == "lost-5xx":  # a quarter of the cards (burst) or notices (clicks)
+        for user in targets[::4]:
+            fake.lose_response("chat.postMessage", concerning(user, phase))
+    if scenario == "429-storm":
+        fake.rate_limit_next("chat.postMessage", retry_after=1, times=len(targets))
+        if phase == "clicks":
+            fake.rate_limit_next("chat.update", retry_after=1, times=len(targets))
+    if scenario == "pg-kills":
+        killer = threading.Thread(target=terminate_backends, args=(db_url, 5, 0.4))
+        killer.start()
+        return killer
+    return None
+
+
+def concerning(user: str, phase: str) -> Callable[[dict[str, Any]], bool]:
+    """Matches a post of `user`'s card (burst) or of the notice DMed to `user` (clicks)."""
+    if phase == "burst":
+        return lambda params: f"<@{user}>" in str(params.get("text"))
+    return lambda params: params.get("channel") == user
+
+
+def terminate_backends(db_url: str, times: int, every: float) -> None:
+    name = make_url(db_url).database
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            for _ in range(times):
+                time.sleep(every)
+                connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                )
+                connection.commit()
+    finally:
+        engine.dispose()
+
+
+@dataclass(frozen=True)
+class Card:
+    ts: str
+    item_id: int
+    reporter: str
+    plannable: bool
+
+
+def cards_in(fake: FakeSlack, user: str) -> list[Card]:
+    """Rolecall's cards in a person's DM, one per message, read from their blocks."""
+    found = []
+    for message in fake.dms_to(user):
+        blocks = message.get("blocks") or []
+        facts = next((b for b in blocks if b.get("block_id") == "item_context"), None)
+        parsed = facts and re.search(r"<@(\w+)>.*#(\d+)$", facts["elements"][0]["text"])
+        if parsed:
+            plannable = "'item_plan'" in repr(blocks)
+            found.append(Card(message["ts"], int(parsed.group(2)), parsed.group(1), plannable))
+    return found
+
+
+def seen_texts(fake: FakeSlack, user: str) -> list[str]:
+    return [s.text for s in fake.seen_by(user) if s.kind == "ephemeral"]
+
+
+def run_scenario(
+    scenario: str, db_url: str, folder: Path, args: argparse.Namespace
+) -> tuple[Row, Path]:
+    row = Row(scenario, sent=args.reporters)
+    reporters = [f"UR{n:03d}" for n in range(args.reporters)]
+    log = folder / f"{scenario}.log"
+    with FakeSlack() as fake:
+        assert fake._server is not None  # a client that gave up is no news: no traceback
+        fake._server.handle_error = lambda *_: None  # type: ignore[method-assign]
+        fake.add_user(PM, "pm")
+        for user in reporters:
+            fake.add_user(user, user.lower())
+        fake.add_channel(TEAM, "bench", [PM, *reporters])
+        env = {
+            "SLACK_BOT_TOKEN": "xoxb-bench",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.api_url,
+            "DATABASE_URL": db_url,
+            "SLACK_TIMEOUT": "1" if scenario == "timeouts" else "10",
+        }
+        server = Server(env, log)
+        began = datetime.now(UTC)
+        clients = [SignedClient(server.start(), SECRET, fake)]
+        try:
+            clients[0].command("/role", f"<@{PM}|pm> product", PM, TEAM).raise_for_status()
+            settle(fake)
+            acked: set[str] = set()
+            lock = threading.Lock()
+
+            def feedback(index: int) -> None:
+                user = reporters[index]
+                try:
+                    reply = clients[-1].command(
+                        "/feedback", f"Idea {index} from {user}", user, TEAM
+                    )
+                except httpx.HTTPError:
+                    return  # the server is down: Slack shows the user an error
+                if reply.status_code == 200 and any(a in reply.text for a in ACKED):
+                    with lock:
+                        acked.add(user)
+                        if scenario == "kill-9" and len(acked) == args.reporters // 3:
+                            server.kill()
+
+            waiting = arm(scenario, fake, "burst", reporters, db_url)
+            paced(len(reporters), feedback)
+            if waiting is not None:
+                waiting.join()
+            if scenario == "kill-9":
+                clients.append(SignedClient(server.start(), SECRET, fake))
+            settle(fake)
+
+            buttons = [card for card in cards_in(fake, PM) if card.plannable][: args.clicks]
+            clicked = {card.item_id for card in buttons}
+            dm = fake.dm_channel(PM)
+            click_sorry = Counter[int]()
+
+            def plan(index: int) -> None:
+                card = buttons[index]
+                try:
+                    reply = clients[-1].click(PM, dm, card.ts, "item_plan", str(card.item_id))
+                except httpx.HTTPError:
+                    return
+                if SORRY in reply.text:
+                    click_sorry[card.item_id] += 1
+
+            owners = [card.reporter for card in buttons]
+            waiting = arm(scenario, fake, "clicks", owners, db_url)
+            paced(len(buttons), plan)
+            if waiting is not None:
+                waiting.join()
+            settle(fake)
+            for minutes in TICKS:
+                server.tick(began + timedelta(minutes=minutes), args.wall_clock_ticks)
+                settle(fake)
+        finally:
+            for client in clients:
+                client.close()
+            server.stop()
+        measure(row, fake, db_url, reporters, acked, clicked, sum(click_sorry.values()))
+    row.tracebacks = tracebacks(log)
+    answers = Counter(f"{c.method} {c.status}" for c in fake.calls if c.error)
+    errors = sum(" ERROR " in line for line in log.read_text(errors="replace").splitlines())
+    row.evidence = (
+        f"Slack errors {dict(answers)}; server ERROR lines {errors}; "
+        f"planned items whose card still offers Plan {row.stale_cards}"
+    )
+    return row, log
+
+
+def measure(
+    row: Row,
+    fake: FakeSlack,
+    db_url: str,
+    reporters: list[str],
+    acked: set[str],
+    clicked: set[int],
+    click_sorry: int,
+) -> None:
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            items = connection.execute(text("SELECT id, reporter_id, status FROM item")).all()
+    finally:
+        engine.dispose()
+    stored = {str(reporter): (int(item_id), str(status)) for item_id, reporter, status in items}
+    cards = Counter(card.item_id for card in cards_in(fake, PM))
+    row.acked, row.stored = len(acked), len(items)
+    row.carded = sum(1 for item_id, _ in stored.values() if cards[item_id])
+    row.duplicate_cards = sum(count - 1 for count in cards.values() if count > 1)
+    seen = row.details.append
+    for item_id, status in stored.values():
+        if cards[item_id] != 1:
+            seen(f"item #{item_id} ({status}): {cards[item_id]} cards")
+    for user in reporters:
+        said = seen_texts(fake, user)
+        if user in acked and user not in stored and not any(TRY_AGAIN[1] in s for s in said):
+            row.lost += 1
+            seen(f"{user}: acked, never stored")
+        item_id, status = stored.get(user, (0, ""))
+        for wrong in [s for s in said if item_id and any(t in s for t in TRY_AGAIN)]:
+            row.wrong_try_again += 1
+            seen(f"{user}: item #{item_id} stored, yet told {wrong[:50]!r}...")
+        if status == "planned":
+            row.planned += 1
+            notices = [m for m in fake.dms_to(user) if "was planned by" in m["text"]]
+            row.told += bool(notices)
+            row.duplicate_notices += len(notices) > 1
+            if len(notices) != 1:
+                seen(f"{user}: item #{item_id} planned, reporter told {len(notices)} times")
+    planned = {item_id for item_id, status in stored.values() if status == "planned"}
+    row.stale_cards = sum(c.plannable and c.item_id in planned for c in cards_in(fake, PM))
+    pm_sorry = click_sorry + sum(1 for s in seen_texts(fake, PM) if SORRY in s)
+    if pm_sorry:
+        row.wrong_try_again += min(pm_sorry, len(clicked & planned))
+        seen(f"{PM}: told SORRY {pm_sorry}x after Plan; {len(clicked & planned)} clicks stored")
+
+
+def tracebacks(log: Path) -> list[str]:
+    """The last line of each traceback in a server or tick log: the exception."""
+    found, inside = [], False
+    for line in log.read_text(errors="replace").splitlines():
+        if line.startswith("Traceback"):
+            inside = True
+        elif inside and line and not line[0].isspace():
+            found.append(line[:160])
+            inside = False
+    return found
+
+
+def database_for(base: str | None, folder: Path, scenario: str) -> str:
+    """A fresh database for a scenario: an SQLite file, or a scratch PostgreSQL database."""
+    if base is None:
+        return f"sqlite:///{folder}/{scenario}.db"
+    name = f"faults_bench_{os.getpid()}_{scenario.replace('-', '_')}"
+    admin(base, f'CREATE DATABASE "{name}"')
+    return make_url(base).set(database=name).render_as_string(hide_password=False)
+
+
+def admin(base: str, statement: str) -> None:
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def main() -> int:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--database-url", help="default: a fresh SQLite file per scenario")
+    options.add_argument("--scenario", choices=SCENARIOS, help="default: all")
+    options.add_argument("--reporters", type=int, default=40)
+    options.add_argument("--clicks", type=int, default=10)
+    options.add_argument("--keep-logs", metavar="DIR", help="copy the server logs there")
+    options.add_argument("--wall-clock-ticks", action="store_true", help="the plain CLI's ticks")
+    args = options.parse_args()
+    postgres = bool(args.database_url) and args.database_url.startswith("postgresql")
+    chosen = [args.scenario] if args.scenario else list(SCENARIOS)
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="faults-") as name:
+        folder = Path(name)
+        for scenario in chosen:
+            if scenario == "pg-kills" and not postgres:
+                print("pg-kills: skipped (needs --database-url postgresql...)", file=sys.stderr)
+                continue
+            started = time.monotonic()
+            db_url = database_for(args.database_url, folder, scenario)
+            try:
+                row, log = run_scenario(scenario, db_url, folder, args)
+            finally:
+                if args.database_url:
+                    dropped = make_url(db_url).database
+                    admin(args.database_url, f'DROP DATABASE IF EXISTS "{dropped}" WITH (FORCE)')
+            rows.append(row)
+            seconds = time.monotonic() - started
+            print(f"{scenario}: {seconds:.0f}s; {row.evidence}", file=sys.stderr)
+            for line in row.details:
+                print(f"  {line}", file=sys.stderr)
+            for line, count in Counter(row.tracebacks).most_common(5):
+                print(f"  traceback {count} x {line}", file=sys.stderr)
+            if args.keep_logs:
+                (Path(args.keep_logs) / log.name).write_bytes(log.read_bytes())
+    report(rows, args)
+    return 1 if any(row.failed() for row in rows) else 0
+
+
+def report(rows: list[Row], args: argparse.Namespace) -> None:
+    total = Row("**total**")
+    for row in rows:
+        for name in vars(total):
+            if isinstance(getattr(total, name), int):
+                setattr(total, name, getattr(total, name) + getattr(row, name))
+        total.tracebacks += row.tracebacks
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    print(
+        f"\n{backend}: {args.reporters} /feedback commands from distinct reporters and up to "
+        f"{args.clicks} Plan clicks per scenario; ticks at +{', +'.join(map(str, TICKS))} min\n"
+    )
+    print(
+        "| scenario | acked | stored | carded | duplicate cards | reporters told (of a triage) "
+        '| duplicate notices | wrongly told "try again" | lost | server tracebacks |'
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for row in [*rows, total]:
+        print(
+            f"| {row.scenario} | {row.acked}/{row.sent} | {row.stored} | "
+            f"{row.carded}/{row.stored} | {row.duplicate_cards} | {row.told}/{row.planned} | "
+            f"{row.duplicate_notices} | {row.wrong_try_again} | {row.lost} | "
+            f"{len(row.tracebacks)} |"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
