@@ -1,33 +1,25 @@
 """Rolecall end to end under faults: is every acked item stored, carded once, and its reporter
 told once when it is planned, with nobody told to "try again" for work that was done?
 
-Starts the fake Slack here and `rolecall serve` as a subprocess (as bench/ack_latency.py does),
-on a fresh database per scenario. Each scenario sends signed /feedback commands from distinct
-reporters, then has the product manager press Plan on some of the cards received, with its
-faults on during both; then runs the time loop (`rolecall tick --at`) at instants minutes later
-to let retries land. Scenarios:
+Runs the fake Slack here and `rolecall serve` as a subprocess (as bench/ack_latency.py does) on
+a fresh database per scenario: signed /feedback commands from distinct reporters, then the PM
+presses Plan on some of the cards, faults on during both; then `rolecall tick --at` instants
+minutes later, to let retries land. Each tick runs in a process whose clock reads --at (as the
+tests' FixedClock): the plain CLI claims by the wall clock, so no backoff (1 min, doubling) or
+claim lease (10 min) would have run out yet (--wall-clock-ticks runs it plain). Scenarios:
 - timeouts: SLACK_TIMEOUT=1; chat.postMessage and chat.update stall 3 s, then land late;
 - lost-5xx: a quarter of the cards and notices are posted but answered 500;
 - 429-storm: chat.postMessage (and chat.update for clicks) answered 429, Retry-After 1 s;
-- pg-kills: the server's PostgreSQL connections are terminated now and then (PostgreSQL only);
-- kill-9: the server is killed after a third of the acks, with cards stalled in Slack (they land
+- pg-kills: the server's PostgreSQL connections terminated every 0.05 s (PostgreSQL only);
+- kill-9: the server killed after a third of the acks, its cards stalled in Slack (landing
   after it died), and restarted on the same database.
-
-The ticks run the `rolecall tick --at` code in a process whose clock reads --at (as the tests'
-FixedClock does): the CLI's claims carry the wall clock, so without this no backoff (1 min,
-doubling) or claim lease (10 min) would have expired yet. --wall-clock-ticks runs the plain CLI.
-
-Counted per scenario: acked (HTTP 200 with the filing confirmation or the still-filing reply),
-stored (rows in `item`), carded (stored items with a card in the PM's DM), duplicate cards
-(extra cards for one item), reporters told (of planned items, DMed "was planned by"), duplicate
-notices (reporters DMed that more than once), wrongly told "try again" (SORRY or NOT_STORED
-shown for work that was stored), lost (acked, never stored, never told otherwise). Exits 1 if
-anything is lost, doubled, uncarded or untold, or anyone was wrongly told to try again.
+Exits 1 if an acked item is lost, an item uncarded or carded twice, a planned item's reporter
+told never or twice, or anyone told to try again (SORRY, NOT_STORED) for stored work.
 
 Usage: python bench/faults.py [--database-url URL] [--scenario NAME] [--reporters 40]
-       [--clicks 10] [--wall-clock-ticks]
-Without --database-url each scenario uses a fresh SQLite file; with a PostgreSQL URL, a scratch
-database per scenario on that server (dropped afterwards).
+       [--clicks 10] [--keep-logs DIR] [--wall-clock-ticks]
+Without --database-url: SQLite files; with postgresql+psycopg://..., a scratch database per
+scenario on that server, dropped afterwards.
 """
 
 import argparse
@@ -82,67 +74,55 @@ class Row:
     duplicate_notices: int = 0
     wrong_try_again: int = 0
     lost: int = 0
+    stale_cards: int = 0  # planned items whose card still offers Plan (shown, not failed)
     tracebacks: list[str] = field(default_factory=list)
     details: list[str] = field(default_factory=list)
-    stale_cards: int = 0  # planned items whose card was never updated (not a failure)
-    evidence: str = ""  # what the faults did: Slack's error answers, the server's ERROR lines
 
     def failed(self) -> bool:
-        return bool(
-            self.lost
-            or self.duplicate_cards
-            or self.duplicate_notices
-            or self.wrong_try_again
-            or self.carded < self.stored
-            or self.told < self.planned
-        )
+        doubled = self.duplicate_cards or self.duplicate_notices
+        missed = self.carded < self.stored or self.told < self.planned
+        return bool(self.lost or doubled or missed or self.wrong_try_again)
 
 
 class Server:
-    """`rolecall serve` on loopback; its stderr (and the ticks') goes to `log`."""
+    """`rolecall serve` on loopback; its stderr and the ticks' output go to `log`."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.env, self.log = {**os.environ, **env}, log
         self.process: subprocess.Popen[bytes] | None = None
-        self.url = ""
+
+    def run(self, *args: str, wait: bool = False) -> None:
+        with self.log.open("ab") as sink:
+            command = [sys.executable, *args]
+            if wait:
+                subprocess.run(command, env=self.env, cwd=ROOT, stdout=sink, stderr=sink)
+            else:
+                self.process = subprocess.Popen(command, env=self.env, cwd=ROOT, stderr=sink)
 
     def start(self) -> str:
         offset = self.log.stat().st_size if self.log.exists() else 0
-        with self.log.open("ab") as sink:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "handlers", "serve", "--host", "127.0.0.1", "--port", "0"],
-                env=self.env,
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=sink,
-            )
+        self.run("-m", "handlers", "serve", "--host", "127.0.0.1", "--port", "0")
+        assert self.process is not None
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and self.process.poll() is None:
             found = re.search(r"listening on (\S+)", self.log.read_text()[offset:])
             if found:
-                self.url = found.group(1)
-                return self.url
+                return found.group(1)
             time.sleep(0.05)
         raise RuntimeError(f"rolecall serve did not start; see {self.log}")
 
-    def kill(self) -> None:
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
+    def stop(self, kill: bool = False) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
+            os.kill(self.process.pid, signal.SIGKILL if kill else signal.SIGTERM)
             self.process.wait(timeout=60)
 
     def tick(self, at: datetime, wall_clock: bool) -> None:
-        iso = at.isoformat()
-        command = ["-m", "handlers", "tick", "--at", iso] if wall_clock else ["-c", PINNED_TICK]
         with self.log.open("ab") as sink:
-            sink.write(f"--- tick {iso}\n".encode())
-            sink.flush()
-            args = [sys.executable, *command] + ([] if wall_clock else [iso])
-            subprocess.run(args, env=self.env, cwd=ROOT, stdout=sink, stderr=sink, check=False)
+            sink.write(f"--- tick {at.isoformat()}\n".encode())
+        if wall_clock:
+            self.run("-m", "handlers", "tick", "--at", at.isoformat(), wait=True)
+        else:
+            self.run("-c", PINNED_TICK, at.isoformat(), wait=True)
 
 
 def settle(fake: FakeSlack, quiet: float = 2.5, limit: float = 120.0) -> None:
@@ -171,12 +151,7 @@ def arm(scenario: str, fake: FakeSlack, phase: str, targets: list[str], db_url: 
     held = {"timeouts": ["chat.postMessage", "chat.update"], "kill-9": ["chat.postMessage"]}
     if scenario in held and (phase == "burst" or scenario == "timeouts"):
         gates = [fake.hold(method) for method in held[scenario]]
-
-        def release() -> None:
-            for gate in gates:
-                gate.set()
-
-        timer = threading.Timer(HOLD, release)
+        timer = threading.Timer(HOLD, lambda: any(map(threading.Event.set, gates)))
         timer.start()
         return timer
     if scenario == "lost-5xx":  # a quarter of the cards (burst) or notices (clicks)
@@ -187,7 +162,7 @@ def arm(scenario: str, fake: FakeSlack, phase: str, targets: list[str], db_url: 
         if phase == "clicks":
             fake.rate_limit_next("chat.update", retry_after=1, times=len(targets))
     if scenario == "pg-kills":
-        killer = threading.Thread(target=terminate_backends, args=(db_url, 5, 0.4))
+        killer = threading.Thread(target=terminate_backends, args=(db_url,))
         killer.start()
         return killer
     return None
@@ -200,23 +175,14 @@ def concerning(user: str, phase: str) -> Callable[[dict[str, Any]], bool]:
     return lambda params: params.get("channel") == user
 
 
-def terminate_backends(db_url: str, times: int, every: float) -> None:
-    name = make_url(db_url).database
-    engine = create_engine(db_url)
-    try:
-        with engine.connect() as connection:
-            for _ in range(times):
-                time.sleep(every)
-                connection.execute(
-                    text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = :name AND pid <> pg_backend_pid()"
-                    ),
-                    {"name": name},
-                )
-                connection.commit()
-    finally:
-        engine.dispose()
+def terminate_backends(db_url: str, times: int = 50, every: float = 0.05) -> None:
+    kill = (
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        f"WHERE datname = '{make_url(db_url).database}' AND pid <> pg_backend_pid()"
+    )
+    for _ in range(times):
+        time.sleep(every)
+        admin(db_url, kill)
 
 
 @dataclass(frozen=True)
@@ -244,12 +210,8 @@ def seen_texts(fake: FakeSlack, user: str) -> list[str]:
     return [s.text for s in fake.seen_by(user) if s.kind == "ephemeral"]
 
 
-def run_scenario(
-    scenario: str, db_url: str, folder: Path, args: argparse.Namespace
-) -> tuple[Row, Path]:
-    row = Row(scenario, sent=args.reporters)
+def run_scenario(scenario: str, db_url: str, log: Path, args: argparse.Namespace) -> Row:
     reporters = [f"UR{n:03d}" for n in range(args.reporters)]
-    log = folder / f"{scenario}.log"
     with FakeSlack() as fake:
         assert fake._server is not None  # a client that gave up is no news: no traceback
         fake._server.handle_error = lambda *_: None  # type: ignore[method-assign]
@@ -264,29 +226,35 @@ def run_scenario(
             "DATABASE_URL": db_url,
             "SLACK_TIMEOUT": "1" if scenario == "timeouts" else "10",
         }
-        server = Server(env, log)
-        began = datetime.now(UTC)
+        server, began = Server(env, log), datetime.now(UTC)
         clients = [SignedClient(server.start(), SECRET, fake)]
+        acked: set[str] = set()
+        lock = threading.Lock()
+
+        def feedback(index: int) -> None:
+            user = reporters[index]
+            try:
+                reply = clients[-1].command("/feedback", f"Idea {index} of {user}", user, TEAM)
+            except httpx.HTTPError:
+                return  # the server is down: Slack shows the user an error
+            if reply.status_code == 200 and any(a in reply.text for a in ACKED):
+                with lock:
+                    acked.add(user)
+                    if scenario == "kill-9" and len(acked) == args.reporters // 3:
+                        server.stop(kill=True)
+
+        def plan(index: int) -> None:
+            card = buttons[index]
+            try:
+                reply = clients[-1].click(PM, dm, card.ts, "item_plan", str(card.item_id))
+            except httpx.HTTPError:
+                return
+            if SORRY in reply.text:  # an apology in the ack itself
+                fake.record_reply(PM, dm, reply)
+
         try:
             clients[0].command("/role", f"<@{PM}|pm> product", PM, TEAM).raise_for_status()
             settle(fake)
-            acked: set[str] = set()
-            lock = threading.Lock()
-
-            def feedback(index: int) -> None:
-                user = reporters[index]
-                try:
-                    reply = clients[-1].command(
-                        "/feedback", f"Idea {index} from {user}", user, TEAM
-                    )
-                except httpx.HTTPError:
-                    return  # the server is down: Slack shows the user an error
-                if reply.status_code == 200 and any(a in reply.text for a in ACKED):
-                    with lock:
-                        acked.add(user)
-                        if scenario == "kill-9" and len(acked) == args.reporters // 3:
-                            server.kill()
-
             waiting = arm(scenario, fake, "burst", reporters, db_url)
             paced(len(reporters), feedback)
             if waiting is not None:
@@ -294,23 +262,9 @@ def run_scenario(
             if scenario == "kill-9":
                 clients.append(SignedClient(server.start(), SECRET, fake))
             settle(fake)
-
             buttons = [card for card in cards_in(fake, PM) if card.plannable][: args.clicks]
-            clicked = {card.item_id for card in buttons}
             dm = fake.dm_channel(PM)
-            click_sorry = Counter[int]()
-
-            def plan(index: int) -> None:
-                card = buttons[index]
-                try:
-                    reply = clients[-1].click(PM, dm, card.ts, "item_plan", str(card.item_id))
-                except httpx.HTTPError:
-                    return
-                if SORRY in reply.text:
-                    click_sorry[card.item_id] += 1
-
-            owners = [card.reporter for card in buttons]
-            waiting = arm(scenario, fake, "clicks", owners, db_url)
+            waiting = arm(scenario, fake, "clicks", [c.reporter for c in buttons], db_url)
             paced(len(buttons), plan)
             if waiting is not None:
                 waiting.join()
@@ -322,26 +276,13 @@ def run_scenario(
             for client in clients:
                 client.close()
             server.stop()
-        measure(row, fake, db_url, reporters, acked, clicked, sum(click_sorry.values()))
+    row = measure(Row(scenario, args.reporters), fake, db_url, acked, {c.item_id for c in buttons})
     row.tracebacks = tracebacks(log)
-    answers = Counter(f"{c.method} {c.status}" for c in fake.calls if c.error)
-    errors = sum(" ERROR " in line for line in log.read_text(errors="replace").splitlines())
-    row.evidence = (
-        f"Slack errors {dict(answers)}; server ERROR lines {errors}; "
-        f"planned items whose card still offers Plan {row.stale_cards}"
-    )
-    return row, log
+    row.details.append(f"server and tick ERROR lines: {log.read_text().count(' ERROR ')}")
+    return row
 
 
-def measure(
-    row: Row,
-    fake: FakeSlack,
-    db_url: str,
-    reporters: list[str],
-    acked: set[str],
-    clicked: set[int],
-    click_sorry: int,
-) -> None:
+def measure(row: Row, fake: FakeSlack, db_url: str, acked: set[str], clicked: set[int]) -> Row:
     engine = create_engine(db_url)
     try:
         with engine.connect() as connection:
@@ -357,7 +298,7 @@ def measure(
     for item_id, status in stored.values():
         if cards[item_id] != 1:
             seen(f"item #{item_id} ({status}): {cards[item_id]} cards")
-    for user in reporters:
+    for user in (u for u in fake.users if u.startswith("UR")):
         said = seen_texts(fake, user)
         if user in acked and user not in stored and not any(TRY_AGAIN[1] in s for s in said):
             row.lost += 1
@@ -367,29 +308,29 @@ def measure(
             row.wrong_try_again += 1
             seen(f"{user}: item #{item_id} stored, yet told {wrong[:50]!r}...")
         if status == "planned":
-            row.planned += 1
             notices = [m for m in fake.dms_to(user) if "was planned by" in m["text"]]
-            row.told += bool(notices)
+            row.planned, row.told = row.planned + 1, row.told + bool(notices)
             row.duplicate_notices += len(notices) > 1
             if len(notices) != 1:
                 seen(f"{user}: item #{item_id} planned, reporter told {len(notices)} times")
     planned = {item_id for item_id, status in stored.values() if status == "planned"}
     row.stale_cards = sum(c.plannable and c.item_id in planned for c in cards_in(fake, PM))
-    pm_sorry = click_sorry + sum(1 for s in seen_texts(fake, PM) if SORRY in s)
-    if pm_sorry:
-        row.wrong_try_again += min(pm_sorry, len(clicked & planned))
-        seen(f"{PM}: told SORRY {pm_sorry}x after Plan; {len(clicked & planned)} clicks stored")
+    sorry = sum(1 for s in seen_texts(fake, PM) if SORRY in s)
+    if sorry:  # at most one apology per click that did not plan its item is deserved
+        row.wrong_try_again += max(0, sorry - len(clicked - planned))
+        seen(f"{PM}: told SORRY {sorry}x; {len(clicked & planned)}/{len(clicked)} clicks stored")
+    answers = Counter(f"{c.method} {c.status}" for c in fake.calls if c.error)
+    seen(f"Slack answered errors: {dict(answers)}")
+    return row
 
 
 def tracebacks(log: Path) -> list[str]:
-    """The last line of each traceback in a server or tick log: the exception."""
-    found, inside = [], False
-    for line in log.read_text(errors="replace").splitlines():
-        if line.startswith("Traceback"):
-            inside = True
-        elif inside and line and not line[0].isspace():
-            found.append(line[:160])
-            inside = False
+    """The exception each logged traceback ended in (the last of a chain)."""
+    found = []
+    for record in re.split(r"\n(?=\d{4}-\d\d-\d\d |--- tick)", log.read_text(errors="replace")):
+        ends = re.findall(r"^Traceback.*\n(?:[ \t].*\n)*(.+)", record, re.MULTILINE)
+        if ends:
+            found.append(ends[-1][:160])
     return found
 
 
@@ -402,8 +343,8 @@ def database_for(base: str | None, folder: Path, scenario: str) -> str:
     return make_url(base).set(database=name).render_as_string(hide_password=False)
 
 
-def admin(base: str, statement: str) -> None:
-    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+def admin(url: str, statement: str) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
             connection.execute(text(statement))
@@ -420,59 +361,54 @@ def main() -> int:
     options.add_argument("--keep-logs", metavar="DIR", help="copy the server logs there")
     options.add_argument("--wall-clock-ticks", action="store_true", help="the plain CLI's ticks")
     args = options.parse_args()
-    postgres = bool(args.database_url) and args.database_url.startswith("postgresql")
-    chosen = [args.scenario] if args.scenario else list(SCENARIOS)
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="faults-") as name:
-        folder = Path(name)
-        for scenario in chosen:
-            if scenario == "pg-kills" and not postgres:
+        for scenario in [args.scenario] if args.scenario else SCENARIOS:
+            if scenario == "pg-kills" and not (args.database_url or "").startswith("postgres"):
                 print("pg-kills: skipped (needs --database-url postgresql...)", file=sys.stderr)
                 continue
-            started = time.monotonic()
-            db_url = database_for(args.database_url, folder, scenario)
+            started, log = time.monotonic(), Path(name) / f"{scenario}.log"
+            db_url = database_for(args.database_url, Path(name), scenario)
             try:
-                row, log = run_scenario(scenario, db_url, folder, args)
+                rows.append(run_scenario(scenario, db_url, log, args))
             finally:
                 if args.database_url:
                     dropped = make_url(db_url).database
                     admin(args.database_url, f'DROP DATABASE IF EXISTS "{dropped}" WITH (FORCE)')
-            rows.append(row)
-            seconds = time.monotonic() - started
-            print(f"{scenario}: {seconds:.0f}s; {row.evidence}", file=sys.stderr)
-            for line in row.details:
+                if args.keep_logs:
+                    (Path(args.keep_logs) / log.name).write_bytes(log.read_bytes())
+            print(f"{scenario}: {time.monotonic() - started:.0f}s", file=sys.stderr)
+            for line in rows[-1].details:
                 print(f"  {line}", file=sys.stderr)
-            for line, count in Counter(row.tracebacks).most_common(5):
+            for line, count in Counter(rows[-1].tracebacks).most_common(5):
                 print(f"  traceback {count} x {line}", file=sys.stderr)
-            if args.keep_logs:
-                (Path(args.keep_logs) / log.name).write_bytes(log.read_bytes())
-    report(rows, args)
+    report(rows, "PostgreSQL" if args.database_url else "SQLite", args)
     return 1 if any(row.failed() for row in rows) else 0
 
 
-def report(rows: list[Row], args: argparse.Namespace) -> None:
+def report(rows: list[Row], backend: str, args: argparse.Namespace) -> None:
     total = Row("**total**")
     for row in rows:
-        for name in vars(total):
-            if isinstance(getattr(total, name), int):
-                setattr(total, name, getattr(total, name) + getattr(row, name))
+        for name, value in vars(row).items():
+            if isinstance(value, int):
+                setattr(total, name, getattr(total, name) + value)
         total.tracebacks += row.tracebacks
-    backend = "PostgreSQL" if args.database_url else "SQLite"
     print(
         f"\n{backend}: {args.reporters} /feedback commands from distinct reporters and up to "
         f"{args.clicks} Plan clicks per scenario; ticks at +{', +'.join(map(str, TICKS))} min\n"
     )
     print(
         "| scenario | acked | stored | carded | duplicate cards | reporters told (of a triage) "
-        '| duplicate notices | wrongly told "try again" | lost | server tracebacks |'
+        '| duplicate notices | wrongly told "try again" | lost | planned, card still offers Plan '
+        "| server tracebacks |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---" * 11 + "|")
     for row in [*rows, total]:
         print(
             f"| {row.scenario} | {row.acked}/{row.sent} | {row.stored} | "
             f"{row.carded}/{row.stored} | {row.duplicate_cards} | {row.told}/{row.planned} | "
             f"{row.duplicate_notices} | {row.wrong_try_again} | {row.lost} | "
-            f"{len(row.tracebacks)} |"
+            f"{row.stale_cards} | {len(row.tracebacks)} |"
         )
 
 

@@ -1,44 +1,96 @@
-"""The slow part of a listener (Web API calls), run after its ack; and the part that must come
-before the ack (storing an item), bounded in time."""
+"""The work around a listener's ack: what must come before it (storing an item, reading a queue)
+within a time budget, and the slow part (Web API calls) after it, on pools of their own."""
 
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TypeVar
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any
 
-from slack_bolt import BoltContext
+from slack_bolt import Ack, BoltContext, Respond
+from sqlalchemy.exc import SQLAlchemyError
 
+from bot.blocks.common import Message
 from handlers.errors import SORRY, log, report_failure
 
-R = TypeVar("R")
-ACK_BUDGET = 2.0  # seconds of work before an ack: Slack shows an error after 3
+ACK_BUDGET = 2.0  # seconds of work before an ack, from the request's arrival: Slack gives up at 3
+RECEIVED_AT = "received_at"  # the context key holding when the request arrived (time.monotonic)
+LISTENER_THREADS = 16
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a listener acks with (None: an empty ack), and the work that follows the ack, with
+    what its author hears if that work fails (say what was already done)."""
+
+    reply: Message | None = None
+    then: Callable[[], object] | None = None
+    apology: str = SORRY
 
 
 class AfterAck:
-    """Runs work after a listener's ack, on a pool of its own (or inline, for tests that run
-    every listener to completion before the response).
+    """Runs the work around acks.
 
-    The listener itself returns right after ack(), so Bolt's listener threads stay free for new
-    acks however slowly Slack answers, and a failure can never touch the ack already sent (Bolt's
-    sync runner resets an ack when a listener raises after it). Failures are reported exactly as
-    the global error handler reports them: logged with traceback and context, the person told.
+    Bolt's listeners run on `listeners` and return right after ack(): the slow part goes to a
+    pool of its own (inline, for tests that run every listener to completion before the
+    response), so listener threads stay free for new acks however slowly Slack or the database
+    answer, and a failure can never touch the ack already sent (Bolt's sync runner resets an ack
+    when a listener raises after it). Failures are reported as the global error handler reports
+    them: logged with traceback and context, the person told.
     """
 
     def __init__(
         self, threads: int = 16, *, inline: bool = False, ack_budget: float = ACK_BUDGET
     ) -> None:
+        self.ack_budget = ack_budget
+        self.listeners = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener")
+        self._before_ack = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="pre-ack")
         self._pool = (
             None
             if inline
             else ThreadPoolExecutor(max_workers=threads, thread_name_prefix="after-ack")
         )
-        self.ack_budget = ack_budget
-        self._before_ack = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="pre-ack")
+        self._closing = threading.Lock()
+        self._closed = False
 
-    def before_ack(self, work: Callable[[], R]) -> Future[R]:
-        """Start work the ack waits for; the caller waits at most `ack_budget` seconds for it
-        (a locked or slow database must not turn the ack into Slack's timeout) and, past
-        that, acks with a holding reply and finishes when the work does."""
-        return self._before_ack.submit(work)
+    def answer(
+        self,
+        ack: Ack,
+        respond: Respond,
+        body: dict[str, Any],
+        context: BoltContext,
+        work: Callable[[], Answer],
+        *,
+        slow: str,
+        failed: str,
+    ) -> None:
+        """Ack with what `work` answers if it answers within the ack budget, counted from the
+        request's arrival. Past the budget, ack with `slow` and respond with the answer when it
+        comes: a locked or slow database must not turn an ack into Slack's timeout. If the
+        database fails, the person hears `failed`."""
+        pending = self._before_ack.submit(work)
+        try:
+            answer = pending.result(timeout=self._budget_left(context))
+        except FutureTimeout:
+            ack(text=slow)
+            pending.add_done_callback(
+                lambda done: self.run(
+                    body, context, lambda: self._answer_late(done, respond, body, context, failed)
+                )
+            )
+            return
+        except SQLAlchemyError:
+            _log_database_failure(body, context)
+            ack(text=failed)
+            return
+        if answer.reply is None:
+            ack()
+        else:
+            ack(text=answer.reply.text, blocks=answer.reply.blocks or None)
+        if answer.then is not None:
+            self.run(body, context, answer.then, answer.apology)
 
     def run(
         self,
@@ -47,19 +99,50 @@ class AfterAck:
         work: Callable[[], object],
         apology: str = SORRY,
     ) -> None:
-        """`apology` is what the person hears if `work` fails: say what was already done."""
-        if self._pool is None:
-            self._guarded(body, context, work, apology)
-            return
-        self._pool.submit(self._guarded, body, context, work, apology).add_done_callback(
-            _log_if_failed
-        )
+        """Run `work` after the ack; `apology` is what the person hears if it fails."""
+        with self._closing:
+            if self._pool is not None and not self._closed:
+                self._pool.submit(self._guarded, body, context, work, apology).add_done_callback(
+                    _log_if_failed
+                )
+                return
+        # Inline, or shutting down: finish here rather than drop work people were promised.
+        self._guarded(body, context, work, apology)
 
     def shutdown(self) -> None:
-        """Finish the work already accepted (cards people were promised), then stop."""
+        """Finish the work already accepted (cards people were promised), then stop: listeners
+        first, then what they started before and after their acks."""
+        self.listeners.shutdown(wait=True)
         self._before_ack.shutdown(wait=True)
+        with self._closing:
+            self._closed = True
         if self._pool is not None:
             self._pool.shutdown(wait=True)
+
+    def _budget_left(self, context: BoltContext) -> float:
+        received_at = context.get(RECEIVED_AT)
+        if not isinstance(received_at, float):
+            return self.ack_budget
+        return max(0.0, self.ack_budget - (time.monotonic() - received_at))
+
+    def _answer_late(
+        self,
+        done: Future[Answer],
+        respond: Respond,
+        body: dict[str, Any],
+        context: BoltContext,
+        failed: str,
+    ) -> None:
+        try:
+            answer = done.result()
+        except SQLAlchemyError:
+            _log_database_failure(body, context)
+            respond(text=failed, response_type="ephemeral")
+            return
+        if answer.reply is not None:
+            respond(text=answer.reply.text, blocks=answer.reply.blocks, response_type="ephemeral")
+        if answer.then is not None:
+            self.run(body, context, answer.then, answer.apology)
 
     @staticmethod
     def _guarded(
@@ -69,6 +152,14 @@ class AfterAck:
             work()
         except Exception as error:  # noqa: BLE001 - reported with traceback and to the user
             report_failure(error, body, context, apology)
+
+
+def _log_database_failure(body: dict[str, Any], context: BoltContext) -> None:
+    log.exception(
+        "the database failed before the ack: command=%s channel=%s",
+        body.get("command"),
+        context.channel_id,
+    )
 
 
 def _log_if_failed(future: Future[None]) -> None:

@@ -1,7 +1,6 @@
 """The Bolt app: every listener registered on one app that verifies Slack's signatures."""
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
@@ -9,11 +8,8 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from bot.slack_client import quiet_logger
 from handlers.after_ack import AfterAck
 from handlers.errors import on_error
-from handlers.inbound import sanitise
 from handlers.listeners import actions, commands, events
 from handlers.services import Services
-
-LISTENER_THREADS = 16
 
 
 def create_app(
@@ -28,13 +24,11 @@ def create_app(
         token_verification_enabled=False,
         raise_error_for_unhandled_request=False,
         process_before_response=inline,
-        # Event listeners (already acked) spend their time waiting on Slack's Web API.
-        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
+        listener_executor=after_ack.listeners,
     )
     app.error(on_error)
-    app.use(sanitise)
     commands.register(app, services, after_ack)
-    events.register(app, services)
+    events.register(app, services, after_ack)
     actions.register(app, services, after_ack)
     return app
 

@@ -23,14 +23,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
 
 import uvicorn
-from slack_bolt import App, BoltRequest
+from slack_bolt import App, BoltContext, BoltRequest
+from slack_bolt.request.internals import build_context
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from handlers.after_ack import RECEIVED_AT
+from handlers.inbound import Refusal, read_body
 from storage.db import ping
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,7 @@ MAX_BODY = 1024 * 1024  # Slack's requests are a few kB; a generous bound, answe
 SIGNATURE_WINDOW = 5 * 60  # seconds: Slack's own advice against replays of old requests
 HEAD_TIMEOUT = 10.0  # seconds a connection may take to send a request head
 BODY_TIMEOUT = 10.0  # seconds a request may take to send its body
-DISPATCH_THREADS = 16
+DISPATCH_THREADS = 64  # a request waits at most its ack budget in one; most take milliseconds
 _DIGITS = re.compile(rb"[0-9]{1,12}")
 _SIGNATURE = re.compile(rb"v0=[0-9a-f]{64}")
 
@@ -81,46 +83,60 @@ class Endpoint:
         self._secret = signing_secret.encode()
         self._now = now
 
-    def handle(self, method: str, path: str, query: str, headers: Headers, body: bytes) -> Reply:
+    def handle(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: Headers,
+        body: bytes,
+        received_at: float | None = None,
+    ) -> Reply:
+        """`received_at` (time.monotonic) is when the request was read: the ack budget of a
+        listener counts from then, not from when a thread was free for it."""
         if path == "/healthz":
-            return self._health()
+            return self.health()
         if path != SLACK_PATH:
             return Reply.refusal(404, "not found")
         if method != "POST":
             return Reply.refusal(405, "POST only")
-        if not self._signed(headers, body):
+        if not self.signed(headers, body):
             log.warning("refused a request without a valid signature (%d bytes)", len(body))
             return Reply.refusal(401, "invalid signature")
         try:
             text = body.decode("utf-8")
+            parsed = read_body(headers.get("content-type", ""), text)
         except UnicodeDecodeError:
             return _bad_request("the body is not UTF-8")
-        problem = _shape_problem(headers.get("content-type", ""), text)
-        if problem:
-            return _bad_request(problem)
-        request = BoltRequest(
-            body=text, query=query, headers={key: [value] for key, value in headers.items()}
-        )
-        response = self.app.dispatch(request)
+        except Refusal as refusal:
+            return _bad_request(str(refusal))
+        response = self.app.dispatch(_bolt_request(text, parsed, query, headers, received_at))
         return Reply(
             response.status,
             response.body.encode(),
             {key: values[0] for key, values in response.headers.items() if values},
         )
 
-    def _signed(self, headers: Headers, body: bytes) -> bool:
+    def signed(self, headers: Headers, body: bytes) -> bool:
         """Slack's v0 signature over the raw bytes, in a constant-time compare, and a timestamp
         that is ASCII digits within the window: nothing of the body is read before this."""
+        if not self.plausibly_signed(headers):
+            return False
+        timestamp = headers["x-slack-request-timestamp"].encode()
+        signature = headers["x-slack-signature"].encode()
+        expected = hmac.new(self._secret, b"v0:" + timestamp + b":" + body, hashlib.sha256)
+        return hmac.compare_digest(b"v0=" + expected.hexdigest().encode(), signature)
+
+    def plausibly_signed(self, headers: Headers) -> bool:
+        """Signature headers of the right form and a fresh timestamp: checked before a body is
+        read, so a client without them cannot make the server buffer a megabyte."""
         timestamp = headers.get("x-slack-request-timestamp", "").encode("latin-1", "replace")
         signature = headers.get("x-slack-signature", "").encode("latin-1", "replace")
         if not _DIGITS.fullmatch(timestamp) or not _SIGNATURE.fullmatch(signature):
             return False
-        if abs(self._now() - int(timestamp)) > SIGNATURE_WINDOW:
-            return False
-        expected = hmac.new(self._secret, b"v0:" + timestamp + b":" + body, hashlib.sha256)
-        return hmac.compare_digest(b"v0=" + expected.hexdigest().encode(), signature)
+        return abs(self._now() - int(timestamp)) <= SIGNATURE_WINDOW
 
-    def _health(self) -> Reply:
+    def health(self) -> Reply:
         try:
             ping(self.engine)
         except SQLAlchemyError as error:
@@ -133,29 +149,20 @@ def _bad_request(reason: str) -> Reply:
     return Reply.refusal(400, reason)
 
 
-def _shape_problem(content_type: str, text: str) -> str | None:
-    """Why a signed body is not one Slack sends (JSON events, form-encoded commands and
-    interactions), or None. Bolt may then parse it without raising."""
-    if content_type.startswith("application/json"):
-        return None if isinstance(_json_object(text), dict) else "the body is not a JSON object"
-    try:
-        form = parse_qs(text, strict_parsing=bool(text), max_num_fields=100)
-    except ValueError:
-        return "the body is not a form"
-    payload = form.get("payload")
-    if payload is None:
-        return None
-    parsed = _json_object(payload[0])
-    if not isinstance(parsed, dict) or not isinstance(parsed.get("type"), str):
-        return "the payload is not a JSON object with a type"
-    return None
-
-
-def _json_object(text: str) -> object:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
+def _bolt_request(
+    text: str, body: dict[str, Any], query: str, headers: Headers, received_at: float | None
+) -> BoltRequest:
+    """A request for Bolt with the body as `read_body` read it. Bolt still verifies the
+    signature over the raw text; it is given no chance to parse that text its own way."""
+    request = BoltRequest(
+        body="",
+        query=query,
+        headers={key: [value] for key, value in headers.items()},
+    )
+    request.raw_body = text
+    request.body = body
+    request.context = build_context(BoltContext({RECEIVED_AT: received_at}), body)
+    return request
 
 
 class _HeadTimeout(H11Protocol):
@@ -199,13 +206,22 @@ class AsgiApp:
         self.endpoint = endpoint
         self.body_timeout = body_timeout
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dispatch")
+        self._health_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="health")
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        loop = asyncio.get_running_loop()
+        if scope["path"] == "/healthz":  # its own threads: never queued behind slow requests
+            await _send(send, await loop.run_in_executor(self._health_pool, self.endpoint.health))
+            return
         headers = {
             key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]
         }
+        if scope["path"] == SLACK_PATH and not self.endpoint.plausibly_signed(headers):
+            log.warning("refused a request without signature headers, its body unread")
+            await _send(send, Reply.refusal(401, "invalid signature", close=True))
+            return
         length = headers.get("content-length", "0")
         if not length.isascii() or not length.isdigit():
             length = "0"
@@ -220,7 +236,7 @@ class AsgiApp:
         except TimeoutError:
             await _send(send, Reply.refusal(408, "request body too slow", close=True))
             return
-        reply = await asyncio.get_running_loop().run_in_executor(
+        reply = await loop.run_in_executor(
             self._pool,
             self.endpoint.handle,
             scope["method"],
@@ -228,15 +244,17 @@ class AsgiApp:
             scope["query_string"].decode("latin-1"),
             headers,
             body,
+            time.monotonic(),
         )
         await _send(send, reply)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True)
+        self._health_pool.shutdown(wait=True)
 
 
 class _TooLarge(Exception):
-    pass
+    """A body that passed MAX_BODY while it was being read (no or a false Content-Length)."""
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -2,15 +2,12 @@
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.blocks.common import Message
-from bot.capture import Capture, Filed
+from bot.capture import Capture
 from bot.parsing.planning import (
     PostDigest,
     PreviewDigest,
@@ -25,15 +22,17 @@ from bot.parsing.team import (
     parse_settings_command,
 )
 from bot.parsing.words import UsageError
-from handlers.after_ack import AfterAck
+from handlers.after_ack import AfterAck, Answer
 from handlers.errors import answer
 from handlers.services import Services
 from storage.models import ItemKind
 
 STILL_FILING = (
     "The database is slow right now: I'm still filing your {kind} and will confirm here "
-    "when it's in. No need to send it again."
+    "when it's in."
 )
+QUEUE_SLOW = "The queue is slow to load right now; it will appear here in a moment."
+QUEUE_FAILED = "I couldn't read the queue: the database isn't answering. Please try again soon."
 NOT_STORED = (
     "I couldn't store your {kind}: the database isn't answering. Please send it again in a "
     "few minutes."
@@ -113,7 +112,7 @@ def _digest(services: Services, channel_id: str, user_id: str, text: str) -> Rep
 
 def _item_listener(services: Services, after_ack: AfterAck, kind: ItemKind) -> Any:
     def item(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
-        """Store first (within the ack budget), then ack with the confirmation; the cards are
+        """Store first, then ack with the confirmation (within the ack budget); the cards are
         posted after the ack."""
         channel_id = command["channel_id"]
         if channel_id.startswith("D"):
@@ -125,54 +124,37 @@ def _item_listener(services: Services, after_ack: AfterAck, kind: ItemKind) -> A
             ack(text=str(usage))
             return
         if isinstance(parsed, ListItems):
-            queue = services.triage.queue(channel_id, kind)
-            ack(text=queue.text, blocks=queue.blocks)
-            return
-        capture = Capture(kind, parsed.text, channel_id, command["user_id"])
-        storing = after_ack.before_ack(lambda: _file_once(services, command, capture))
-
-        def announce(filed: Filed) -> None:
-            after_ack.run(
+            after_ack.answer(
+                ack,
+                respond,
                 command,
                 context,
-                lambda: services.capture.announce(filed, confirmed=True),
-                apology=CARD_FOLLOWS.format(kind=kind.value),
-            )
-
-        def confirm_late(done: Future[Filed | None]) -> None:
-            try:
-                filed = done.result()
-            except SQLAlchemyError:
-                log.exception("a %s could not be stored: channel=%s", kind.value, channel_id)
-                respond(text=NOT_STORED.format(kind=kind.value), response_type="ephemeral")
-                return
-            if filed is not None:
-                respond(text=filed.confirmation, response_type="ephemeral")
-                announce(filed)
-
-        try:
-            filed = storing.result(timeout=after_ack.ack_budget)
-        except FutureTimeout:
-            ack(text=STILL_FILING.format(kind=kind.value))
-            storing.add_done_callback(
-                lambda done: after_ack.run(command, context, lambda: confirm_late(done))
+                lambda: Answer(services.triage.queue(channel_id, kind)),
+                slow=QUEUE_SLOW,
+                failed=QUEUE_FAILED,
             )
             return
-        except SQLAlchemyError:
-            log.exception("a %s could not be stored: channel=%s", kind.value, channel_id)
-            ack(text=NOT_STORED.format(kind=kind.value))
-            return
-        if filed is None:
-            ack()  # the same command, replayed: it was filed the first time
-            return
-        ack(text=filed.confirmation)
-        announce(filed)
+        capture = Capture(kind, parsed.text, channel_id, command["user_id"])
+        after_ack.answer(
+            ack,
+            respond,
+            command,
+            context,
+            lambda: _file_once(services, command, capture),
+            slow=STILL_FILING.format(kind=kind.value),
+            failed=NOT_STORED.format(kind=kind.value),
+        )
 
     return item
 
 
-def _file_once(services: Services, command: dict[str, Any], capture: Capture) -> Filed | None:
+def _file_once(services: Services, command: dict[str, Any], capture: Capture) -> Answer:
     """File the capture, unless this very command (its trigger) was handled before."""
     if not services.first_time(command.get("trigger_id")):
-        return None
-    return services.capture.file(capture)
+        return Answer()  # the same command, replayed: it was filed the first time
+    filed = services.capture.file(capture)
+    return Answer(
+        Message(filed.confirmation, []),
+        lambda: services.capture.announce(filed, confirmed=True),
+        CARD_FOLLOWS.format(kind=capture.kind.value),
+    )

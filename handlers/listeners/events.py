@@ -7,6 +7,7 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
 from bot.capture import Capture, SourceMessage
 from bot.parsing.team import normalise_emoji, parse_capture, strip_leading_mention
+from handlers.after_ack import AfterAck
 from handlers.services import Services
 
 MENTION_HELP = (
@@ -26,34 +27,44 @@ EVENTS = (
 UNINSTALLING = {"app_uninstalled", "tokens_revoked"}
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services, after_ack: AfterAck) -> None:
     capture = services.capture
     workspaces = services.workspaces
 
     @app.middleware
     def platform(req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> Any:
         """`app_rate_limited` is not an event callback (no listener can match it); anything
-        else Slack sends from a workspace we stopped posting to means it reinstalled us."""
+        else Slack sends from a workspace we stopped posting to means it reinstalled us (but
+        not a retry: that may be an event from before the uninstall)."""
         body = req.body
         if body.get("type") == "app_rate_limited":
             workspaces.rate_limited(str(body.get("team_id")), body.get("minute_rate_limited"))
             return BoltResponse(status=200, body="")
         team_id = req.context.team_id
-        if team_id and (body.get("event") or {}).get("type") not in UNINSTALLING:
+        event_type = (body.get("event") or {}).get("type")
+        if team_id and event_type not in UNINSTALLING and not req.headers.get("x-slack-retry-num"):
             workspaces.heard_from(team_id)
         return next()
 
-    @app.event("app_uninstalled")
-    def uninstalled(body: dict[str, Any]) -> None:
-        workspaces.uninstalled(str(body.get("team_id")), "app_uninstalled")
+    def on(
+        event_type: str, handle: Callable[[dict[str, Any], dict[str, Any], BoltContext], None]
+    ) -> None:
+        """Events are acked by Bolt; their work (database, Web API) runs on the after-ack pool,
+        so Bolt's listener threads are never all waiting on a locked database."""
 
-    @app.event("tokens_revoked")
-    def revoked(event: dict[str, Any], body: dict[str, Any]) -> None:
-        if (event.get("tokens") or {}).get("bot"):
-            workspaces.uninstalled(str(body.get("team_id")), "tokens_revoked")
+        @app.event(event_type)
+        def listener(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+            after_ack.run(body, context, lambda: handle(event, body, context))
 
-    @app.event("reaction_added")
-    def reaction(event: dict[str, Any], body: dict[str, Any]) -> None:
+    def uninstalled(_: dict[str, Any], body: dict[str, Any], __: BoltContext) -> None:
+        if body.get("team_id"):
+            workspaces.uninstalled(str(body["team_id"]), "app_uninstalled")
+
+    def revoked(event: dict[str, Any], body: dict[str, Any], _: BoltContext) -> None:
+        if body.get("team_id") and (event.get("tokens") or {}).get("bot"):
+            workspaces.uninstalled(str(body["team_id"]), "tokens_revoked")
+
+    def reaction(event: dict[str, Any], body: dict[str, Any], _: BoltContext) -> None:
         item = event.get("item", {})
         if item.get("type") != "message" or not isinstance(event.get("reaction"), str):
             return
@@ -62,8 +73,7 @@ def register(app: App, services: Services) -> None:
             return
         capture.file_reaction(item["channel"], item["ts"], event["user"], kind)
 
-    @app.event("message")
-    def message(event: dict[str, Any], body: dict[str, Any]) -> None:
+    def message(event: dict[str, Any], body: dict[str, Any], _: BoltContext) -> None:
         if event.get("subtype") not in _CAPTURABLE_SUBTYPES or event.get("bot_id"):
             return
         parsed = parse_capture(event.get("text", ""))
@@ -74,7 +84,6 @@ def register(app: App, services: Services) -> None:
             Capture(parsed.kind, parsed.text, event["channel"], event["user"], source)
         )
 
-    @app.event("app_mention")
     def mention(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
         if parse_capture(event.get("text", "")) is not None:
             return  # a `feedback: … @Rolecall` message: the message listener files it
@@ -92,7 +101,13 @@ def register(app: App, services: Services) -> None:
             Capture(parsed.kind, parsed.text, event["channel"], event["user"], source)
         )
 
-    @app.event("app_home_opened")
-    def home(event: dict[str, Any]) -> None:
+    def home(event: dict[str, Any], _: dict[str, Any], __: BoltContext) -> None:
         if event.get("tab") == "home":
             services.home.publish(event["user"])
+
+    on("app_uninstalled", uninstalled)
+    on("tokens_revoked", revoked)
+    on("reaction_added", reaction)
+    on("message", message)
+    on("app_mention", mention)
+    on("app_home_opened", home)

@@ -118,25 +118,40 @@ def _signed_post(slack: SignedClient, body: bytes, content_type: str) -> httpx.R
     )
 
 
-def test_a_large_unsigned_body_is_a_413_and_never_logged(
-    strict_server: str, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("signature_headers", "status"),
+    [({}, 401), ({"X-Slack-Signature": "v0=" + "0" * 64}, 413)],
+)
+def test_a_large_body_is_refused_unread_and_never_logged(
+    strict_server: str,
+    caplog: pytest.LogCaptureFixture,
+    signature_headers: dict[str, str],
+    status: int,
 ) -> None:
+    """Without signature headers the body is not even read; with plausible ones (a forger can
+    write those) it is read only up to the limit."""
     body = b"text=" + b"A" * (10 * 1024 * 1024)
-    with caplog.at_level(logging.DEBUG):
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": str(int(time.time())),
+        **signature_headers,
+    }
+    with caplog.at_level(logging.DEBUG, logger="handlers"):
         response = httpx.post(
-            f"{strict_server}/slack/events",
-            content=body,
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-            timeout=10,
+            f"{strict_server}/slack/events", content=body, headers=headers, timeout=10
         )
-    assert response.status_code == 413
+    assert response.status_code == status
     assert "AAAAAAAAAA" not in caplog.text
     assert len(caplog.text) < 2000
 
 
 def test_a_body_just_under_the_limit_is_read_then_refused_unsigned(strict_server: str) -> None:
+    headers = {
+        "X-Slack-Request-Timestamp": str(int(time.time())),
+        "X-Slack-Signature": "v0=" + "0" * 64,
+    }
     response = httpx.post(
-        f"{strict_server}/slack/events", content=b"x" * (MAX_BODY - 1), timeout=10
+        f"{strict_server}/slack/events", content=b"x" * (MAX_BODY - 1), headers=headers, timeout=10
     )
     assert response.status_code == 401
 
@@ -148,7 +163,11 @@ def test_idle_and_trickling_connections_neither_stall_acks_nor_stay_open(
     trickler = _connect(strict_server)
     trickler.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\n")
     slow_body = _connect(strict_server)
-    slow_body.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab")
+    slow_body.sendall(
+        b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
+        b"X-Slack-Request-Timestamp: %d\r\nX-Slack-Signature: v0=%s\r\n\r\nab"
+        % (int(time.time()), b"0" * 64)
+    )
 
     client = SignedClient(f"{strict_server}/slack/events", SIGNING_SECRET, fake)
     try:
