@@ -109,6 +109,7 @@ class Server:
             if found:
                 return found.group(1)
             time.sleep(0.05)
+        self.stop(kill=True)
         raise RuntimeError(f"rolecall serve did not start; see {self.log}")
 
     def stop(self, kill: bool = False) -> None:
@@ -260,6 +261,7 @@ def run_scenario(scenario: str, db_url: str, log: Path, args: argparse.Namespace
             if waiting is not None:
                 waiting.join()
             if scenario == "kill-9":
+                server.stop(kill=True)  # if a third of the acks never came, it dies here
                 clients.append(SignedClient(server.start(), SECRET, fake))
             settle(fake)
             buttons = [card for card in cards_in(fake, PM) if card.plannable][: args.clicks]

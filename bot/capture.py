@@ -25,7 +25,7 @@ from storage.teams import Routing, TeamStore
 
 log = logging.getLogger(__name__)
 # What Slack answers for a message that is gone by the time a reaction to it is handled.
-VANISHED = frozenset({"thread_not_found", "message_not_found"})
+VANISHED = frozenset({"thread_not_found", "message_not_found", "channel_not_found"})
 
 
 @dataclass(frozen=True)
@@ -198,22 +198,23 @@ class Capturer:
             log.error("ephemeral to %s in %s not posted: %r", user_id, channel_id, error)
 
     def _fetch_message(self, channel_id: str, ts: str) -> SourceMessage | None:
-        """Read a message by ts: history finds top-level ones, replies finds thread replies."""
-        history = self.client.conversations_history(
-            channel=channel_id, latest=ts, inclusive=True, limit=1
-        )
-        message: dict[str, Any]
-        for message in history.get("messages", []):
-            if message.get("ts") == ts:
-                return SourceMessage.from_slack(channel_id, message)
-        # Slack lists a thread's parent first on every page, then replies from `oldest` on.
+        """Read a message by ts: history finds top-level ones, replies finds thread replies.
+        None when it is gone (deleted, or its channel is) before we could read it."""
         try:
+            history = self.client.conversations_history(
+                channel=channel_id, latest=ts, inclusive=True, limit=1
+            )
+            message: dict[str, Any]
+            for message in history.get("messages", []):
+                if message.get("ts") == ts:
+                    return SourceMessage.from_slack(channel_id, message)
+            # Slack lists a thread's parent first on every page, then replies from `oldest` on.
             replies = self.client.conversations_replies(
                 channel=channel_id, ts=ts, oldest=ts, inclusive=True, limit=2
             )
         except SlackApiError as error:
             if error.response.get("error") in VANISHED:
-                return None  # deleted (or never there) before we could read it
+                return None
             raise
         for message in replies.get("messages", []):
             if message.get("ts") == ts:

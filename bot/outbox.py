@@ -149,9 +149,11 @@ class Outbox:
         plans for: a long run, or `rolecall tick --at` a past instant, must not make claims
         another runner would take as abandoned.
         """
-        if not self.workspaces.posting_allowed():
-            return Outcome()  # uninstalled: what is owed waits for a reinstall
         now = self.clock()
+        if not self.workspaces.posting_allowed():
+            # Uninstalled: what is owed is kept, queued, for when the app is back.
+            self.store.queue([(send, destination) for send in sends], now)
+            return Outcome()
         tag = new_tag()
         claims = self.store.claim(sends, destination, now, now - LEASE, tag)
         if not claims:

@@ -117,3 +117,5 @@ class Triage:
             )
         except SlackApiError as error:
             log_api_error(error, channel=channel_id)
+        except OSError as error:  # Slack slow or unreachable: the row stays as it was
+            log.error("digest reply %s in %s not updated: %r", ts, channel_id, error)

@@ -59,6 +59,13 @@ class Runtime:
             max_instances=1,
             next_run_time=datetime.now(UTC),
         )
+        scheduler.add_job(
+            lambda: self.services.events.prune(self.services.clock() - EVENT_MEMORY),
+            IntervalTrigger(hours=1),
+            id="forget-request-ids",
+            coalesce=True,
+            max_instances=1,
+        )
         scheduler.start()
         self.scheduler = scheduler
 

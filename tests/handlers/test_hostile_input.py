@@ -259,3 +259,48 @@ def test_only_a_project_manager_may_set_someone_else_a_deadline(
     assert by_the_pm.startswith("Deadline `2` *Review the spec* set for @carol")
     fake.wait_for(lambda: len(notes(fake, CAROL)) == 1)
     assert "evil.example" not in str(fake.dms_to(CAROL))
+
+
+def test_a_command_mentioning_the_word_payload_is_filed(
+    slack: SignedClient, fake: FakeSlack, services: Services
+) -> None:
+    """Bolt's own parser takes any form containing "payload" for an interaction."""
+    set_up_team(slack, fake)
+    response = slack.command("/feedback", "the export payload is too large", CAROL, TEAM)
+    assert response.status_code == 200 and "sent to" in response.text
+    assert len(services.triage.items.open_queue(TEAM, ItemKind.FEEDBACK)) == 1
+
+
+def test_ids_longer_than_slack_writes_are_refused_on_every_database(
+    slack: SignedClient, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    set_up_team(slack, fake)
+    long_user = "U" + "A" * 40
+    fake.add_user(long_user, "long")
+    with caplog.at_level(logging.WARNING):
+        response = slack.command("/feedback", "Bulk export", long_user, TEAM)
+    assert response.status_code == 400
+    assert _tracebacks(caplog) == []
+
+
+def test_a_click_by_a_user_whose_id_is_not_a_slack_id_is_refused(
+    slack: SignedClient, fake: FakeSlack
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/feedback", "Bulk export", CAROL)
+    [card] = cards(fake, ALICE)
+    dm = fake.dm_channel(ALICE)
+    payload = {
+        "type": "block_actions",
+        "trigger_id": "1.2.abc",
+        "team": {"id": fake.team_id},
+        "user": {"id": "U<not an id>"},
+        "container": {"type": "message", "message_ts": card["ts"], "channel_id": dm},
+        "channel": {"id": dm},
+        "response_url": fake.response_url(ALICE, dm),
+        "actions": [{"action_id": "item_plan", "block_id": "item_actions", "value": "1"}],
+    }
+    response = slack.post(
+        urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400

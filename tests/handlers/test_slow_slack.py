@@ -17,15 +17,19 @@ from handlers.settings import Settings
 from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient
 from storage.db import make_engine
-from tests.conftest import ALICE, CAROL, SIGNING_SECRET, TEAM, FixedClock, in_process
+from tests.conftest import ALICE, CAROL, ERIN, SIGNING_SECRET, TEAM, FixedClock, in_process
 from tests.handlers.scenario import (
     cards,
     ephemerals,
+    file_some,
     item_id,
     notes,
+    posts,
     rendered,
     set_up_team,
+    thread,
     tick,
+    utc,
 )
 
 CLIENT_TIMEOUT = 0.3  # seconds; held calls answer only when released, long after this
@@ -150,3 +154,20 @@ def test_a_locked_database_delays_the_confirmation_not_the_ack(
     fake.wait_for(lambda: len(cards(fake, ALICE)) == 1)
     fake.wait_for(lambda: any("sent to" in e for e in ephemerals(fake, CAROL)))
     client.close()
+
+
+def test_a_digest_click_whose_refresh_times_out_is_not_told_to_try_again(
+    slack: SignedClient, fake: FakeSlack, impatient: Runtime, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    file_some(slack, fake)
+    tick(impatient.services.ticker, clock, utc(12, 7, 9))
+    product = thread(fake, posts(fake)[-1])[0]
+    actions = next(b for b in product["blocks"] if b.get("block_id") == "waiting_actions_1")
+
+    slow = fake.hold("conversations.replies")
+    slack.click(ALICE, TEAM, product["ts"], "item_plan", actions["elements"][0]["value"])
+    slow.set()
+
+    assert SORRY not in ephemerals(fake, ALICE)  # the Plan was applied
+    assert len(notes(fake, CAROL)) + len(notes(fake, ERIN)) == 1

@@ -1,10 +1,12 @@
 """The HTTP edge on the open internet: slow clients, junk and forged requests cost nothing."""
 
+import json
 import logging
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -17,6 +19,10 @@ from tests.conftest import CAROL, SIGNING_SECRET, TEAM
 from tests.handlers.scenario import set_up_team
 
 SHORT = 0.3  # seconds: the head and body timeouts of the server under test
+
+
+def _payload(payload: dict[str, object]) -> bytes:
+    return urlencode({"payload": json.dumps(payload)}).encode()
 
 
 @pytest.fixture
@@ -82,6 +88,16 @@ def test_a_timestamp_that_is_not_ascii_digits_is_a_401(
         ("application/x-www-form-urlencoded", b"payload=garbage"),
         ("application/x-www-form-urlencoded", b"payload=%7B%7D"),
         ("application/x-www-form-urlencoded", "command=/feedback&text=caf\xe9".encode("latin-1")),
+        ("application/json", b'{"type": "event_callback", "event": "x"}'),
+        ("application/json", b'{"type": "event_callback", "authorizations": "x"}'),
+        ("application/json", b'{"type": "event_callback", "team": 5}'),
+        ("application/x-www-form-urlencoded", _payload({"type": "block_actions", "team": 5})),
+        ("application/x-www-form-urlencoded", _payload({"type": "block_actions", "user": ["U"]})),
+        ("application/x-www-form-urlencoded", _payload({"type": "block_actions", "enterprise": 1})),
+        ("application/x-www-form-urlencoded", b"{=1"),
+        ("application/x-www-form-urlencoded", b"payload="),
+        ("application/json", b'{"type": "x", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+        ("application/json", b'{"type": "x", "x": ' + b"[" * 950 + b"]" * 950 + b"}"),
     ],
 )
 def test_signed_junk_is_a_400_without_a_traceback(
