@@ -105,6 +105,9 @@ class Capturer:
         the milestone its text names. No Slack calls: a command acks with the confirmation."""
         now = self.clock()
         source = capture.source
+        # Every read first: once the item is stored, nothing may fail and make the person
+        # think it was not (they would send it again).
+        routing = self.cards.routing(capture.team_channel_id, capture.kind)
         milestone = None
         if capture.kind is ItemKind.BLOCKER:
             milestone = self.planning.milestone_named_in(capture.team_channel_id, capture.text)
@@ -130,7 +133,7 @@ class Capturer:
             stored,
             created,
             counted,
-            self.cards.routing(capture.team_channel_id, capture.kind),
+            routing,
             milestone.name if milestone and created else None,
         )
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot.blocks.cards import reporter_update
 from bot.blocks.common import STATUS_LABEL, Message
 from bot.blocks.digest import settled_in_place
 from bot.blocks.lists import queue_list
@@ -23,6 +23,11 @@ from storage.models import Item, ItemKind, SendKind
 from storage.outbox import OutboxStore
 
 log = logging.getLogger(__name__)
+
+FOLLOW_UPS_LATE = (
+    "{status}. I couldn't update the card or tell the person who raised it just now; "
+    "that will follow."
+)
 
 
 @dataclass(frozen=True)
@@ -62,17 +67,17 @@ class Triage:
         moved = self.items.transition(
             item_id, transition.allowed_from, transition.to, actor_id, self.clock()
         )
-        current = self.items.get(item_id)
-        assert current is not None
-        if moved and current.reporter_id != actor_id:
-            # Claimed before the cards are touched: a slow Slack cannot cost the reporter's news.
-            self.notices.dm(
-                f"triaged:{item_id}:{current.status.value}",
-                current.reporter_id,
-                reporter_update(current),
-                item_id,
-            )
-        self.cards.refresh(current)
+        try:
+            current = self.items.get(item_id)
+            assert current is not None
+            if moved and current.reporter_id != actor_id:
+                # Claimed before the cards are touched: a slow Slack cannot cost the news.
+                self.notices.item_triaged(current)
+            self.cards.refresh(current)
+        except SQLAlchemyError:
+            # The change is made; the next run of the time loop tells the reporter.
+            log.exception("item %s triaged; its follow-ups failed", item_id)
+            return Triaged(None, FOLLOW_UPS_LATE.format(status=STATUS_LABEL[transition.to]))
         if not moved:
             status = STATUS_LABEL[current.status].lower()
             return Triaged(current, f"Already {status} by <@{current.handled_by}>.")

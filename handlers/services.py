@@ -71,7 +71,7 @@ def build_services(
     outbox = Outbox(sends, client, clock, Pacer(sleep=sleep), workspaces)
     people = People(client)
     permissions = Permissions(teams, people)
-    notices = Notices(sends, outbox)
+    notices = Notices(sends, outbox, items)
     cards = Cards(teams, items, sends, outbox, client, clock)
     planning = Planning(planning_store, teams, permissions, people, notices, clock)
     digests = Digests(DigestStore(db), teams, sends, outbox, permissions, clock)

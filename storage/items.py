@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, update
+from sqlalchemy import String, cast, exists, func, insert, literal, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -135,6 +135,26 @@ class ItemStore:
             col(Item.created_at) >= since,
             col(Item.created_at) < until,
             col(Item.id).not_in(_CARDS),
+        )
+        with self.db.session() as session:
+            return list(session.exec(query.order_by(col(Item.id))))
+
+    def triaged_unnoticed(self, since: datetime, until: datetime) -> list[Item]:
+        """Items someone other than their reporter triaged in the window whose reporter notice
+        (`notice:triaged:<id>:<status>`) was never claimed: the process died in between."""
+        notice_key = (
+            literal("notice:triaged:")
+            + cast(col(Item.id), String)
+            + literal(":")
+            + cast(col(Item.status), String)
+        )
+        query = select(Item).where(
+            Item.status != ItemStatus.OPEN,
+            col(Item.handled_by).is_not(None),
+            col(Item.handled_by) != col(Item.reporter_id),
+            col(Item.updated_at) >= since,
+            col(Item.updated_at) < until,
+            ~exists().where(col(OutboxSend.key) == notice_key),
         )
         with self.db.session() as session:
             return list(session.exec(query.order_by(col(Item.id))))

@@ -12,7 +12,7 @@ from bot.tick import CARD_RETRIES_PER_RUN, Ticker
 from handlers.services import Services
 from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient
-from storage.models import ItemKind, SendStatus
+from storage.models import ItemKind, ItemStatus, SendStatus
 from storage.outbox import OutboxStore
 from tests.conftest import ALICE, BOB, CAROL, ERIN, TEAM, FixedClock
 from tests.handlers.scenario import (
@@ -338,6 +338,27 @@ def test_a_reporter_notice_slack_took_but_answered_5xx_is_sent_once(
     slack.click(ALICE, fake.dm_channel(ALICE), card["ts"], "item_plan", item_id(card))
     tick(ticker, clock, clock.now + timedelta(minutes=2))
     tick(ticker, clock, clock.now + timedelta(minutes=10))
+
+    assert dm_texts(fake, CAROL) == [
+        "The feedback you raised in #launch was planned by @alice:\n>SSO for Acme"
+    ]
+
+
+def test_a_triage_whose_process_stopped_before_the_notice_still_tells_the_reporter(
+    slack: SignedClient, fake: FakeSlack, services: Services, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/feedback", "SSO for Acme", CAROL)
+    items = services.triage.items
+    [queued] = items.open_queue(TEAM, ItemKind.FEEDBACK)
+    assert queued.item.id is not None
+    # The status change committed; the process died before claiming the reporter's notice.
+    items.transition(queued.item.id, (ItemStatus.OPEN,), ItemStatus.PLANNED, ALICE, clock.now)
+
+    tick(services.ticker, clock, clock.now + timedelta(seconds=30))  # may still be claiming
+    assert dm_texts(fake, CAROL) == []
+    tick(services.ticker, clock, clock.now + timedelta(minutes=2))
+    tick(services.ticker, clock, clock.now + timedelta(minutes=5))
 
     assert dm_texts(fake, CAROL) == [
         "The feedback you raised in #launch was planned by @alice:\n>SSO for Acme"
