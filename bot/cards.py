@@ -14,7 +14,7 @@ from bot.clock import Clock
 from bot.outbox import LEASE, Outbox, Outcome
 from bot.slack_client import log_api_error
 from storage.items import ItemStore
-from storage.models import Item, ItemKind, Role, SendKind
+from storage.models import OPEN_STATUSES, Item, ItemKind, Role, SendKind
 from storage.outbox import OutboxStore, Send
 from storage.teams import Routing, TeamStore
 
@@ -111,18 +111,29 @@ class Cards:
             self.sends.queue([(card_send(item.id, r), r) for r in recipients], at)
         return [
             Owed(send.destination, send.item_id)
-            for send in self.sends.to_retry(SendKind.CARD, at, at - LEASE)
+            for send in self.sends.to_retry(
+                SendKind.CARD, at, at - LEASE, settle_since=at - RECOVERY_WINDOW
+            )
             if send.item_id is not None
         ]
 
     def resend(self, owed: Owed) -> Outcome:
-        """Post an owed card, if this run wins it."""
-        return self.outbox.send(
+        """Post an owed card, if this run wins it. The card of an item triaged meanwhile is not
+        posted again, but an earlier attempt that did reach Slack is found and updated: it
+        would otherwise offer buttons that no longer apply."""
+        item = self.items.get(owed.item_id)
+        assert item is not None, "outbox rows reference existing items"
+        still_open = item.status in OPEN_STATUSES[item.kind]
+        outcome = self.outbox.send(
             [card_send(owed.item_id, owed.recipient)],
             owed.recipient,
             lambda _: self._current_card(owed.item_id),
             paced=True,
+            find_only=not still_open,
         )
+        if outcome.ts is not None and not still_open:
+            self.refresh(item)
+        return outcome
 
     def _current_card(self, item_id: int) -> Message:
         item = self.items.get(item_id)

@@ -137,13 +137,15 @@ class Outbox:
         *,
         thread_ts: str | None = None,
         paced: bool = False,
+        find_only: bool = False,
     ) -> Outcome:
         """Post, as one message to `destination`, those of `sends` this runner wins and that
         were not posted before. `render` builds the message for the sends still to post.
 
         `paced` spaces this post from the last one to the same conversation: scheduled runs
         post many messages to one channel, where a burst would be answered 429. A post right
-        after an ack is not paced (a 429 is waited out by the client instead).
+        after an ack is not paced (a 429 is waited out by the client instead). `find_only`
+        records earlier attempts that are found and posts nothing new.
 
         Claims and outcomes carry the time they happen (the clock), never the instant a run
         plans for: a long run, or `rolecall tick --at` a past instant, must not make claims
@@ -180,6 +182,9 @@ class Outbox:
         if not remaining:
             return Outcome(sent=len(settled), ts=next(iter(settled.values()), None))
         keys = [s.key for s in remaining]
+        if find_only:  # not worth a new post: look again later, while the attempts are kept
+            self.store.record_failed(keys, now, maybe_posted=False)
+            return Outcome(sent=len(settled), failed=len(keys))
         try:
             message = render(remaining)
             if paced:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, or_, update
+from sqlalchemy import and_, bindparam, case, func, or_, update
 from sqlmodel import col, select
 
 from storage.db import Database
@@ -225,14 +225,30 @@ class OutboxStore:
             return list(session.exec(query.order_by(col(OutboxSend.created_at))))
 
     def to_retry(
-        self, kind: SendKind, now: datetime, stale_before: datetime, since: datetime | None = None
+        self,
+        kind: SendKind,
+        now: datetime,
+        stale_before: datetime,
+        since: datetime | None = None,
+        settle_since: datetime | None = None,
     ) -> list[OutboxSend]:
         """Unsent claims of one kind (first claimed after `since`) that failed and are due
-        again or were abandoned; cards only while their item is open."""
+        again or were abandoned. Cards while their item is open, or, once it is closed, while an
+        earlier attempt may have reached Slack (to be found and brought up to date; first
+        claimed after `settle_since`)."""
         query = select(OutboxSend).where(OutboxSend.kind == kind, _retryable(now, stale_before))
         if since is not None:
             query = query.where(col(OutboxSend.created_at) >= since)
         if kind is SendKind.CARD:
-            query = query.join(Item, col(Item.id) == OutboxSend.item_id).where(IS_OPEN)
+            maybe_posted = and_(
+                col(OutboxSend.created_at) >= (settle_since or now),
+                or_(
+                    col(OutboxSend.earlier_tags) != "",
+                    col(OutboxSend.status) == SendStatus.CLAIMED,
+                ),
+            )
+            query = query.join(Item, col(Item.id) == OutboxSend.item_id).where(
+                or_(IS_OPEN, maybe_posted)
+            )
         with self.db.session() as session:
             return list(session.exec(query.order_by(col(OutboxSend.created_at))))

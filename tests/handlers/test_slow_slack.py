@@ -20,6 +20,7 @@ from storage.db import make_engine
 from tests.conftest import ALICE, CAROL, ERIN, SIGNING_SECRET, TEAM, FixedClock, in_process
 from tests.handlers.scenario import (
     cards,
+    command,
     ephemerals,
     file_some,
     item_id,
@@ -171,3 +172,23 @@ def test_a_digest_click_whose_refresh_times_out_is_not_told_to_try_again(
 
     assert SORRY not in ephemerals(fake, ALICE)  # the Plan was applied
     assert len(notes(fake, CAROL)) + len(notes(fake, ERIN)) == 1
+
+
+def test_a_card_whose_post_timed_out_is_brought_up_to_date_after_a_triage(
+    slack: SignedClient, fake: FakeSlack, impatient: Runtime, clock: FixedClock
+) -> None:
+    """Triaged before any run found its card: the card is found later, not posted again, and
+    stops offering buttons that no longer apply."""
+    set_up_team(slack, fake)
+    slow = fake.hold("chat.postMessage")
+    command(slack, fake, "/feedback", "SSO for Acme", CAROL)
+    slow.set()
+    fake.wait_for(lambda: len(cards(fake, ALICE)) == 1)
+    [card] = cards(fake, ALICE)
+    slack.click(ALICE, fake.dm_channel(ALICE), card["ts"], "item_plan", item_id(card))
+    assert "[Plan]" in rendered(fake, cards(fake, ALICE)[0])  # its record did not say where
+
+    tick(impatient.services.ticker, clock, clock.now + timedelta(minutes=2))
+
+    [card] = cards(fake, ALICE)
+    assert "*Planned* by @alice" in rendered(fake, card) and "[Plan]" not in rendered(fake, card)
