@@ -103,6 +103,13 @@ class Capturer:
     def file(self, capture: Capture) -> Filed:
         """Store the item, or count a +1 on the one already queued, and link a new blocker to
         the milestone its text names. No Slack calls: a command acks with the confirmation."""
+        filed = self.file_request(capture, None)
+        assert filed is not None, "only a request id makes a replay"
+        return filed
+
+    def file_request(self, capture: Capture, request_id: str | None) -> Filed | None:
+        """`file`, for a request Slack identifies (a slash command's trigger): None when that
+        request was filed before (a replay); it is recorded in the item's own transaction."""
         now = self.clock()
         source = capture.source
         # Every read first: once the item is stored, nothing may fail and make the person
@@ -123,7 +130,10 @@ class Capturer:
             created_at=now,
             updated_at=now,
         )
-        stored, created = self.items.file(item)
+        filing = self.items.file_request(item, request_id)
+        if filing is None:
+            return None
+        stored, created = filing
         assert stored.id is not None
         counted = False
         if not created and stored.reporter_id != capture.reporter_id:

@@ -17,6 +17,7 @@ from storage.models import (
     ItemStatus,
     ItemVote,
     OutboxSend,
+    ProcessedEvent,
     SendKind,
     SendStatus,
 )
@@ -54,12 +55,31 @@ def with_votes(*where: Any) -> Any:
 class ItemStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._record_request = (
+            db.insert_or_skip(ProcessedEvent)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(col(ProcessedEvent.event_id))
+        )
 
     def file(self, item: Item) -> tuple[Item, bool]:
         """Insert the item, or return the one already filed for the same source message."""
+        filing = self.file_request(item, None)
+        assert filing is not None, "only a request id makes a replay"
+        return filing
+
+    def file_request(self, item: Item, request_id: str | None) -> tuple[Item, bool] | None:
+        """`file`; with `request_id` (a slash command's trigger), None when that request was
+        filed before: a replay. The request is recorded in the item's own transaction."""
         values = item.model_dump(exclude={"id"})
         try:
             with self.db.fast_write() as connection:
+                if request_id is not None:
+                    first = connection.execute(
+                        self._record_request,
+                        {"event_id": request_id, "received_at": item.created_at},
+                    ).first()
+                    if first is None:
+                        return None
                 item.id = connection.execute(_INSERT_ITEM, values).scalar_one()
             return item, True
         except IntegrityError:

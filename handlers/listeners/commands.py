@@ -150,9 +150,9 @@ def _item_listener(services: Services, after_ack: AfterAck, kind: ItemKind) -> A
 
 def _file_once(services: Services, command: dict[str, Any], capture: Capture) -> Answer:
     """File the capture, unless this very command (its trigger) was handled before."""
-    if not services.first_time(command.get("trigger_id")):
+    filed = services.capture.file_request(capture, command.get("trigger_id"))
+    if filed is None:
         return Answer()  # the same command, replayed: it was filed the first time
-    filed = services.capture.file(capture)
     return Answer(
         Message(filed.confirmation, []),
         lambda: services.capture.announce(filed, confirmed=True),
