@@ -6,9 +6,9 @@ Two layers, so that a slow or hostile client costs nothing:
   short log line, never a traceback), then hands the request to the Bolt app.
 - `HttpServer` runs uvicorn (asyncio, with the httptools parser: measured 208-213 routed items/s
   against 166-197 with the pure-Python h11): every connection costs a coroutine, not a thread,
-  while it sends its head and body, within time and size limits. Only a complete, small request takes
-  a thread from a bounded pool, where the sync Bolt app (SQLModel sessions, slack-sdk's
-  WebClient, APScheduler: all thread-based) acks it.
+  while it sends its head and body, within time and size limits. Only a complete, small
+  request takes a thread from a bounded pool, where the sync Bolt app (SQLModel sessions,
+  slack-sdk's WebClient, APScheduler: all thread-based) acks it.
 """
 
 import asyncio
