@@ -4,8 +4,8 @@ Starts the fake Slack Web API and `rolecall serve` (as bench/ack_latency.py does
 signed /feedback commands at a fixed rate (open loop) and GETs /healthz five times a second:
 1. with no other clients (baseline);
 2. with --slow hostile TCP connections open and trickling, a third of each kind: idle (send
-   nothing), a request head sent a byte every 2 s, a valid head (Content-Length: 100000) then
-   the body a byte every 2 s.
+   nothing), a request head sent a byte every 2 s, a valid head (Content-Length: 100000, a
+   forged signature) then the body a byte every 2 s.
 It keeps the hostile connections trickling until --hold seconds after they opened and counts
 those the server closed (its head and body timeouts are 10 s). Exits 1 if the hostile ack p99
 exceeds 100 ms or any ack or health check got no 200.
@@ -37,10 +37,17 @@ from sandbox.fake_slack import FakeSlack
 KINDS = ("idle", "head", "body")
 TRICKLE = 2.0  # seconds between two bytes of a trickling connection
 HEAD = b"POST /slack/events HTTP/1.1\r\nHost: bench\r\nX-Pad: " + b"a" * 10_000
-BODY_HEAD = (
-    b"POST /slack/events HTTP/1.1\r\nHost: bench\r\n"
-    b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\n"
-)
+
+
+def body_head() -> bytes:
+    """A head a forger can write (a fresh timestamp, a well-formed but wrong signature), so the
+    server reads the body before it can check the signature."""
+    return (
+        b"POST /slack/events HTTP/1.1\r\nHost: bench\r\n"
+        b"X-Slack-Request-Timestamp: %d\r\nX-Slack-Signature: v0=%s\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\n"
+        % (int(time.time()), b"0" * 64)
+    )
 
 
 @dataclass
@@ -57,7 +64,7 @@ class Hostile:
 async def connect(host: str, port: int, kind: str) -> Hostile:
     reader, writer = await asyncio.open_connection(host, port)
     if kind == "body":
-        writer.write(BODY_HEAD)
+        writer.write(body_head())
     return Hostile(kind, reader, writer, time.perf_counter())
 
 

@@ -25,8 +25,8 @@ from storage.outbox import OutboxStore
 log = logging.getLogger(__name__)
 
 FOLLOW_UPS_LATE = (
-    "{status}. I couldn't update the card or tell the person who raised it just now; "
-    "that will follow."
+    "{status}, but I couldn't finish the follow-ups just now: the person who raised it will be "
+    "told shortly, and pressing the button again refreshes the card."
 )
 
 
