@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -269,26 +270,18 @@ class Outbox:
         self, channel_id: str, thread_ts: str | None, window: Window | None, cursor: str | None
     ) -> SlackResponse:
         oldest, latest = window or (None, None)
+        page: dict[str, Any] = {
+            "channel": channel_id,
+            "oldest": oldest,
+            "latest": latest,
+            "inclusive": True,
+            "limit": PAGE,
+            "cursor": cursor,
+            "include_all_metadata": True,
+        }
         if thread_ts:
-            return self.client.conversations_replies(
-                channel=channel_id,
-                ts=thread_ts,
-                oldest=oldest,
-                latest=latest,
-                inclusive=True,
-                limit=PAGE,
-                cursor=cursor,
-                include_all_metadata=True,
-            )
-        return self.client.conversations_history(
-            channel=channel_id,
-            oldest=oldest,
-            latest=latest,
-            inclusive=True,
-            limit=PAGE,
-            cursor=cursor,
-            include_all_metadata=True,
-        )
+            return self.client.conversations_replies(ts=thread_ts, **page)
+        return self.client.conversations_history(**page)
 
 
 def _in_flight(error: Exception) -> bool:

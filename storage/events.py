@@ -2,28 +2,33 @@
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, delete
 from sqlmodel import col
 
 from storage.db import Database
 from storage.models import ProcessedEvent
 
-_RECORD = insert(ProcessedEvent)
-
 
 class EventStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._insert_new = (
+            db.insert_or_skip(ProcessedEvent)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(col(ProcessedEvent.event_id))
+        )
 
     def record_first(self, event_id: str, now: datetime) -> bool:
-        """Record an Events API id; False when it was recorded before (Slack retried it)."""
-        try:
-            with self.db.fast_write() as connection:
-                connection.execute(_RECORD, {"event_id": event_id, "received_at": now})
-        except IntegrityError:
-            return False
-        return True
+        """Record an Events API id (or a trigger id); False when it was recorded before (Slack
+        retried it, or the request was replayed)."""
+        with self.db.fast_write() as connection:
+            return self.record_first_in(connection, event_id, now)
+
+    def record_first_in(self, connection: Connection, event_id: str, now: datetime) -> bool:
+        """`record_first` inside the caller's transaction (filing an item records its
+        request in the same commit)."""
+        inserted = connection.execute(self._insert_new, {"event_id": event_id, "received_at": now})
+        return inserted.first() is not None
 
     def prune(self, before: datetime) -> int:
         """Forget ids older than Slack's retry window (minutes) to keep the table small."""

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from storage.db import Database
+from storage.events import EventStore
 from storage.models import (
     OPEN_STATUSES,
     Item,
@@ -17,7 +18,6 @@ from storage.models import (
     ItemStatus,
     ItemVote,
     OutboxSend,
-    ProcessedEvent,
     SendKind,
     SendStatus,
 )
@@ -55,11 +55,7 @@ def with_votes(*where: Any) -> Any:
 class ItemStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._record_request = (
-            db.insert_or_skip(ProcessedEvent)
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(col(ProcessedEvent.event_id))
-        )
+        self._requests = EventStore(db)
 
     def file(self, item: Item) -> tuple[Item, bool]:
         """Insert the item, or return the one already filed for the same source message."""
@@ -73,13 +69,10 @@ class ItemStore:
         values = item.model_dump(exclude={"id"})
         try:
             with self.db.fast_write() as connection:
-                if request_id is not None:
-                    first = connection.execute(
-                        self._record_request,
-                        {"event_id": request_id, "received_at": item.created_at},
-                    ).first()
-                    if first is None:
-                        return None
+                if request_id is not None and not self._requests.record_first_in(
+                    connection, request_id, item.created_at
+                ):
+                    return None
                 item.id = connection.execute(_INSERT_ITEM, values).scalar_one()
             return item, True
         except IntegrityError:
