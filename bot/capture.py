@@ -18,7 +18,6 @@ from bot.cards import Cards
 from bot.clock import Clock
 from bot.planning import Planning
 from bot.slack_client import log_api_error
-from storage.events import EventStore
 from storage.items import ItemStore
 from storage.models import Item, ItemKind
 from storage.teams import Routing, TeamStore
@@ -86,7 +85,6 @@ class Capturer:
         self,
         items: ItemStore,
         teams: TeamStore,
-        events: EventStore,
         cards: Cards,
         planning: Planning,
         client: WebClient,
@@ -94,7 +92,6 @@ class Capturer:
     ) -> None:
         self.items = items
         self.teams = teams
-        self.events = events
         self.cards = cards
         self.planning = planning
         self.client = client
@@ -192,10 +189,6 @@ class Capturer:
         if emoji == settings.blocker_emoji:
             return ItemKind.BLOCKER
         return None
-
-    def record_event(self, event_id: str) -> bool:
-        """Record an Events API id; False when it was recorded before (Slack retried it)."""
-        return self.events.record_first(event_id, self.clock())
 
     def post_ephemeral(
         self, channel_id: str, user_id: str, text: str, thread_ts: str | None = None

@@ -51,8 +51,8 @@ class Services:
     ticker: Ticker
 
     def first_time(self, request_id: str | None) -> bool:
-        """False when this trigger (a slash command's or a click's) was handled before: the
-        same signed bytes, replayed within the signature window, act once."""
+        """False when this request was handled before: an Events API id Slack retried, or a
+        slash command's or click's trigger id replayed within the signature window."""
         return request_id is None or self.events.record_first(request_id, self.clock())
 
 
@@ -83,7 +83,7 @@ def build_services(
         events=events,
         outbox=outbox,
         workspaces=workspaces,
-        capture=Capturer(items, teams, events, cards, planning, client, clock),
+        capture=Capturer(items, teams, cards, planning, client, clock),
         roles=Roles(teams, permissions, people, cards, notices, clock),
         team_settings=TeamSettingsCommands(teams, permissions),
         planning=planning,

@@ -29,12 +29,12 @@ def register(app: App, services: Services, after_ack: AfterAck) -> None:
         context: BoltContext,
     ) -> None:
         ack()
-        item_id = parse_row_id(action.get("value"))
-        if item_id is None:
-            respond(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
-            return
 
         def apply() -> None:
+            item_id = parse_row_id(action.get("value"))
+            if item_id is None:
+                respond(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
+                return
             if not services.first_time(body.get("trigger_id")):
                 return  # the same click, replayed
             try:

@@ -1,6 +1,5 @@
 """Slash commands: /role, /feedback, /blocker, /rolecall, /milestone, /deadline, /digest."""
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -41,8 +40,6 @@ CARD_FOLLOWS = (
     "Your {kind} is filed. I couldn't deliver its card just now; it will follow, "
     "no need to send it again."
 )
-log = logging.getLogger(__name__)
-
 NOT_A_TEAM = "Rolecall works in channels: run this in your team's channel."
 COMMANDS = ("/role", "/feedback", "/blocker", "/rolecall", "/milestone", "/deadline", "/digest")
 

@@ -69,7 +69,7 @@ def register(app: App, services: Services, after_ack: AfterAck) -> None:
         if item.get("type") != "message" or not isinstance(event.get("reaction"), str):
             return
         kind = capture.routing_kind(item["channel"], normalise_emoji(event["reaction"]))
-        if kind is None or not capture.record_event(body["event_id"]):
+        if kind is None or not services.first_time(body["event_id"]):
             return
         capture.file_reaction(item["channel"], item["ts"], event["user"], kind)
 
@@ -77,7 +77,7 @@ def register(app: App, services: Services, after_ack: AfterAck) -> None:
         if event.get("subtype") not in _CAPTURABLE_SUBTYPES or event.get("bot_id"):
             return
         parsed = parse_capture(event.get("text", ""))
-        if parsed is None or not capture.record_event(body["event_id"]):
+        if parsed is None or not services.first_time(body["event_id"]):
             return
         source = SourceMessage.from_slack(event["channel"], event)
         capture.file_and_announce(
@@ -89,7 +89,7 @@ def register(app: App, services: Services, after_ack: AfterAck) -> None:
             return  # a `feedback: … @Rolecall` message: the message listener files it
         text = strip_leading_mention(event.get("text", ""), context.bot_user_id or "")
         parsed = parse_capture(text, keyword_colon_required=False)
-        if not capture.record_event(body["event_id"]):
+        if not services.first_time(body["event_id"]):
             return
         if parsed is None:
             capture.post_ephemeral(
