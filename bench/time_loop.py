@@ -35,8 +35,11 @@ TEAM = "CDIGEST"
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # a Monday: the default digest slot
 
 
+WORKSPACE = "T0001"  # the fake Slack's workspace
+
+
 def seed_digest_team(db: Database, feedback: int, blockers: int) -> None:
-    teams, items = TeamStore(db), ItemStore(db)
+    teams, items = TeamStore(db, WORKSPACE), ItemStore(db, WORKSPACE)
     teams.assign(TEAM, "UPRODUCT", Role.PRODUCT, "UPRODUCT", NOW - timedelta(days=60))
     teams.assign(TEAM, "UPROJECT", Role.PROJECT, "UPROJECT", NOW - timedelta(days=60))
     for n in range(feedback + blockers):
@@ -60,7 +63,7 @@ def seed_digest_team(db: Database, feedback: int, blockers: int) -> None:
 
 
 def seed_nudges(db: Database, nudges: int, channels: int, due: date) -> None:
-    planning = PlanningStore(db)
+    planning = PlanningStore(db, WORKSPACE)
     for n in range(nudges):
         planning.add_milestone(
             Milestone(
@@ -90,7 +93,7 @@ def main() -> None:
         settings = Settings(
             slack_bot_token="xoxb-bench", slack_api_url=fake.api_url, database_url=url
         )
-        services = connect(settings, lambda: NOW)
+        services = connect(settings, lambda: NOW).services
         db = services.db
         print(f"database: {db.engine.dialect.name}")
 

@@ -8,7 +8,7 @@ source message, confirm when the ack did not, post the cards).
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.cards import already_filed, filed_confirmation, linked
 from bot.cards import Cards
 from bot.clock import Clock
+from bot.metrics import ITEMS_FILED
 from bot.planning import Planning
 from bot.slack_client import log_api_error
 from storage.items import ItemStore
@@ -25,6 +26,8 @@ from storage.teams import Routing, TeamStore
 log = logging.getLogger(__name__)
 # What Slack answers for a message that is gone by the time a reaction to it is handled.
 VANISHED = frozenset({"thread_not_found", "message_not_found", "channel_not_found"})
+
+EntryPoint = Literal["command", "reaction", "message", "mention", "modal"]
 
 
 @dataclass(frozen=True)
@@ -51,14 +54,22 @@ class SourceMessage:
 
 @dataclass(frozen=True)
 class Capture:
-    """Something raised: what kind, what it says, for which team, by whom, and from which
-    message (none for a slash command)."""
+    """Something raised: what kind, what it says, for which team, by whom, from which message
+    (none for a slash command), and through which entry point (`via`, for metrics) when the
+    source does not tell: a reaction, a mention or a modal."""
 
     kind: ItemKind
     text: str
     team_channel_id: str
     reporter_id: str
     source: SourceMessage | None = None
+    via: EntryPoint | None = None
+
+    @property
+    def entry_point(self) -> EntryPoint:
+        if self.via is not None:
+            return self.via
+        return "command" if self.source is None else "message"
 
 
 @dataclass(frozen=True)
@@ -129,12 +140,14 @@ class Capturer:
         )
         filing = self.items.file_request(item, request_id)
         if filing is None:
+            _count_filed(capture, "replay")
             return None
         stored, created = filing
         assert stored.id is not None
         counted = False
         if not created and stored.reporter_id != capture.reporter_id:
             counted = self.items.add_vote(stored.id, capture.reporter_id, now)
+        _count_filed(capture, "new" if created else "vote" if counted else "duplicate")
         return Filed(
             capture,
             stored,
@@ -179,7 +192,9 @@ class Capturer:
         if source is None:
             log.warning("reaction on a message I cannot read: channel=%s ts=%s", channel_id, ts)
             return
-        self.file_and_announce(Capture(kind, source.text, channel_id, reactor_id, source))
+        self.file_and_announce(
+            Capture(kind, source.text, channel_id, reactor_id, source, via="reaction")
+        )
 
     def routing_kind(self, channel_id: str, emoji: str) -> ItemKind | None:
         """Which queue a reaction routes to in this channel, if any."""
@@ -240,3 +255,7 @@ class Capturer:
             return None
         permalink: str = response["permalink"]
         return permalink
+
+
+def _count_filed(capture: Capture, outcome: str) -> None:
+    ITEMS_FILED.labels(capture.kind.value, capture.entry_point, outcome).inc()

@@ -33,9 +33,12 @@ HORIZON = timedelta(days=14)
 
 @dataclass(frozen=True)
 class DueDigest:
+    """One digest thread to post; `due_at` is its scheduled instant (none when asked for)."""
+
     channel_id: str
     key: str
     week_of: date
+    due_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,7 @@ class Digests:
             if slot.at < team.since:
                 continue  # the team did not exist yet at that instant
             channel = settings.channel_id
-            due.append(DueDigest(channel, f"digest:{channel}:{slot.week}", slot.week_of))
+            due.append(DueDigest(channel, f"digest:{channel}:{slot.week}", slot.week_of, slot.at))
         settled = self.sends.settled([f"{d.key}:{Role.PROJECT.value}" for d in due])
         return [d for d in due if f"{d.key}:{Role.PROJECT.value}" not in settled]
 
@@ -134,6 +137,7 @@ class Digests:
                 due.channel_id,
                 lambda _: content().parent,
                 paced=True,
+                due=due.due_at,
             )
             if outcome.ts is None:  # another runner is posting it, or it failed
                 return Progress(failed=outcome.failed)
@@ -148,6 +152,7 @@ class Digests:
                 reply(role),
                 thread_ts=thread_ts,
                 paced=True,
+                due=due.due_at,
             )
             if outcome.ts is None:  # another runner is mid-thread (replies stay in order)
                 return Progress(posted, outcome.failed)

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -25,6 +25,7 @@ from slack_sdk.web import SlackResponse
 
 from bot.blocks.common import Message
 from bot.clock import Clock
+from bot.metrics import OUTBOX_SENDS, SCHEDULE_LAG, SLACK_RETRIES
 from bot.slack_client import TAG_EVENT, log_api_error, tag_metadata
 from bot.workspaces import Workspaces
 from storage.outbox import OutboxStore, Send
@@ -139,6 +140,7 @@ class Outbox:
         thread_ts: str | None = None,
         paced: bool = False,
         find_only: bool = False,
+        due: datetime | None = None,
     ) -> Outcome:
         """Post, as one message to `destination`, those of `sends` this runner wins and that
         were not posted before. `render` builds the message for the sends still to post.
@@ -146,19 +148,22 @@ class Outbox:
         `paced` spaces this post from the last one to the same conversation: scheduled runs
         post many messages to one channel, where a burst would be answered 429. A post right
         after an ack is not paced (a 429 is waited out by the client instead). `find_only`
-        records earlier attempts that are found and posts nothing new.
+        records earlier attempts that are found and posts nothing new. `due` (scheduled posts)
+        is when the earliest of `sends` was due: a post observes how late it came.
 
         Claims and outcomes carry the time they happen (the clock), never the instant a run
         plans for: a long run, or `rolecall tick --at` a past instant, must not make claims
         another runner would take as abandoned.
         """
         now = self.clock()
-        if not self.workspaces.posting_allowed():
+        if not self.workspaces.posting_allowed(self.store.workspace_id):
             # Uninstalled: what is owed is kept, queued, for when the app is back.
             self.store.queue([(send, destination) for send in sends], now)
+            _count(sends, "queued")
             return Outcome()
         tag = new_tag()
         claims = self.store.claim(sends, destination, now, now - LEASE, tag)
+        _count([s for s in sends if s.key not in claims], "skipped")
         if not claims:
             return Outcome()
         earlier = {earlier_tag for tags in claims.values() for earlier_tag in tags}
@@ -166,6 +171,7 @@ class Outbox:
             found = self.find_posts(destination, earlier, thread_ts)
         except (SlackApiError, OSError) as error:
             self.store.record_failed(list(claims), now, maybe_posted=False)
+            _count([s for s in sends if s.key in claims], "failed")
             log.error(
                 "looking for earlier posts in %s failed, retried later: %r", destination, error
             )
@@ -179,12 +185,14 @@ class Outbox:
         for ts in set(settled.values()):
             keys = [key for key, found_ts in settled.items() if found_ts == ts]
             self.store.record_sent(keys, found.channel_id, ts, now)
+        _count([s for s in sends if s.key in settled], "found_earlier")
         remaining = [s for s in sends if s.key in claims and s.key not in settled]
         if not remaining:
             return Outcome(sent=len(settled), ts=next(iter(settled.values()), None))
         keys = [s.key for s in remaining]
         if find_only:  # not worth a new post: look again later, while the attempts are kept
             self.store.record_failed(keys, now, maybe_posted=False)
+            _count(remaining, "deferred")
             return Outcome(sent=len(settled), failed=len(keys))
         try:
             message = render(remaining)
@@ -193,16 +201,24 @@ class Outbox:
             channel_id, ts = self._post_tagged(tag, destination, thread_ts, message)
         except SlackApiError as error:
             self.store.record_failed(keys, now, maybe_posted=_maybe_posted(error))
+            _count(remaining, "failed")
             log_api_error(error, destination=destination, keys=",".join(keys[:3]))
             return Outcome(sent=len(settled), failed=len(keys))
         except OSError as error:  # network: connection refused or reset, timeout
             self.store.record_failed(keys, now, maybe_posted=True)
+            _count(remaining, "failed")
             log.error("post to %s failed, retried later: %r", destination, error)
             return Outcome(sent=len(settled), failed=len(keys))
         except BaseException:
             self.store.record_failed(keys, now, maybe_posted=True)
+            _count(remaining, "failed")
             raise
         self.store.record_sent(keys, channel_id, ts, now)
+        _count(remaining, "posted")
+        if due is not None:
+            late = max(0.0, (self.clock() - due).total_seconds())
+            for kind in {s.kind for s in remaining}:
+                SCHEDULE_LAG.labels(kind.value).observe(late)
         return Outcome(sent=len(claims), posted=True, ts=ts)
 
     def _post_tagged(
@@ -230,6 +246,7 @@ class Outbox:
             found = self.find_posts(channel, {tag}, thread_ts)
             if tag in found.posts:
                 return found.channel_id, found.posts[tag]
+            SLACK_RETRIES.labels("lost_post").inc()
 
     def find_posts(self, destination: str, tags: set[str], thread_ts: str | None = None) -> Found:
         """Look for posts carrying any of `tags` in `destination` (a channel, a thread in it, or
@@ -282,6 +299,11 @@ class Outbox:
         if thread_ts:
             return self.client.conversations_replies(ts=thread_ts, **page)
         return self.client.conversations_history(**page)
+
+
+def _count(sends: Sequence[Send], outcome: str) -> None:
+    for send in sends:
+        OUTBOX_SENDS.labels(send.kind.value, outcome).inc()
 
 
 def _in_flight(error: Exception) -> bool:

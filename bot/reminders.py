@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from bot.blocks.reminders import deadline_nudge, escalation, milestone_nudge, reminders
 from bot.outbox import Outbox, Outcome
-from bot.schedule import Stage, add_working_hours, current_nudge, zone
+from bot.schedule import NUDGE_TIME, Stage, add_working_hours, current_nudge, local_instant, zone
 from storage.items import ItemStore
 from storage.models import Role, SendKind, TeamSettings
 from storage.outbox import OutboxStore, Send
@@ -26,11 +26,13 @@ MIN_ESCALATION = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class Planned:
-    """One reminder the plan wants: its key, where it goes, and its line of text."""
+    """One reminder the plan wants: its key, where it goes, its line of text, and when it was
+    due (how late it is posted is measured from then)."""
 
     key: str
     destination: str
     line: str
+    due_at: datetime
 
 
 class Reminders:
@@ -73,31 +75,34 @@ class Reminders:
                 continue
             pms = managers.get(channel, []) if nudge.stage is Stage.OVERDUE else []
             key = f"milestone:{milestone.id}:{milestone.due_date}:{nudge.day}"
-            planned.append(Planned(key, channel, milestone_nudge(tracked, nudge, pms)))
+            line = milestone_nudge(tracked, nudge, pms)
+            planned.append(Planned(key, channel, line, local_instant(nudge.day, NUDGE_TIME, tz)))
         for deadline in self.planning.deadlines_due_by(last_day):
-            nudge = current_nudge(
-                deadline.due_date, zone(deadline.assignee_tz), at, deadline.scheduled_at
-            )
+            assignee_tz = zone(deadline.assignee_tz)
+            nudge = current_nudge(deadline.due_date, assignee_tz, at, deadline.scheduled_at)
             if nudge is None:
                 continue
             base = f"deadline:{deadline.id}:{deadline.due_date}:{nudge.day}"
+            due_at = local_instant(nudge.day, NUDGE_TIME, assignee_tz)
             assignee = deadline.assignee_id
             line = deadline_nudge(deadline, nudge, for_assignee=True)
-            planned.append(Planned(f"{base}:{assignee}", assignee, line))
+            planned.append(Planned(f"{base}:{assignee}", assignee, line, due_at))
             if nudge.stage is Stage.OVERDUE:
                 line = deadline_nudge(deadline, nudge, for_assignee=False)
                 for pm in managers.get(deadline.team_channel_id, []):
                     if pm != assignee:
-                        planned.append(Planned(f"{base}:{pm}", pm, line))
+                        planned.append(Planned(f"{base}:{pm}", pm, line, due_at))
         for item in self.items.unacknowledged_blockers(at - MIN_ESCALATION):
             team = settings(item.team_channel_id)
             hours = team.escalation_hours
-            if add_working_hours(item.created_at, hours, zone(team.timezone)) > at:
+            due_at = add_working_hours(item.created_at, hours, zone(team.timezone))
+            if due_at > at:
                 continue
             pms = managers.get(item.team_channel_id, [])
             line = escalation(item, hours, pms)
             for destination in [*pms, item.team_channel_id]:
-                planned.append(Planned(f"escalation:{item.id}:{destination}", destination, line))
+                key = f"escalation:{item.id}:{destination}"
+                planned.append(Planned(key, destination, line, due_at))
         settled = self.sends.settled([p.key for p in planned])
         return [p for p in planned if p.key not in settled]
 
@@ -110,4 +115,5 @@ class Reminders:
             destination,
             lambda won: reminders(label, [lines[send.key] for send in won]),
             paced=True,
+            due=min(p.due_at for p in planned),
         )

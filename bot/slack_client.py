@@ -15,6 +15,8 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
+from bot.metrics import SLACK_RATE_LIMITED, SLACK_RETRIES
+
 TAG_EVENT = "rolecall_post"  # the metadata event type of every post the outbox makes
 
 log = logging.getLogger(__name__)
@@ -65,15 +67,53 @@ class _UnlessTagged:
         )
 
 
-class _ConnectionErrors(_UnlessTagged, ConnectionErrorRetryHandler):
-    pass
+class _Counted:
+    """Counts each retry under `reason` before it waits."""
+
+    reason: str
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        SLACK_RETRIES.labels(self.reason).inc()
+        super().prepare_for_next_attempt(  # type: ignore[misc]
+            state=state, request=request, response=response, error=error
+        )
 
 
-class _ServerErrors(_UnlessTagged, ServerErrorRetryHandler):
-    pass
+class _ConnectionErrors(_Counted, _UnlessTagged, ConnectionErrorRetryHandler):
+    reason = "connection_error"
 
 
-def make_client(token: str, base_url: str, timeout: float = 10.0) -> WebClient:
+class _ServerErrors(_Counted, _UnlessTagged, ServerErrorRetryHandler):
+    reason = "server_error"
+
+
+class _RateLimits(_Counted, RateLimitErrorRetryHandler):
+    """Counts every 429, the ones past `max_retry_count` (returned to the caller) too: the
+    client asks this handler about each response the handlers before it did not retry."""
+
+    reason = "rate_limited"
+
+    def can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is not None and response.status_code == 429:
+            SLACK_RATE_LIMITED.labels(request.url.rsplit("/", 1)[-1]).inc()
+        return super().can_retry(state=state, request=request, response=response, error=error)
+
+
+def make_client(token: str | None, base_url: str, timeout: float = 10.0) -> WebClient:
     """A client that waits out 429s (Retry-After) and retries 5xx and dropped connections,
     except for tagged posts (see `_UnlessTagged`). A call slower than `timeout` seconds raises
     TimeoutError; for a post that is a lost response, looked for before posting again."""
@@ -84,7 +124,7 @@ def make_client(token: str, base_url: str, timeout: float = 10.0) -> WebClient:
         logger=quiet_logger("rolecall.slack_api"),
         retry_handlers=[
             _ConnectionErrors(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=5),
+            _RateLimits(max_retry_count=5),
             _ServerErrors(max_retry_count=2),
         ],
     )

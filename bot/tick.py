@@ -16,6 +16,7 @@ from functools import partial
 
 from bot.cards import Cards, Owed
 from bot.digest import Digests, DueDigest
+from bot.metrics import TICK_SECONDS
 from bot.notices import Notices
 from bot.reminders import Planned, Reminders
 from storage.models import OutboxSend
@@ -42,6 +43,18 @@ class TickReport:
             for name, count in counts.items():
                 setattr(self, name, getattr(self, name) + count)
 
+    def merge(self, other: "TickReport") -> None:
+        """Add another run's counts (one workspace's, to the report of all)."""
+        self.add(
+            cards=other.cards,
+            notices=other.notices,
+            planned=other.planned,
+            sent=other.sent,
+            messages=other.messages,
+            digests=other.digests,
+            failed=other.failed,
+        )
+
 
 class Ticker:
     def __init__(
@@ -60,6 +73,10 @@ class Ticker:
 
     def tick(self, at: datetime) -> TickReport:
         """Post everything due at `at` that nobody has posted; safe to run anywhere, anytime."""
+        with TICK_SECONDS.time():
+            return self._tick(at)
+
+    def _tick(self, at: datetime) -> TickReport:
         work: dict[str, list[Callable[[], None]]] = {}
         report = TickReport()
 

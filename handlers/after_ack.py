@@ -4,7 +4,7 @@ within a time budget, and the slow part (Web API calls) after it, on pools of th
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.blocks.common import Message
 from handlers.errors import SORRY, log, report_failure
+from handlers.logs import ContextExecutor, in_this_context
 
 ACK_BUDGET = 2.0  # seconds of work before an ack, from the request's arrival: Slack gives up at 3
 RECEIVED_AT = "received_at"  # the context key holding when the request arrived (time.monotonic)
@@ -45,12 +46,11 @@ class AfterAck:
         self, threads: int = 16, *, inline: bool = False, ack_budget: float = ACK_BUDGET
     ) -> None:
         self.ack_budget = ack_budget
-        self.listeners = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener")
-        self._before_ack = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="pre-ack")
+        # Each runs its tasks in the submitter's context: log lines name their request.
+        self.listeners = ContextExecutor(LISTENER_THREADS, thread_name_prefix="listener")
+        self._before_ack = ContextExecutor(max_workers=threads, thread_name_prefix="pre-ack")
         self._pool = (
-            None
-            if inline
-            else ThreadPoolExecutor(max_workers=threads, thread_name_prefix="after-ack")
+            None if inline else ContextExecutor(max_workers=threads, thread_name_prefix="after-ack")
         )
         self._closing = threading.Lock()
         self._closed = False
@@ -76,8 +76,12 @@ class AfterAck:
         except FutureTimeout:
             ack(text=slow)
             pending.add_done_callback(
-                lambda done: self.run(
-                    body, context, lambda: self._answer_late(done, respond, body, context, failed)
+                in_this_context(
+                    lambda done: self.run(
+                        body,
+                        context,
+                        lambda: self._answer_late(done, respond, body, context, failed),
+                    )
                 )
             )
             return
@@ -103,7 +107,7 @@ class AfterAck:
         with self._closing:
             if self._pool is not None and not self._closed:
                 self._pool.submit(self._guarded, body, context, work, apology).add_done_callback(
-                    _log_if_failed
+                    in_this_context(_log_if_failed)
                 )
                 return
         # Inline, or shutting down: finish here rather than drop work people were promised.

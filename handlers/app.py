@@ -3,22 +3,39 @@
 import logging
 
 from slack_bolt import App
+from slack_bolt.authorization.authorize import Authorize
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
 
 from bot.slack_client import quiet_logger
 from handlers.after_ack import AfterAck
 from handlers.errors import on_error
+from handlers.install import Installs
 from handlers.listeners import actions, commands, events
-from handlers.services import Services
+from handlers.services import Tenants
 
 
 def create_app(
-    services: Services, signing_secret: str, after_ack: AfterAck, *, inline: bool = False
+    tenants: Tenants,
+    installs: Installs,
+    signing_secret: str,
+    after_ack: AfterAck,
+    client: WebClient,
+    *,
+    oauth: OAuthSettings | None = None,
+    authorize: Authorize | None = None,
+    inline: bool = False,
 ) -> App:
-    """`inline` runs each listener to completion before answering (Bolt's
-    process_before_response): for in-process tests, where the reply then shows everything."""
+    """`oauth` and `authorize`: installs by many workspaces, each request authorized with its
+    own workspace's bot (else `client`'s single token). `inline` runs each listener to
+    completion before answering (Bolt's process_before_response): for in-process tests, where
+    the reply then shows everything."""
     app = App(
-        client=services.client,
+        client=client,
+        oauth_settings=oauth,
+        authorize=authorize,  # type: ignore[arg-type]  # Bolt takes an Authorize too
+        installation_store_bot_only=True if oauth else None,
         logger=_bolt_logger(),
         signing_secret=signing_secret,
         token_verification_enabled=False,
@@ -27,9 +44,9 @@ def create_app(
         listener_executor=after_ack.listeners,
     )
     app.error(on_error)
-    commands.register(app, services, after_ack)
-    events.register(app, services, after_ack)
-    actions.register(app, services, after_ack)
+    commands.register(app, tenants, after_ack)
+    events.register(app, tenants, installs, after_ack)
+    actions.register(app, tenants, after_ack)
     return app
 
 

@@ -16,14 +16,15 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import utc_now
+from handlers.logs import configure_logging
 from handlers.runtime import build_runtime, connect, start_http
 from handlers.settings import ConfigError, Settings
 from handlers.web import HttpServer
-from storage.db import make_engine, migrate
+from storage.db import Database, UnassignedRows, make_engine, migrate
+from storage.workspaces import WorkspaceStore
 
 log = logging.getLogger("rolecall")
 OPEN_FILES = 65536  # when the hard limit is unlimited
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
@@ -83,16 +84,10 @@ def _free_port(host: str) -> int:
         return port
 
 
-def configure_logging() -> None:
-    """INFO for Rolecall; APScheduler's per-run "Running job" lines (two a minute) only at
-    WARNING, so the log shows what a tick did, not that it ran."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-
-
 def _serve_worker(host: str, port: int, ready: Any) -> None:
-    configure_logging()
-    server = start_http(Settings(), host, port, reuse_port=True)
+    settings = Settings()
+    configure_logging(settings.log_format)
+    server = start_http(settings, host, port, reuse_port=True)
     ready.release()
     signal.signal(signal.SIGTERM, lambda *_: server.stop_soon())
     try:
@@ -115,11 +110,11 @@ def _socket(_: argparse.Namespace, settings: Settings) -> None:
 def _tick(args: argparse.Namespace, settings: Settings) -> None:
     """One run of the time loop at `--at` (default now), for cron, serverless or tests."""
     at = args.at or utc_now()
-    services = connect(settings)
+    tenants = connect(settings).tenants
     try:
-        report = services.ticker.tick(at)
+        report = tenants.tick(at)
     finally:
-        services.db.engine.dispose()
+        tenants.db.engine.dispose()
     print(
         f"tick {at.isoformat()}: {report.sent} reminders sent in {report.messages} messages, "
         f"{report.digests} digests posted, {report.cards} cards and {report.notices} notices "
@@ -137,8 +132,29 @@ def _instant(text: str) -> datetime:
 
 
 def _migrate(_: argparse.Namespace, settings: Settings) -> None:
-    migrate(make_engine(settings.database_url))
+    """With a Slack configuration, as `serve` would (single-token data is assigned to the
+    token's workspace); without one, only a database without single-token data upgrades."""
+    if settings.oauth_enabled or settings.slack_bot_token:
+        connect(settings).tenants.db.engine.dispose()
+    else:
+        migrate(make_engine(settings.database_url))
     log.info("database is at the newest schema")
+
+
+def _purge(args: argparse.Namespace, settings: Settings) -> None:
+    """Delete one workspace's data now, instead of when its keeping period ends."""
+    engine = make_engine(settings.database_url)
+    try:
+        workspaces = WorkspaceStore(Database(engine))
+        found = workspaces.get(args.team)
+        if found is not None and found.active and not args.force:
+            raise ConfigError(
+                f"{args.team} still has Rolecall installed: uninstall it first, or pass --force"
+            )
+        removed = workspaces.purge(args.team)
+    finally:
+        engine.dispose()
+    print(f"purged {args.team}: {removed} rows deleted")
 
 
 def _demo(_: argparse.Namespace, __: Settings) -> None:
@@ -167,6 +183,10 @@ def parser() -> argparse.ArgumentParser:
     )
     tick.set_defaults(run=_tick)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
+    purge = commands.add_parser("purge", help="delete one workspace's data now")
+    purge.add_argument("--team", required=True, help="the workspace (T…) or organization (E…)")
+    purge.add_argument("--force", action="store_true", help="even while it has Rolecall installed")
+    purge.set_defaults(run=_purge)
     commands.add_parser(
         "demo", help="a scripted team week against a local fake Slack"
     ).set_defaults(run=_demo)
@@ -175,10 +195,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    configure_logging()
+    settings = Settings()
+    configure_logging(settings.log_format)
     try:
-        args.run(args, Settings())
-    except ConfigError as error:
+        args.run(args, settings)
+    except (ConfigError, UnassignedRows) as error:
         print(f"rolecall: {error}", file=sys.stderr)
         return 2
     except SQLAlchemyError as error:

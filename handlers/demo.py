@@ -92,7 +92,7 @@ def run_demo(out: TextIO) -> None:
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         # The scheduler's job, run by hand at chosen instants (what `rolecall tick --at` does).
-        services = connect(settings, clock, sleep=lambda _: None)
+        services = connect(settings, clock, sleep=lambda _: None).services
         slack = SignedClient(f"http://127.0.0.1:{server.port}/slack/events", SECRET, fake)
         show = Transcript(fake, out)
         out.write(

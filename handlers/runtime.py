@@ -1,6 +1,8 @@
-"""The one place that builds the runtime: settings → engine → storage → Slack client →
-services → Bolt app → scheduler. `serve`, `socket`, `tick`, the demo and the tests all use it."""
+"""The one place that builds the runtime: settings → engine → storage → Slack clients →
+services per workspace → Bolt app → scheduler. `serve`, `socket`, `tick`, the demo and the tests
+all use it."""
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -9,50 +11,135 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine
 
 from bot.clock import Clock, utc_now
 from bot.slack_client import make_client
+from bot.workspaces import Workspaces
 from handlers.after_ack import AfterAck
 from handlers.app import create_app
-from handlers.services import Services, build_services
-from handlers.settings import Settings
+from handlers.install import BotTokens, Installs, TenantAuthorize, oauth_settings, workspace_of
+from handlers.services import Services, Tenants
+from handlers.settings import ConfigError, Settings
 from handlers.web import AsgiApp, Endpoint, HttpServer
-from storage.db import make_engine, migrate
+from storage.db import Database, make_engine, migrate
+from storage.installations import Installations
+from storage.workspaces import WorkspaceStore
+
+log = logging.getLogger(__name__)
 
 TICK_SECONDS = 60
 EVENT_MEMORY = timedelta(days=1)  # Slack retries within minutes; a day of ids is plenty
 
 
+@dataclass
+class Domain:
+    """Every workspace's services on a migrated database, and what installs change."""
+
+    tenants: Tenants
+    installs: Installs
+    tokens: BotTokens | None  # OAuth mode: each workspace's bot, from the installations
+
+    @property
+    def services(self) -> Services:
+        """The services of the one workspace of a single bot token."""
+        if self.tenants.single is None:
+            raise ConfigError("several workspaces are installed: name one")
+        return self.tenants.get(self.tenants.single)
+
+
 def connect(
     settings: Settings, clock: Clock = utc_now, sleep: Callable[[float], None] = time.sleep
-) -> Services:
-    """A migrated database and the domain on it: all `rolecall tick` needs (no Bolt)."""
-    settings.require("slack_bot_token")
+) -> Domain:
+    """A migrated database and the domain on it: all `rolecall tick` needs (no Bolt).
+
+    With SLACK_CLIENT_ID and SLACK_CLIENT_SECRET, each workspace that installs the app is
+    served with its own token; otherwise SLACK_BOT_TOKEN's workspace (asked of `auth.test`)
+    is the only one, and rows stored before workspaces were recorded are assigned to it.
+    """
     engine = make_engine(settings.database_url)
-    migrate(engine)
-    client = make_client(
-        settings.secret("slack_bot_token"), settings.slack_api_url, settings.slack_timeout
+    db = Database(engine)
+    store = WorkspaceStore(db)
+    workspaces = Workspaces(store, clock)
+
+    def client_with(token: str) -> WebClient:
+        return make_client(token, settings.slack_api_url, settings.slack_timeout)
+
+    if settings.oauth_enabled:
+        migrate(engine)
+        tokens = BotTokens(Installations(settings.secret("slack_client_id"), engine), store)
+        tenants = Tenants(db, workspaces, tokens.token, client_with, clock=clock, sleep=sleep)
+        return Domain(tenants, Installs(workspaces, tokens, tenants.forget), tokens)
+
+    settings.require("slack_bot_token")
+    token = settings.secret("slack_bot_token")
+    single = _token_workspace(client_with(token), store, engine, clock)
+    tenants = Tenants(
+        db,
+        workspaces,
+        lambda workspace_id: token if workspace_id == single else None,
+        client_with,
+        single=single,
+        clock=clock,
+        sleep=sleep,
     )
-    return build_services(engine, client, clock, sleep)
+    return Domain(tenants, Installs(workspaces, None, tenants.forget), None)
+
+
+def _token_workspace(client: WebClient, store: WorkspaceStore, engine: Engine, clock: Clock) -> str:
+    """The single bot token's workspace, as `auth.test` names it, recorded and with the
+    database migrated for it. When Slack cannot be reached, a replica starts anyway with the
+    workspace recorded before (a restart during a Slack outage must not fail)."""
+    try:
+        who = client.auth_test()
+    except SlackApiError as error:
+        raise ConfigError(f"Slack refused SLACK_BOT_TOKEN: {error.response.get('error')}") from None
+    except OSError as error:
+        migrate(engine)
+        recorded = store.all()
+        if len(recorded) != 1:
+            raise ConfigError(
+                f"cannot reach Slack to learn SLACK_BOT_TOKEN's workspace: {error}"
+            ) from None
+        log.warning("Slack is unreachable (%s); serving workspace %s as before", error, recorded[0])
+        return recorded[0]
+    team_id, enterprise_id = who.get("team_id"), who.get("enterprise_id")
+    single = workspace_of(enterprise_id, team_id, bool(who.get("is_enterprise_install")))
+    if single is None:
+        raise ConfigError("auth.test named no workspace for SLACK_BOT_TOKEN")
+    migrate(engine, single)
+    store.known(single, team_id, enterprise_id, clock())
+    return single
 
 
 @dataclass
 class Runtime:
-    services: Services
+    domain: Domain
     app: App
     endpoint: Endpoint
     after_ack: AfterAck
     scheduler: BackgroundScheduler | None = field(default=None)
 
+    @property
+    def services(self) -> Services:
+        return self.domain.services
+
+    @property
+    def tenants(self) -> Tenants:
+        return self.domain.tenants
+
     def start_scheduler(self) -> None:
-        """Run the time loop in-process every minute (and once right away).
+        """Run the time loop in-process every minute (and once right away), and housekeeping
+        every hour.
 
         APScheduler only triggers runs; what is due and what was sent lives in the database, so
         every replica may run its own scheduler and `rolecall tick` may run beside them.
         """
         scheduler = BackgroundScheduler(timezone=UTC)
         scheduler.add_job(
-            lambda: self.services.ticker.tick(self.services.clock()),
+            lambda: self.tenants.tick(self.tenants.clock()),
             IntervalTrigger(seconds=TICK_SECONDS),
             id="tick",
             coalesce=True,
@@ -60,21 +147,32 @@ class Runtime:
             next_run_time=datetime.now(UTC),
         )
         scheduler.add_job(
-            lambda: self.services.events.prune(self.services.clock() - EVENT_MEMORY),
+            self.housekeeping,
             IntervalTrigger(hours=1),
-            id="forget-request-ids",
+            id="housekeeping",
             coalesce=True,
             max_instances=1,
         )
         scheduler.start()
         self.scheduler = scheduler
 
+    def housekeeping(self) -> None:
+        """Forget old request ids; purge workspaces uninstalled longer than data is kept."""
+        workspaces = self.tenants.workspaces
+        workspaces.store.forget_requests(self.tenants.clock() - EVENT_MEMORY)
+        workspaces.purge_expired()
+
+    def ready(self) -> bool:
+        """Migrated (it was, before this runtime existed) and, where it schedules, with its
+        scheduler running."""
+        return self.scheduler is None or bool(self.scheduler.running)
+
     def close(self) -> None:
         """Stop scheduling, finish accepted work, then release database connections."""
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
         self.after_ack.shutdown()
-        self.services.db.engine.dispose()
+        self.tenants.db.engine.dispose()
 
 
 def build_runtime(
@@ -86,13 +184,43 @@ def build_runtime(
 ) -> Runtime:
     """The domain plus the Bolt app that serves Slack's requests. `inline` runs all of a
     request's work before answering it (in-process tests)."""
-    settings.require("slack_bot_token", "slack_signing_secret")
-    services = connect(settings, clock, sleep)
-    services.events.prune(utc_now() - EVENT_MEMORY)
+    if settings.oauth_enabled:
+        settings.require("slack_signing_secret")
+    else:
+        settings.require("slack_bot_token", "slack_signing_secret")
+    domain = connect(settings, clock, sleep)
+    domain.tenants.workspaces.store.forget_requests(utc_now() - EVENT_MEMORY)
     after_ack = AfterAck(inline=inline, ack_budget=settings.ack_budget)
     secret = settings.secret("slack_signing_secret")
-    app = create_app(services, secret, after_ack, inline=inline)
-    return Runtime(services, app, Endpoint(app, services.db.engine, secret), after_ack)
+    if domain.tokens is not None:
+        oauth = oauth_settings(
+            settings.secret("slack_client_id"),
+            settings.secret("slack_client_secret"),
+            domain.tokens.installations,
+            domain.installs.installed,
+        )
+        app = create_app(
+            domain.tenants,
+            domain.installs,
+            secret,
+            after_ack,
+            make_client(None, settings.slack_api_url, settings.slack_timeout),
+            oauth=oauth,
+            authorize=TenantAuthorize(domain.tokens),
+            inline=inline,
+        )
+    else:
+        app = create_app(
+            domain.tenants,
+            domain.installs,
+            secret,
+            after_ack,
+            domain.services.client,
+            inline=inline,
+        )
+    endpoint = Endpoint(app, domain.tenants.db.engine, secret, ready=lambda: runtime.ready())
+    runtime = Runtime(domain, app, endpoint, after_ack)
+    return runtime
 
 
 def start_http(

@@ -1,11 +1,17 @@
-"""The domain services one runtime shares, built in one place from an engine and a client."""
+"""The domain services of one workspace, and the registry that builds them per workspace.
 
+Every store is built for one workspace, so a workspace's services can only read and write its
+own rows; each workspace's services post with that workspace's bot token.
+"""
+
+import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from slack_sdk import WebClient
-from sqlalchemy import Engine
 
 from bot.capture import Capturer
 from bot.cards import Cards
@@ -20,9 +26,10 @@ from bot.planning import Planning
 from bot.reminders import Reminders
 from bot.roles import Roles
 from bot.team_settings import TeamSettingsCommands
-from bot.tick import Ticker
+from bot.tick import Ticker, TickReport
 from bot.triage import Triage
 from bot.workspaces import Workspaces
+from handlers.install import workspace_of
 from storage.db import Database
 from storage.digest import DigestStore
 from storage.events import EventStore
@@ -30,11 +37,15 @@ from storage.items import ItemStore
 from storage.outbox import OutboxStore
 from storage.planning import PlanningStore
 from storage.teams import TeamStore
-from storage.workspaces import WorkspaceStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Services:
+    """What one workspace's requests and scheduled runs use."""
+
+    workspace_id: str
     clock: Clock
     db: Database
     client: WebClient
@@ -57,26 +68,27 @@ class Services:
 
 
 def build_services(
-    engine: Engine,
+    db: Database,
     client: WebClient,
+    workspace_id: str,
+    workspaces: Workspaces,
     clock: Clock = utc_now,
-    sleep: Callable[[float], None] = time.sleep,
+    pacer: Pacer | None = None,
 ) -> Services:
-    """Storage → services, on one engine and one Web API client. `sleep` paces posts to one
-    conversation (tests pass one that only records)."""
-    db = Database(engine)
-    teams, items, sends = TeamStore(db), ItemStore(db), OutboxStore(db)
-    planning_store, events = PlanningStore(db), EventStore(db)
-    workspaces = Workspaces(WorkspaceStore(db), clock)
-    outbox = Outbox(sends, client, clock, Pacer(sleep=sleep), workspaces)
+    """Storage → services for one workspace, on one Web API client."""
+    teams, items = TeamStore(db, workspace_id), ItemStore(db, workspace_id)
+    sends = OutboxStore(db, workspace_id)
+    planning_store, events = PlanningStore(db, workspace_id), EventStore(db, workspace_id)
+    outbox = Outbox(sends, client, clock, pacer or Pacer(), workspaces)
     people = People(client)
     permissions = Permissions(teams, people)
     notices = Notices(sends, outbox, items)
     cards = Cards(teams, items, sends, outbox, client, clock)
     planning = Planning(planning_store, teams, permissions, people, notices, clock)
-    digests = Digests(DigestStore(db), teams, sends, outbox, permissions, clock)
+    digests = Digests(DigestStore(db, workspace_id), teams, sends, outbox, permissions, clock)
     reminders = Reminders(planning_store, items, teams, sends, outbox)
     return Services(
+        workspace_id=workspace_id,
         clock=clock,
         db=db,
         client=client,
@@ -92,3 +104,88 @@ def build_services(
         home=Home(teams, client),
         ticker=Ticker(cards, notices, reminders, digests),
     )
+
+
+class NotInstalled(LookupError):
+    """A request or a run for a workspace with no usable installation."""
+
+
+class Tenants:
+    """Each workspace's services, built on first use with its bot token, and rebuilt when
+    the token changes (a reinstall).
+
+    One `Pacer` spans workspaces (conversation ids do not repeat across them), so posts to one
+    conversation stay paced whichever request or run makes them.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        workspaces: Workspaces,
+        token_for: Callable[[str], str | None],
+        client_with: Callable[[str], WebClient],
+        *,
+        single: str | None = None,
+        clock: Clock = utc_now,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """`single`: the one workspace of a single bot token, which every request is for."""
+        self.db = db
+        self.workspaces = workspaces
+        self.token_for = token_for
+        self.client_with = client_with
+        self.single = single
+        self.clock = clock
+        self.pacer = Pacer(sleep=sleep)
+        self._built: dict[str, Services] = {}
+        self._lock = threading.Lock()
+
+    def of(
+        self, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool
+    ) -> Services:
+        """The services of the workspace a request came from."""
+        workspace_id = self.single or workspace_of(enterprise_id, team_id, is_enterprise_install)
+        if workspace_id is None:
+            raise NotInstalled("a request without a workspace")
+        return self.get(workspace_id)
+
+    def get(self, workspace_id: str) -> Services:
+        token = self.token_for(workspace_id)
+        if token is None:
+            raise NotInstalled(workspace_id)
+        with self._lock:
+            found = self._built.get(workspace_id)
+        if found is not None and found.client.token == token:
+            return found
+        built = build_services(
+            self.db, self.client_with(token), workspace_id, self.workspaces, self.clock, self.pacer
+        )
+        with self._lock:
+            self._built[workspace_id] = built
+        return built
+
+    def forget(self, workspace_id: str) -> None:
+        """Drop a workspace's services: its token changed (a reinstall) or was revoked."""
+        with self._lock:
+            self._built.pop(workspace_id, None)
+
+    def tick(self, at: datetime) -> TickReport:
+        """One run of the time loop for every active workspace, each with its own token. A
+        workspace whose run fails does not hold up the others; the first failure is raised
+        once all have run."""
+        report = TickReport()
+        errors: list[BaseException] = []
+        for workspace_id in self.workspaces.active():
+            try:
+                services = self.get(workspace_id)
+            except NotInstalled:
+                log.warning("workspace %s has no bot token: its scheduled posts wait", workspace_id)
+                continue
+            try:
+                report.merge(services.ticker.tick(at))
+            except Exception as error:
+                log.error("scheduled run for workspace %s failed", workspace_id, exc_info=error)
+                errors.append(error)
+        if errors:
+            raise errors[0]
+        return report

@@ -1,4 +1,5 @@
-"""HTTP serving that faces the internet: one Request URL for Slack and a health check.
+"""HTTP serving that faces the internet: one Request URL for Slack, and probes (health,
+readiness, Prometheus metrics).
 
 Two layers, so that a slow or hostile client costs nothing:
 - `Endpoint` (sync) decides about a whole request: it authenticates Slack's signature over the
@@ -26,19 +27,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt import App, BoltContext, BoltRequest
 from slack_bolt.request.internals import build_context
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from bot.metrics import ACK_SECONDS, REQUESTS
 from handlers.after_ack import RECEIVED_AT
 from handlers.inbound import Refusal, read_body
+from handlers.logs import RequestContext, serving
 from storage.db import ping
 
 log = logging.getLogger(__name__)
 
 SLACK_PATH = "/slack/events"
+PROBES = frozenset({"/healthz", "/readyz", "/metrics"})  # unsigned, on threads of their own
+INSTALL_PATHS = frozenset({"/slack/install", "/slack/oauth_redirect"})  # Bolt's defaults
 MAX_BODY = 1024 * 1024  # Slack's requests are a few kB; a generous bound, answered 413 past it
 SIGNATURE_WINDOW = 5 * 60  # seconds: Slack's own advice against replays of old requests
 HEAD_TIMEOUT = 10.0  # seconds a connection may take to send a request head
@@ -46,6 +52,18 @@ BODY_TIMEOUT = 10.0  # seconds a request may take to send its body
 DISPATCH_THREADS = 64  # a request waits at most its ack budget in one; most take milliseconds
 _DIGITS = re.compile(rb"[0-9]{1,12}")
 _SIGNATURE = re.compile(rb"v0=[0-9a-f]{64}")
+# Request kinds for metrics, from the body's `type` (commands have none): a fixed set, so a
+# made-up type costs no new series.
+KINDS = {
+    "event_callback": "event",
+    "block_actions": "action",
+    "block_suggestion": "options",
+    "view_submission": "view_submission",
+    "view_closed": "view_closed",
+    "shortcut": "shortcut",
+    "message_action": "shortcut",
+    "url_verification": "url_verification",
+}
 
 Headers = Mapping[str, str]
 
@@ -70,7 +88,8 @@ class Reply:
 
 
 class Endpoint:
-    """What Rolecall answers to one complete HTTP request."""
+    """What Rolecall answers to one complete HTTP request. `ready` says whether this process
+    should be sent traffic (`/readyz`)."""
 
     def __init__(
         self,
@@ -78,11 +97,13 @@ class Endpoint:
         engine: Engine,
         signing_secret: str,
         now: Callable[[], float] = time.time,
+        ready: Callable[[], bool] = lambda: True,
     ) -> None:
         self.app = app
         self.engine = engine
         self._secret = signing_secret.encode()
         self._now = now
+        self._ready = ready
 
     def handle(
         self,
@@ -95,23 +116,62 @@ class Endpoint:
     ) -> Reply:
         """`received_at` (time.monotonic) is when the request was read: the ack budget of a
         listener counts from then, not from when a thread was free for it."""
-        if path == "/healthz":
-            return self.health()
+        if path in PROBES:
+            return self.probe(method, path)
+        started = time.monotonic() if received_at is None else received_at
+        kind, reply = self._answer(method, path, query, headers, body, received_at)
+        count_request(kind, reply.status)
+        if kind is not None:
+            ACK_SECONDS.labels(kind).observe(time.monotonic() - started)
+        return reply
+
+    def _answer(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: Headers,
+        body: bytes,
+        received_at: float | None,
+    ) -> tuple[str | None, Reply]:
+        """The reply, and the kind of request it answers (None: refused before it was read)."""
+        if path in INSTALL_PATHS and self.app.oauth_flow is not None:
+            return "oauth", self._install(method, path, query, headers)
         if path != SLACK_PATH:
-            return Reply.refusal(404, "not found")
+            return None, Reply.refusal(404, "not found")
         if method != "POST":
-            return Reply.refusal(405, "POST only")
+            return None, Reply.refusal(405, "POST only")
         if not self.signed(headers, body):
             log.warning("refused a request without a valid signature (%d bytes)", len(body))
-            return Reply.refusal(401, "invalid signature")
+            return None, Reply.refusal(401, "invalid signature")
         try:
             text = body.decode("utf-8")
             parsed = read_body(headers.get("content-type", ""), text)
         except UnicodeDecodeError:
-            return _bad_request("the body is not UTF-8")
+            return None, _bad_request("the body is not UTF-8")
         except Refusal as refusal:
-            return _bad_request(str(refusal))
-        response = self.app.dispatch(_bolt_request(text, parsed, query, headers, received_at))
+            return None, _bad_request(str(refusal))
+        request = _bolt_request(text, parsed, query, headers, received_at)
+        with serving(RequestContext.of(parsed, request.context)):
+            response = self.app.dispatch(request)
+        return request_kind(parsed), Reply(
+            response.status,
+            response.body.encode(),
+            {key: values[0] for key, values in response.headers.items() if values},
+        )
+
+    def _install(self, method: str, path: str, query: str, headers: Headers) -> Reply:
+        """Bolt's OAuth flow: the "Add to Slack" page, and Slack's redirect back with a code
+        (checked against the state this flow issued, then exchanged by `oauth.v2.access`)."""
+        flow = self.app.oauth_flow
+        assert flow is not None
+        if method != "GET":
+            return Reply.refusal(405, "GET only")
+        request = BoltRequest(body="", query=query, headers=dict(headers))
+        if path == flow.install_path:
+            response = flow.handle_installation(request)
+        else:
+            response = flow.handle_callback(request)
         return Reply(
             response.status,
             response.body.encode(),
@@ -137,12 +197,42 @@ class Endpoint:
             return False
         return abs(self._now() - int(timestamp)) <= SIGNATURE_WINDOW
 
+    def probe(self, method: str, path: str) -> Reply:
+        """/healthz: the database answers; /readyz: this process is ready for traffic;
+        /metrics: Prometheus's text format. Unsigned: none tells anything of anyone."""
+        if path == "/metrics":
+            if method != "GET":
+                return Reply.refusal(405, "GET only")
+            return Reply(200, generate_latest(), {"content-type": CONTENT_TYPE_LATEST})
+        if path == "/readyz":
+            ready = self._ready()
+            return Reply.json(200 if ready else 503, {"ok": ready})
+        return self.health()
+
     def health(self) -> Reply:
         try:
             ping(self.engine)
         except SQLAlchemyError as error:
             return Reply.json(503, {"ok": False, "error": type(error).__name__})
         return Reply.json(200, {"ok": True})
+
+
+def request_kind(body: dict[str, Any]) -> str:
+    """What a request is, for metrics: command, event, action, view_submission, …, other."""
+    if "command" in body:
+        return "command"
+    return KINDS.get(str(body.get("type")), "other")
+
+
+def count_request(kind: str | None, status: int) -> None:
+    """`rolecall_requests`: kind `unknown` for a request refused before its body was read."""
+    if status == 401:
+        outcome = "bad_signature"
+    elif status < 400:
+        outcome = "ok"
+    else:
+        outcome = "refused" if status < 500 else "error"
+    REQUESTS.labels(kind or "unknown", outcome).inc()
 
 
 def _bad_request(reason: str) -> Reply:
@@ -213,29 +303,32 @@ class AsgiApp:
         if scope["type"] != "http":
             return
         loop = asyncio.get_running_loop()
-        if scope["path"] == "/healthz":  # its own threads: never queued behind slow requests
-            await _send(send, await loop.run_in_executor(self._health_pool, self.endpoint.health))
+        if scope["path"] in PROBES:  # their own threads: never queued behind slow requests
+            reply = await loop.run_in_executor(
+                self._health_pool, self.endpoint.probe, scope["method"], scope["path"]
+            )
+            await _send(send, reply)
             return
         headers = {
             key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]
         }
         if scope["path"] == SLACK_PATH and not self.endpoint.plausibly_signed(headers):
             log.warning("refused a request without signature headers, its body unread")
-            await _send(send, Reply.refusal(401, "invalid signature", close=True))
+            await _refuse(send, Reply.refusal(401, "invalid signature", close=True))
             return
         length = headers.get("content-length", "0")
         if not length.isascii() or not length.isdigit():
             length = "0"
         if int(length) > MAX_BODY:
-            await _send(send, Reply.refusal(413, "request too large", close=True))
+            await _refuse(send, Reply.refusal(413, "request too large", close=True))
             return
         try:
             body = await asyncio.wait_for(_read_body(receive), self.body_timeout)
         except _TooLarge:
-            await _send(send, Reply.refusal(413, "request too large", close=True))
+            await _refuse(send, Reply.refusal(413, "request too large", close=True))
             return
         except TimeoutError:
-            await _send(send, Reply.refusal(408, "request body too slow", close=True))
+            await _refuse(send, Reply.refusal(408, "request body too slow", close=True))
             return
         reply = await loop.run_in_executor(
             self._pool,
@@ -272,6 +365,12 @@ async def _read_body(receive: Receive) -> bytes:
         chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
+
+
+async def _refuse(send: Send, reply: Reply) -> None:
+    """A refusal before the endpoint saw the request: counted here."""
+    count_request(None, reply.status)
+    await _send(send, reply)
 
 
 async def _send(send: Send, reply: Reply) -> None:
@@ -312,6 +411,7 @@ class HttpServer:
             http=protocol,
             lifespan="off",
             access_log=False,
+            log_config=None,  # uvicorn's lines go to the root logger, in LOG_FORMAT
             log_level="warning",
             timeout_keep_alive=5,
             timeout_graceful_shutdown=10,

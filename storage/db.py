@@ -17,6 +17,10 @@ from sqlmodel import Session, SQLModel, create_engine
 _MIGRATION_LOCK_KEY = 0x524F4C45
 
 
+class UnassignedRows(RuntimeError):
+    """The database holds rows from before workspaces were stored, and nobody said whose."""
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine tuned for a threaded server on either SQLite or PostgreSQL."""
     parsed = make_url(url)
@@ -39,27 +43,31 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine, workspace_id: str | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(files("storage") / "migrations"))
     config.attributes["engine"] = engine
+    config.attributes["workspace_id"] = workspace_id
     return config
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision; safe when several replicas start at once."""
+def migrate(engine: Engine, workspace_id: str | None = None) -> None:
+    """Bring the schema to the newest revision; safe when several replicas start at once.
+
+    `workspace_id` (single-token mode) is the workspace rows from before workspaces were
+    stored belong to."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
             try:
-                command.upgrade(alembic_config(engine), "head")
+                command.upgrade(alembic_config(engine, workspace_id), "head")
             finally:
                 connection.execute(
                     text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK_KEY}
                 )
                 connection.commit()
         return
-    command.upgrade(alembic_config(engine), "head")
+    command.upgrade(alembic_config(engine, workspace_id), "head")
 
 
 def ping(engine: Engine) -> None:

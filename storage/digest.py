@@ -39,13 +39,18 @@ class ProjectDigest:
 
 
 class DigestStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, workspace_id: str) -> None:
         self.db = db
-        self.items = ItemStore(db)
-        self.planning = PlanningStore(db)
+        self.workspace_id = workspace_id
+        self.items = ItemStore(db, workspace_id)
+        self.planning = PlanningStore(db, workspace_id)
 
     def product(self, team_channel_id: str, since: datetime, limit: int) -> ProductDigest:
-        feedback = (Item.team_channel_id == team_channel_id, Item.kind == ItemKind.FEEDBACK)
+        feedback = (
+            Item.workspace_id == self.workspace_id,
+            Item.team_channel_id == team_channel_id,
+            Item.kind == ItemKind.FEEDBACK,
+        )
         still_open = col(Item.status) == ItemStatus.OPEN
         filed_this_week = col(Item.created_at) >= since
         by_status = (
@@ -77,7 +82,11 @@ class DigestStore:
     def project(
         self, team_channel_id: str, since: datetime, today: date, horizon: date, limit: int
     ) -> ProjectDigest:
-        blockers = (Item.team_channel_id == team_channel_id, Item.kind == ItemKind.BLOCKER)
+        blockers = (
+            Item.workspace_id == self.workspace_id,
+            Item.team_channel_id == team_channel_id,
+            Item.kind == ItemKind.BLOCKER,
+        )
         milestones = self.planning.tracked(team_channel_id)
         soon = [t for t in milestones if today <= t.milestone.due_date <= horizon]
         soon.sort(key=lambda t: (not t.at_risk, t.milestone.due_date))
@@ -104,5 +113,5 @@ class DigestStore:
     def _counted(self, query: Any, limit: int) -> Counted:
         total = select(func.count()).select_from(query.order_by(None).subquery())
         with self.db.session() as session:
-            count = int(session.execute(total).scalar_one())
+            count = int(session.execute(total, {"workspace_id": self.workspace_id}).scalar_one())
         return Counted(self.items.queued(query.limit(limit)), count)

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection
 from sqlmodel import col
 
 from storage.db import Database
@@ -10,11 +10,12 @@ from storage.models import ProcessedEvent
 
 
 class EventStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, workspace_id: str) -> None:
         self.db = db
+        self.workspace_id = workspace_id
         self._insert_new = (
             db.insert_or_skip(ProcessedEvent)
-            .on_conflict_do_nothing(index_elements=["event_id"])
+            .on_conflict_do_nothing(index_elements=["workspace_id", "event_id"])
             .returning(col(ProcessedEvent.event_id))
         )
 
@@ -27,14 +28,8 @@ class EventStore:
     def record_first_in(self, connection: Connection, event_id: str, now: datetime) -> bool:
         """`record_first` inside the caller's transaction (filing an item records its
         request in the same commit)."""
-        inserted = connection.execute(self._insert_new, {"event_id": event_id, "received_at": now})
+        inserted = connection.execute(
+            self._insert_new,
+            {"workspace_id": self.workspace_id, "event_id": event_id, "received_at": now},
+        )
         return inserted.first() is not None
-
-    def prune(self, before: datetime) -> int:
-        """Forget ids older than Slack's retry window (minutes) to keep the table small."""
-        with self.db.writing() as session:
-            result = session.execute(
-                delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < before)
-            )
-            session.commit()
-            return int(result.rowcount)  # type: ignore[attr-defined]

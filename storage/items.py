@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, exists, func, insert, literal, or_, update
+from sqlalchemy import String, bindparam, cast, exists, func, insert, literal, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -38,24 +38,34 @@ IS_OPEN = or_(
     )
 )
 _VOTE_COUNTS = (
-    select(ItemVote.item_id, func.count().label("votes")).group_by(col(ItemVote.item_id)).subquery()
+    select(ItemVote.item_id, func.count().label("votes"))
+    .where(ItemVote.workspace_id == bindparam("workspace_id"))
+    .group_by(col(ItemVote.item_id))
+    .subquery()
 )
 VOTES = func.coalesce(_VOTE_COUNTS.c.votes, 0)
-_CARDS = select(OutboxSend.item_id).where(OutboxSend.kind == SendKind.CARD)
+_CARDS = select(OutboxSend.item_id).where(
+    OutboxSend.workspace_id == bindparam("workspace_id"), OutboxSend.kind == SendKind.CARD
+)
 _POSTED_CARDS = _CARDS.where(OutboxSend.status == SendStatus.SENT)
 
 
 def with_votes(*where: Any) -> Any:
-    """Items matching `where`, each with its +1 count."""
+    """Items matching `where`, each with its +1 count; run with the `workspace_id` param
+    (`ItemStore.queued` gives it)."""
     return (
-        select(Item, VOTES).outerjoin(_VOTE_COUNTS, _VOTE_COUNTS.c.item_id == Item.id).where(*where)
+        select(Item, VOTES)
+        .outerjoin(_VOTE_COUNTS, _VOTE_COUNTS.c.item_id == Item.id)
+        .where(Item.workspace_id == bindparam("workspace_id"), *where)
     )
 
 
 class ItemStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, workspace_id: str) -> None:
         self.db = db
-        self._requests = EventStore(db)
+        self.workspace_id = workspace_id
+        self._mine = col(Item.workspace_id) == workspace_id
+        self._requests = EventStore(db, workspace_id)
 
     def file(self, item: Item) -> tuple[Item, bool]:
         """Insert the item, or return the one already filed for the same source message."""
@@ -66,6 +76,7 @@ class ItemStore:
     def file_request(self, item: Item, request_id: str | None) -> tuple[Item, bool] | None:
         """`file`; with `request_id` (a slash command's trigger), None when that request was
         filed before: a replay. The request is recorded in the item's own transaction."""
+        item.workspace_id = self.workspace_id
         values = item.model_dump(exclude={"id"})
         try:
             with self.db.fast_write() as connection:
@@ -84,24 +95,34 @@ class ItemStore:
 
     def by_source(self, kind: ItemKind, channel_id: str, ts: str) -> Item | None:
         query = select(Item).where(
-            Item.kind == kind, Item.source_channel_id == channel_id, Item.source_ts == ts
+            self._mine,
+            Item.kind == kind,
+            Item.source_channel_id == channel_id,
+            Item.source_ts == ts,
         )
         with self.db.session() as session:
             return session.exec(query).first()
 
     def get(self, item_id: int) -> Item | None:
+        """The item, if it is this workspace's: an id from a button is never trusted alone."""
         with self.db.session() as session:
-            return session.get(Item, item_id)
+            return session.exec(select(Item).where(self._mine, Item.id == item_id)).first()
 
     def set_permalink(self, item_id: int, permalink: str) -> None:
         with self.db.writing() as session:
-            session.execute(update(Item).where(col(Item.id) == item_id).values(permalink=permalink))
+            session.execute(
+                update(Item).where(self._mine, col(Item.id) == item_id).values(permalink=permalink)
+            )
             session.commit()
 
     def add_vote(self, item_id: int, user_id: str, now: datetime) -> bool:
-        """Count a +1; False when this person had already counted."""
+        """Count a +1 on one of this workspace's items; False when this person had already
+        counted."""
+        vote = ItemVote(
+            workspace_id=self.workspace_id, item_id=item_id, user_id=user_id, created_at=now
+        )
         with self.db.writing() as session:
-            session.add(ItemVote(item_id=item_id, user_id=user_id, created_at=now))
+            session.add(vote)
             try:
                 session.commit()
             except IntegrityError:
@@ -109,7 +130,11 @@ class ItemStore:
         return True
 
     def votes(self, item_id: int) -> int:
-        query = select(func.count()).select_from(ItemVote).where(ItemVote.item_id == item_id)
+        query = (
+            select(func.count())
+            .select_from(ItemVote)
+            .where(ItemVote.workspace_id == self.workspace_id, ItemVote.item_id == item_id)
+        )
         with self.db.session() as session:
             return int(session.exec(query).one())
 
@@ -125,7 +150,9 @@ class ItemStore:
         with self.db.writing() as session:
             result = session.execute(
                 update(Item)
-                .where(col(Item.id) == item_id, col(Item.status).in_(list(allowed_from)))
+                .where(
+                    self._mine, col(Item.id) == item_id, col(Item.status).in_(list(allowed_from))
+                )
                 .values(status=to, handled_by=by, updated_at=now)
             )
             session.commit()
@@ -144,13 +171,15 @@ class ItemStore:
         """Open items filed in the window that no card was ever claimed for: the process that
         acked them stopped before posting."""
         query = select(Item).where(
+            self._mine,
             IS_OPEN,
             col(Item.created_at) >= since,
             col(Item.created_at) < until,
             col(Item.id).not_in(_CARDS),
         )
         with self.db.session() as session:
-            return list(session.exec(query.order_by(col(Item.id))))
+            found = session.exec(query.order_by(col(Item.id)), params=self._params)
+            return list(found)
 
     def triaged_unnoticed(self, since: datetime, until: datetime) -> list[Item]:
         """Items someone other than their reporter triaged in the window whose reporter notice
@@ -162,12 +191,16 @@ class ItemStore:
             + cast(col(Item.status), String)
         )
         query = select(Item).where(
+            self._mine,
             Item.status != ItemStatus.OPEN,
             col(Item.handled_by).is_not(None),
             col(Item.handled_by) != col(Item.reporter_id),
             col(Item.updated_at) >= since,
             col(Item.updated_at) < until,
-            ~exists().where(col(OutboxSend.key) == notice_key),
+            ~exists().where(
+                col(OutboxSend.workspace_id) == self.workspace_id,
+                col(OutboxSend.key) == notice_key,
+            ),
         )
         with self.db.session() as session:
             return list(session.exec(query.order_by(col(Item.id))))
@@ -175,6 +208,7 @@ class ItemStore:
     def unacknowledged_blockers(self, raised_before: datetime) -> list[Item]:
         """Open (never acknowledged) blockers raised before the given instant, across teams."""
         query = select(Item).where(
+            self._mine,
             Item.kind == ItemKind.BLOCKER,
             Item.status == ItemStatus.OPEN,
             col(Item.created_at) <= raised_before,
@@ -185,7 +219,13 @@ class ItemStore:
     def queued(self, query: Any) -> list[QueuedItem]:
         """Run a `with_votes` query."""
         with self.db.session() as session:
-            return [QueuedItem(item, int(count)) for item, count in session.execute(query)]
+            found = session.execute(query, self._params)
+            return [QueuedItem(item, int(count)) for item, count in found]
+
+    @property
+    def _params(self) -> dict[str, str]:
+        """The workspace of the prebuilt queries' `workspace_id` parameter."""
+        return {"workspace_id": self.workspace_id}
 
     @staticmethod
     def _queue(team_channel_id: str, kind: ItemKind) -> Any:

@@ -1,5 +1,9 @@
 """Table models. Every piece of state lives here, so a restart loses nothing.
 
+Every row carries its workspace (`workspace_id`: the installation it belongs to, see
+`Workspace`), every unique key starts with it, and every store is built for one workspace, so
+two workspaces with the same channel and user ids never see each other's rows.
+
 Enum fields are typed as enums and stored as their string values (`EnumText`), so a row read
 back carries `ItemKind.BLOCKER`, never a bare "blocker" to be cast again.
 """
@@ -11,6 +15,8 @@ from typing import Any, TypeVar
 from sqlalchemy import JSON, Dialect, Index, String, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+from storage.installations import define_tables
 
 E = TypeVar("E", bound=Enum)
 
@@ -87,13 +93,22 @@ class SendStatus(StrEnum):
     FAILED = "failed"
 
 
+WORKSPACE = 32  # the length of a workspace id: Slack's T… or E… ids
+
+
+def workspace_field(**primary: Any) -> Any:
+    """The workspace column every table starts with; stores fill it, never callers."""
+    return Field(default="", max_length=WORKSPACE, **primary)
+
+
 class RoleAssignment(SQLModel, table=True):
     """One person holding one role in one channel; a channel with any is a team."""
 
     __tablename__ = "role_assignment"
-    __table_args__ = (UniqueConstraint("channel_id", "user_id", "role"),)
+    __table_args__ = (UniqueConstraint("workspace_id", "channel_id", "user_id", "role"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = workspace_field()
     channel_id: str = Field(index=True, max_length=32)
     user_id: str = Field(max_length=32)
     role: Role = Field(sa_type=EnumText(Role))
@@ -106,6 +121,7 @@ class TeamSettings(SQLModel, table=True):
 
     __tablename__ = "team_settings"
 
+    workspace_id: str = workspace_field(primary_key=True)
     channel_id: str = Field(primary_key=True, max_length=32)
     feedback_emoji: str = Field(default="bulb", max_length=100)
     blocker_emoji: str = Field(default="no_entry", max_length=100)
@@ -127,14 +143,15 @@ class Item(SQLModel, table=True):
 
     __tablename__ = "item"
     __table_args__ = (
-        UniqueConstraint("kind", "source_channel_id", "source_ts"),
+        UniqueConstraint("workspace_id", "kind", "source_channel_id", "source_ts"),
         # The queue and digest queries: one team's items of one kind and status, by age.
-        Index("ix_item_queue", "team_channel_id", "kind", "status", "created_at"),
+        Index("ix_item_queue", "workspace_id", "team_channel_id", "kind", "status", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = workspace_field()
     kind: ItemKind = Field(sa_type=EnumText(ItemKind))
-    team_channel_id: str = Field(index=True, max_length=32)
+    team_channel_id: str = Field(max_length=32)
     text: str
     reporter_id: str = Field(max_length=32)
     author_id: str | None = Field(default=None, max_length=32)
@@ -155,6 +172,7 @@ class ItemVote(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("item_id", "user_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = workspace_field()
     item_id: int = Field(foreign_key="item.id", index=True)
     user_id: str = Field(max_length=32)
     created_at: datetime
@@ -165,6 +183,7 @@ class ProcessedEvent(SQLModel, table=True):
 
     __tablename__ = "processed_event"
 
+    workspace_id: str = workspace_field(primary_key=True)
     event_id: str = Field(primary_key=True, max_length=64)
     received_at: datetime
 
@@ -188,10 +207,11 @@ class Milestone(DatedWork, table=True):
     """A dated goal of one team, nudged in the team channel until it is done."""
 
     __tablename__ = "milestone"
-    __table_args__ = (UniqueConstraint("team_channel_id", "name_key"),)
+    __table_args__ = (UniqueConstraint("workspace_id", "team_channel_id", "name_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    team_channel_id: str = Field(index=True, max_length=32)
+    workspace_id: str = workspace_field()
+    team_channel_id: str = Field(max_length=32)
     name: str = Field(max_length=200)
     name_key: str = Field(max_length=200)
     due_date: date
@@ -202,9 +222,11 @@ class Deadline(DatedWork, table=True):
     """A task one person owes by a date, nudged by DM in that person's own time zone."""
 
     __tablename__ = "deadline"
+    __table_args__ = (Index("ix_deadline_team", "workspace_id", "team_channel_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    team_channel_id: str = Field(index=True, max_length=32)
+    workspace_id: str = workspace_field()
+    team_channel_id: str = Field(max_length=32)
     task: str = Field(max_length=1000)
     due_date: date
     assignee_id: str = Field(max_length=32)
@@ -227,11 +249,12 @@ class OutboxSend(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (
         # The retry scan of every tick looks for the few unsent rows of one kind.
-        Index("ix_outbox_unsent", "kind", "status"),
+        Index("ix_outbox_unsent", "workspace_id", "kind", "status"),
         # A click on a digest row: is (channel, ts) a message we posted?
-        Index("ix_outbox_message", "channel_id", "message_ts"),
+        Index("ix_outbox_message", "workspace_id", "channel_id", "message_ts"),
     )
 
+    workspace_id: str = workspace_field(primary_key=True)
     key: str = Field(primary_key=True, max_length=200)
     kind: SendKind = Field(sa_type=EnumText(SendKind))
     item_id: int | None = Field(default=None, foreign_key="item.id", index=True)
@@ -250,12 +273,23 @@ class OutboxSend(SQLModel, table=True):
 
 
 class Workspace(SQLModel, table=True):
-    """A Slack workspace Rolecall has heard from; inactive once Slack says the app was
-    uninstalled or its bot token revoked, until Slack sends from it again (a reinstall)."""
+    """An installation of Rolecall and whether it may be posted to.
+
+    `workspace_id` is the id every row of its data carries: the workspace's team id (`T…`), or
+    the organization's enterprise id (`E…`) for an org-wide Enterprise Grid install, whose
+    workspaces share channels and people and so share one set of rows. Inactive once Slack
+    says the app was uninstalled or its bot token revoked, until it is installed again (or
+    Slack sends from it again, in single-token mode); its data is kept until purged.
+    """
 
     __tablename__ = "workspace"
 
-    team_id: str = Field(primary_key=True, max_length=32)
+    workspace_id: str = Field(primary_key=True, max_length=WORKSPACE)
+    team_id: str | None = Field(default=None, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)
     active: bool = True
     reason: str = Field(default="", max_length=32)
     changed_at: datetime
+
+
+define_tables(SQLModel.metadata)  # slack-sdk's OAuth tables live in the same schema

@@ -24,9 +24,12 @@ class Send:
     message: dict[str, Any] | None = None
 
 
-def _row(send: Send, destination: str, now: datetime, **state: Any) -> dict[str, Any]:
+def _row(
+    workspace_id: str, send: Send, destination: str, now: datetime, **state: Any
+) -> dict[str, Any]:
     """A new outbox row for `send`; `state` sets how it starts (claimed now, or queued)."""
     return {
+        "workspace_id": workspace_id,
         "key": send.key,
         "kind": send.kind,
         "item_id": send.item_id,
@@ -72,7 +75,10 @@ def _with_post_tag() -> Any:
 # database work itself.
 _RECORD_SENT = (
     update(OutboxSend)
-    .where(col(OutboxSend.key) == bindparam("send_key"))
+    .where(
+        col(OutboxSend.workspace_id) == bindparam("workspace"),
+        col(OutboxSend.key) == bindparam("send_key"),
+    )
     .values(
         status=SendStatus.SENT,
         channel_id=bindparam("landed_in"),
@@ -83,11 +89,13 @@ _RECORD_SENT = (
 
 
 class OutboxStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, workspace_id: str) -> None:
         self.db = db
+        self.workspace_id = workspace_id
+        self._mine = col(OutboxSend.workspace_id) == workspace_id
         self._insert_new = (
             db.insert_or_skip(OutboxSend)
-            .on_conflict_do_nothing(index_elements=["key"])
+            .on_conflict_do_nothing(index_elements=["workspace_id", "key"])
             .returning(col(OutboxSend.key))
         )
 
@@ -111,7 +119,15 @@ class OutboxStore:
         if not sends:
             return {}
         rows = [
-            _row(send, destination, now, status=SendStatus.CLAIMED, attempts=1, post_tag=tag)
+            _row(
+                self.workspace_id,
+                send,
+                destination,
+                now,
+                status=SendStatus.CLAIMED,
+                attempts=1,
+                post_tag=tag,
+            )
             for send in sorted(sends, key=lambda s: s.key)
         ]
         with self.db.fast_write() as connection:
@@ -122,7 +138,11 @@ class OutboxStore:
             if existing:
                 retake = (
                     update(OutboxSend)
-                    .where(col(OutboxSend.key).in_(existing), _retryable(now, stale_before))
+                    .where(
+                        self._mine,
+                        col(OutboxSend.key).in_(existing),
+                        _retryable(now, stale_before),
+                    )
                     .values(
                         status=SendStatus.CLAIMED,
                         claimed_at=now,
@@ -145,7 +165,15 @@ class OutboxStore:
         """Rows, each with its destination, due at once for the next claim (cards nobody tried to
         post yet); a key that exists is left as it is."""
         rows = [
-            _row(send, destination, now, status=SendStatus.QUEUED, attempts=0, retry_at=now)
+            _row(
+                self.workspace_id,
+                send,
+                destination,
+                now,
+                status=SendStatus.QUEUED,
+                attempts=0,
+                retry_at=now,
+            )
             for send, destination in sends
         ]
         if rows:
@@ -159,7 +187,13 @@ class OutboxStore:
             connection.execute(
                 _RECORD_SENT,
                 [
-                    {"send_key": key, "landed_in": channel_id, "ts": message_ts, "now": now}
+                    {
+                        "workspace": self.workspace_id,
+                        "send_key": key,
+                        "landed_in": channel_id,
+                        "ts": message_ts,
+                        "now": now,
+                    }
                     for key in keys
                 ],
             )
@@ -170,6 +204,7 @@ class OutboxStore:
         attempt may have reached Slack (a 5xx, a dropped connection), so its tag joins those a
         retry looks for. A send another runner recorded meanwhile stays sent."""
         claimed = (
+            self._mine,
             col(OutboxSend.key).in_(list(keys)),
             col(OutboxSend.status) == SendStatus.CLAIMED,
         )
@@ -193,6 +228,7 @@ class OutboxStore:
         with self.db.engine.connect() as connection:
             for start in range(0, len(keys), 500):
                 query = select(OutboxSend.key).where(
+                    self._mine,
                     col(OutboxSend.key).in_(list(keys[start : start + 500])),
                     OutboxSend.status == SendStatus.SENT,
                 )
@@ -201,11 +237,12 @@ class OutboxStore:
 
     def get(self, key: str) -> OutboxSend | None:
         with self.db.session() as session:
-            return session.get(OutboxSend, key)
+            return session.get(OutboxSend, (self.workspace_id, key))
 
     def posted(self, kind: SendKind, channel_id: str, message_ts: str) -> OutboxSend | None:
         """The send of this kind that became the message at (channel, ts), if we posted one."""
         query = select(OutboxSend).where(
+            self._mine,
             OutboxSend.kind == kind,
             OutboxSend.channel_id == channel_id,
             OutboxSend.message_ts == message_ts,
@@ -217,6 +254,7 @@ class OutboxStore:
     def posted_cards(self, item_id: int) -> list[OutboxSend]:
         """Every card of the item that reached Slack: the copies to update after triage."""
         query = select(OutboxSend).where(
+            self._mine,
             OutboxSend.item_id == item_id,
             OutboxSend.kind == SendKind.CARD,
             OutboxSend.status == SendStatus.SENT,
@@ -236,7 +274,9 @@ class OutboxStore:
         again or were abandoned. Cards while their item is open, or, once it is closed, while an
         earlier attempt may have reached Slack (to be found and brought up to date; first
         claimed after `settle_since`)."""
-        query = select(OutboxSend).where(OutboxSend.kind == kind, _retryable(now, stale_before))
+        query = select(OutboxSend).where(
+            self._mine, OutboxSend.kind == kind, _retryable(now, stale_before)
+        )
         if since is not None:
             query = query.where(col(OutboxSend.created_at) >= since)
         if kind is SendKind.CARD:
@@ -247,8 +287,10 @@ class OutboxStore:
                     col(OutboxSend.status) == SendStatus.CLAIMED,
                 ),
             )
-            query = query.join(Item, col(Item.id) == OutboxSend.item_id).where(
-                or_(IS_OPEN, maybe_posted)
-            )
+            query = query.join(
+                Item,
+                (col(Item.id) == OutboxSend.item_id)
+                & (col(Item.workspace_id) == OutboxSend.workspace_id),
+            ).where(or_(IS_OPEN, maybe_posted))
         with self.db.session() as session:
             return list(session.exec(query.order_by(col(OutboxSend.created_at))))

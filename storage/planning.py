@@ -25,13 +25,15 @@ class TrackedMilestone:
 
 
 class PlanningStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, workspace_id: str) -> None:
         self.db = db
+        self.workspace_id = workspace_id
 
     # Milestones --------------------------------------------------------------------------
 
     def add_milestone(self, milestone: Milestone) -> bool:
         """Store a new milestone; False when the team already has one of that name."""
+        milestone.workspace_id = self.workspace_id
         with self.db.writing() as session:
             session.add(milestone)
             try:
@@ -42,7 +44,9 @@ class PlanningStore:
 
     def milestone(self, team_channel_id: str, name_key: str) -> Milestone | None:
         query = select(Milestone).where(
-            Milestone.team_channel_id == team_channel_id, Milestone.name_key == name_key
+            Milestone.workspace_id == self.workspace_id,
+            Milestone.team_channel_id == team_channel_id,
+            Milestone.name_key == name_key,
         )
         with self.db.session() as session:
             return session.exec(query).first()
@@ -60,7 +64,11 @@ class PlanningStore:
         with self.db.writing() as session:
             result = session.execute(
                 update(Milestone)
-                .where(col(Milestone.id) == milestone_id, col(Milestone.status) == WorkStatus.OPEN)
+                .where(
+                    col(Milestone.workspace_id) == self.workspace_id,
+                    col(Milestone.id) == milestone_id,
+                    col(Milestone.status) == WorkStatus.OPEN,
+                )
                 .values(due_date=due, scheduled_at=now)
             )
             session.commit()
@@ -70,6 +78,7 @@ class PlanningStore:
         blockers = (
             select(col(Item.milestone_id), func.count().label("blockers"))
             .where(
+                Item.workspace_id == self.workspace_id,
                 Item.kind == ItemKind.BLOCKER,
                 col(Item.status).in_(OPEN_STATUSES[ItemKind.BLOCKER]),
                 col(Item.milestone_id).is_not(None),
@@ -80,7 +89,11 @@ class PlanningStore:
         query = (
             select(Milestone, func.coalesce(blockers.c.blockers, 0))
             .outerjoin(blockers, blockers.c.milestone_id == Milestone.id)
-            .where(Milestone.status == WorkStatus.OPEN, *where)
+            .where(
+                Milestone.workspace_id == self.workspace_id,
+                Milestone.status == WorkStatus.OPEN,
+                *where,
+            )
             .order_by(col(Milestone.due_date), col(Milestone.id))
         )
         with self.db.session() as session:
@@ -89,6 +102,7 @@ class PlanningStore:
     # Deadlines ---------------------------------------------------------------------------
 
     def add_deadline(self, deadline: Deadline) -> Deadline:
+        deadline.workspace_id = self.workspace_id
         with self.db.writing() as session:
             session.add(deadline)
             session.commit()
@@ -97,14 +111,18 @@ class PlanningStore:
 
     def open_deadlines(self, team_channel_id: str) -> list[Deadline]:
         query = select(Deadline).where(
-            Deadline.team_channel_id == team_channel_id, Deadline.status == WorkStatus.OPEN
+            Deadline.workspace_id == self.workspace_id,
+            Deadline.team_channel_id == team_channel_id,
+            Deadline.status == WorkStatus.OPEN,
         )
         with self.db.session() as session:
             return list(session.exec(query.order_by(col(Deadline.due_date), col(Deadline.id))))
 
     def deadlines_due_by(self, last_day: date) -> list[Deadline]:
         query = select(Deadline).where(
-            Deadline.status == WorkStatus.OPEN, col(Deadline.due_date) <= last_day
+            Deadline.workspace_id == self.workspace_id,
+            Deadline.status == WorkStatus.OPEN,
+            col(Deadline.due_date) <= last_day,
         )
         with self.db.session() as session:
             return list(session.exec(query.order_by(col(Deadline.id))))
@@ -113,6 +131,7 @@ class PlanningStore:
         query = (
             select(Deadline)
             .where(
+                Deadline.workspace_id == self.workspace_id,
                 Deadline.team_channel_id == team_channel_id,
                 Deadline.status == WorkStatus.OPEN,
                 col(Deadline.due_date) < today,
@@ -132,7 +151,11 @@ class PlanningStore:
         with self.db.writing() as session:
             result = session.execute(
                 update(table)
-                .where(col(table.id) == row_id, col(table.status) == WorkStatus.OPEN)
+                .where(
+                    col(table.workspace_id) == self.workspace_id,
+                    col(table.id) == row_id,
+                    col(table.status) == WorkStatus.OPEN,
+                )
                 .values(status=WorkStatus.DONE, done_by=by, done_at=now)
             )
             session.commit()

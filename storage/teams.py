@@ -15,6 +15,7 @@ from storage.models import Role, RoleAssignment, TeamSettings
 _HOLDERS = (
     select(RoleAssignment.user_id)
     .where(
+        RoleAssignment.workspace_id == bindparam("workspace_id"),
         RoleAssignment.channel_id == bindparam("channel_id"),
         RoleAssignment.role == bindparam("role"),
     )
@@ -22,7 +23,10 @@ _HOLDERS = (
 )
 _QUEUE_CHANNELS = select(
     TeamSettings.product_queue_channel, TeamSettings.project_queue_channel
-).where(TeamSettings.channel_id == bindparam("channel_id"))
+).where(
+    TeamSettings.workspace_id == bindparam("workspace_id"),
+    TeamSettings.channel_id == bindparam("channel_id"),
+)
 
 
 @dataclass(frozen=True)
@@ -46,15 +50,17 @@ class Team:
 
 
 class TeamStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, workspace_id: str) -> None:
         self.db = db
+        self.workspace_id = workspace_id
+        self._mine = col(RoleAssignment.workspace_id) == workspace_id
 
     # Roles -------------------------------------------------------------------------------
 
     def roles(self, channel_id: str) -> list[RoleAssignment]:
         query = (
             select(RoleAssignment)
-            .where(RoleAssignment.channel_id == channel_id)
+            .where(self._mine, RoleAssignment.channel_id == channel_id)
             .order_by(col(RoleAssignment.role), col(RoleAssignment.assigned_at))
         )
         with self.db.session() as session:
@@ -62,15 +68,15 @@ class TeamStore:
 
     def holders(self, channel_id: str, role: Role) -> list[str]:
         with self.db.engine.connect() as connection:
-            found = connection.execute(_HOLDERS, {"channel_id": channel_id, "role": role})
+            found = connection.execute(_HOLDERS, self._params(channel_id, role=role))
             return list(found.scalars())
 
     def routing(self, channel_id: str, role: Role) -> Routing:
         """The role's holders and the team's queue channel for it, on one connection."""
         with self.db.engine.connect() as connection:
-            found = connection.execute(_HOLDERS, {"channel_id": channel_id, "role": role})
+            found = connection.execute(_HOLDERS, self._params(channel_id, role=role))
             holders = list(found.scalars())
-            queues = connection.execute(_QUEUE_CHANNELS, {"channel_id": channel_id}).first()
+            queues = connection.execute(_QUEUE_CHANNELS, self._params(channel_id)).first()
         if queues is None:
             return Routing(holders, None)
         return Routing(holders, queues[0] if role is Role.PRODUCT else queues[1])
@@ -80,7 +86,12 @@ class TeamStore:
     ) -> int | None:
         """Give `user_id` the role; returns the new assignment's id, None if they held it."""
         assignment = RoleAssignment(
-            channel_id=channel_id, user_id=user_id, role=role, assigned_by=by, assigned_at=now
+            workspace_id=self.workspace_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            role=role,
+            assigned_by=by,
+            assigned_at=now,
         )
         with self.db.writing() as session:
             session.add(assignment)
@@ -94,6 +105,7 @@ class TeamStore:
         with self.db.writing() as session:
             result = session.execute(
                 delete(RoleAssignment).where(
+                    self._mine,
                     col(RoleAssignment.channel_id) == channel_id,
                     col(RoleAssignment.user_id) == user_id,
                     col(RoleAssignment.role) == role,
@@ -103,7 +115,7 @@ class TeamStore:
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def roles_of(self, user_id: str) -> list[RoleAssignment]:
-        query = select(RoleAssignment).where(RoleAssignment.user_id == user_id)
+        query = select(RoleAssignment).where(self._mine, RoleAssignment.user_id == user_id)
         with self.db.session() as session:
             return list(session.exec(query.order_by(col(RoleAssignment.channel_id))))
 
@@ -111,7 +123,7 @@ class TeamStore:
         """Every team's holders of one role, in one query."""
         query = (
             select(RoleAssignment.channel_id, RoleAssignment.user_id)
-            .where(RoleAssignment.role == role)
+            .where(self._mine, RoleAssignment.role == role)
             .order_by(col(RoleAssignment.assigned_at), col(RoleAssignment.id))
         )
         found: dict[str, list[str]] = {}
@@ -124,6 +136,7 @@ class TeamStore:
         """Every channel with roles, with its settings (defaults when it never changed any)."""
         first_role = (
             select(RoleAssignment.channel_id, func.min(RoleAssignment.assigned_at))
+            .where(self._mine)
             .group_by(col(RoleAssignment.channel_id))
             .order_by(col(RoleAssignment.channel_id))
         )
@@ -131,17 +144,18 @@ class TeamStore:
             rows = list(session.execute(first_role))
         saved = self.all_settings()
         return [
-            Team(saved.get(channel) or TeamSettings(channel_id=channel), since)
-            for channel, since in rows
+            Team(saved.get(channel) or self._defaults(channel), since) for channel, since in rows
         ]
 
     # Settings ----------------------------------------------------------------------------
 
     def settings(self, channel_id: str) -> TeamSettings:
         with self.db.session() as session:
-            return session.get(TeamSettings, channel_id) or TeamSettings(channel_id=channel_id)
+            found = session.get(TeamSettings, (self.workspace_id, channel_id))
+            return found or self._defaults(channel_id)
 
     def save_settings(self, settings: TeamSettings) -> None:
+        settings.workspace_id = self.workspace_id
         with self.db.writing() as session:
             session.merge(settings)
             session.commit()
@@ -149,4 +163,11 @@ class TeamStore:
     def all_settings(self) -> dict[str, TeamSettings]:
         """Every channel's saved settings; channels missing here use the defaults."""
         with self.db.session() as session:
-            return {s.channel_id: s for s in session.exec(select(TeamSettings))}
+            query = select(TeamSettings).where(TeamSettings.workspace_id == self.workspace_id)
+            return {s.channel_id: s for s in session.exec(query)}
+
+    def _defaults(self, channel_id: str) -> TeamSettings:
+        return TeamSettings(workspace_id=self.workspace_id, channel_id=channel_id)
+
+    def _params(self, channel_id: str, **more: object) -> dict[str, object]:
+        return {"workspace_id": self.workspace_id, "channel_id": channel_id, **more}

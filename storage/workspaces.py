@@ -1,25 +1,126 @@
-"""Which workspaces may be posted to."""
+"""The installations Rolecall serves, whether each may be posted to, and removing one's data."""
 
 from datetime import datetime
 
-from sqlmodel import col, select
+from sqlalchemy import delete
+from sqlmodel import SQLModel, col, select
 
 from storage.db import Database
-from storage.models import Workspace
+from storage.models import (
+    Deadline,
+    Item,
+    ItemVote,
+    Milestone,
+    OutboxSend,
+    ProcessedEvent,
+    RoleAssignment,
+    TeamSettings,
+    Workspace,
+)
+
+# Children before the rows they reference: votes and sends name items, items milestones.
+_TENANT_TABLES: tuple[type[SQLModel], ...] = (
+    ItemVote,
+    OutboxSend,
+    ProcessedEvent,
+    Item,
+    Milestone,
+    Deadline,
+    RoleAssignment,
+    TeamSettings,
+)
 
 
 class WorkspaceStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def set_active(self, team_id: str, active: bool, reason: str, now: datetime) -> None:
+    def get(self, workspace_id: str) -> Workspace | None:
+        with self.db.session() as session:
+            return session.get(Workspace, workspace_id)
+
+    def installed(
+        self, workspace_id: str, team_id: str | None, enterprise_id: str | None, now: datetime
+    ) -> None:
+        """Record an installation (new, or again after an uninstall): it may be posted to."""
         with self.db.writing() as session:
-            row = session.get(Workspace, team_id) or Workspace(team_id=team_id, changed_at=now)
+            row = session.get(Workspace, workspace_id) or Workspace(
+                workspace_id=workspace_id, changed_at=now
+            )
+            row.team_id, row.enterprise_id = team_id, enterprise_id
+            row.active, row.reason, row.changed_at = True, "installed", now
+            session.add(row)
+            session.commit()
+
+    def known(
+        self, workspace_id: str, team_id: str | None, enterprise_id: str | None, now: datetime
+    ) -> None:
+        """Record the workspace of a single bot token once; an uninstall recorded earlier
+        stays in force."""
+        with self.db.writing() as session:
+            if session.get(Workspace, workspace_id) is None:
+                session.add(
+                    Workspace(
+                        workspace_id=workspace_id,
+                        team_id=team_id,
+                        enterprise_id=enterprise_id,
+                        reason="token",
+                        changed_at=now,
+                    )
+                )
+                session.commit()
+
+    def set_active(self, workspace_id: str, active: bool, reason: str, now: datetime) -> None:
+        with self.db.writing() as session:
+            row = session.get(Workspace, workspace_id) or Workspace(
+                workspace_id=workspace_id, changed_at=now
+            )
             row.active, row.reason, row.changed_at = active, reason, now
             session.add(row)
             session.commit()
 
     def inactive(self) -> set[str]:
         with self.db.session() as session:
-            query = select(Workspace.team_id).where(col(Workspace.active).is_(False))
+            query = select(Workspace.workspace_id).where(col(Workspace.active).is_(False))
             return set(session.exec(query))
+
+    def all(self) -> list[str]:
+        with self.db.session() as session:
+            query = select(Workspace.workspace_id).order_by(col(Workspace.workspace_id))
+            return list(session.exec(query))
+
+    def active(self) -> list[str]:
+        with self.db.session() as session:
+            query = select(Workspace.workspace_id).where(col(Workspace.active).is_(True))
+            return list(session.exec(query.order_by(col(Workspace.workspace_id))))
+
+    def inactive_since(self, before: datetime) -> list[str]:
+        """Workspaces uninstalled before `before`: their data's keeping period is over."""
+        query = select(Workspace.workspace_id).where(
+            col(Workspace.active).is_(False), col(Workspace.changed_at) < before
+        )
+        with self.db.session() as session:
+            return list(session.exec(query))
+
+    def purge(self, workspace_id: str) -> int:
+        """Delete every row of the workspace, and the workspace itself, in one transaction;
+        returns how many rows went."""
+        removed = 0
+        with self.db.writing() as session:
+            tables: tuple[type[SQLModel], ...] = (*_TENANT_TABLES, Workspace)
+            for table in tables:
+                column = table.workspace_id  # type: ignore[attr-defined]
+                result = session.execute(delete(table).where(col(column) == workspace_id))
+                removed += int(result.rowcount)  # type: ignore[attr-defined]
+            session.commit()
+        return removed
+
+    def forget_requests(self, before: datetime) -> int:
+        """Forget request ids older than Slack's retry window (minutes), in every workspace,
+        to keep the table small."""
+        with self.db.writing() as session:
+            result = session.execute(
+                delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < before)
+            )
+            session.commit()
+            return int(result.rowcount)  # type: ignore[attr-defined]

@@ -23,13 +23,14 @@ from sandbox.signed_client import SignedClient
 from storage.db import Database, make_engine, migrate
 
 SIGNING_SECRET = "test-signing-secret"
+WORKSPACE = "T0001"  # the fake Slack's workspace: the bot token's, as auth.test says
 TEAM = "CLAUNCH"
 ALICE, BOB, CAROL, DAVE, ERIN = "UALICE", "UBOB", "UCAROL", "UDAVE", "UERIN"
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
 TABLES = (
     "item, item_vote, outbox, role_assignment, team_settings, milestone, deadline, "
-    "processed_event, workspace"
+    "processed_event, workspace, slack_installations, slack_bots, slack_oauth_states"
 )
 
 

@@ -55,9 +55,16 @@ def test_migrate_creates_the_default_sqlite_file_in_the_working_directory(tmp_pa
 def serving(env: dict[str, str], *args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """`rolecall serve` in a subprocess; yields it and its base URL once it is listening."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    slack = FakeSlack().start()  # auth.test names the bot token's workspace at start
     process = subprocess.Popen(
         [sys.executable, "-m", "handlers", "serve", "--host", "127.0.0.1", *args],
-        env={**clean, "SLACK_BOT_TOKEN": "xoxb-cli", "SLACK_SIGNING_SECRET": "cli-secret", **env},
+        env={
+            **clean,
+            "SLACK_BOT_TOKEN": "xoxb-cli",
+            "SLACK_SIGNING_SECRET": "cli-secret",
+            "SLACK_API_URL": slack.api_url,
+            **env,
+        },
         cwd=ROOT,
         stderr=subprocess.PIPE,
         text=True,
@@ -72,6 +79,7 @@ def serving(env: dict[str, str], *args: str) -> Iterator[tuple[subprocess.Popen[
     finally:
         process.terminate()
         assert process.wait(timeout=20) == 0
+        slack.stop()
 
 
 def test_serve_answers_health_and_signed_requests(tmp_path: Path) -> None:

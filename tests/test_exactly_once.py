@@ -15,7 +15,7 @@ from storage.db import Database, make_engine
 from storage.models import Deadline, Milestone, Role
 from storage.planning import PlanningStore
 from storage.teams import TeamStore
-from tests.conftest import BOB, CAROL, TEAM
+from tests.conftest import BOB, CAROL, TEAM, WORKSPACE
 from tests.test_cli import ROOT, run_cli, serving
 
 LONG_AGO = datetime(2026, 1, 5, tzinfo=UTC)
@@ -25,8 +25,8 @@ def seed(database_url: str, today: date) -> None:
     """A team with 30 overdue milestones, an overdue deadline and a stale blocker."""
     engine = make_engine(database_url)
     db = Database(engine)
-    TeamStore(db).assign(TEAM, BOB, Role.PROJECT, BOB, LONG_AGO)
-    planning = PlanningStore(db)
+    TeamStore(db, WORKSPACE).assign(TEAM, BOB, Role.PROJECT, BOB, LONG_AGO)
+    planning = PlanningStore(db, WORKSPACE)
     for n in range(30):
         planning.add_milestone(
             Milestone(

@@ -10,15 +10,19 @@ import yaml
 from jsonschema import Draft7Validator
 from slack_sdk import WebClient
 
+from bot.clock import utc_now
+from bot.workspaces import Workspaces
 from handlers.after_ack import AfterAck
 from handlers.app import create_app
+from handlers.install import BOT_SCOPES, Installs
 from handlers.listeners.actions import ACTIONS
 from handlers.listeners.commands import COMMANDS
 from handlers.listeners.events import EVENTS
-from handlers.services import build_services
+from handlers.services import Tenants
 from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient
-from storage.db import make_engine
+from storage.db import Database, make_engine
+from storage.workspaces import WorkspaceStore
 from tests.conftest import CAROL, TEAM
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,6 +82,7 @@ def test_the_app_registers_exactly_these_listeners(
 # The bot scopes each Web API method needs (Slack's method reference), for the conversation
 # kinds Rolecall reads: public and private channels, and its own DMs.
 METHOD_SCOPES = {
+    "auth_test": set(),
     "chat_getPermalink": set(),
     "chat_postEphemeral": {"chat:write"},
     "chat_postMessage": {"chat:write"},
@@ -116,6 +121,13 @@ def test_manifest_validates_against_slacks_schema(manifest: dict[str, Any]) -> N
 def test_the_code_registers_nothing_the_manifest_lacks() -> None:
     """One listener per command and event, one for all card buttons: nothing unlisted."""
     client = WebClient(token="xoxb-unused")
-    services = build_services(make_engine("sqlite://"), client)
-    app = create_app(services, "unused-secret", AfterAck(threads=1))
+    db = Database(make_engine("sqlite://"))
+    workspaces = Workspaces(WorkspaceStore(db), utc_now)
+    tenants = Tenants(db, workspaces, lambda _: "xoxb-unused", lambda _: client, single="T1")
+    installs = Installs(workspaces, None, tenants.forget)
+    app = create_app(tenants, installs, "unused-secret", AfterAck(threads=1), client)
     assert len(app._listeners) == len(COMMANDS) + len(EVENTS) + 1
+
+
+def test_an_install_asks_for_the_manifests_bot_scopes(manifest: dict[str, Any]) -> None:
+    assert sorted(BOT_SCOPES) == sorted(manifest["oauth_config"]["scopes"]["bot"])

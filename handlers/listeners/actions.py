@@ -10,15 +10,15 @@ from bot.parsing.words import parse_row_id
 from bot.permissions import Refused
 from bot.status import TRANSITIONS
 from handlers.after_ack import AfterAck
-from handlers.services import Services
+from handlers.listeners import services_for
+from handlers.services import Tenants
 
 ACTIONS = tuple(TRANSITIONS)
 STALE_BUTTON = "That button doesn't point at anything I know. Open the item's card and try there."
 
 
-def register(app: App, services: Services, after_ack: AfterAck) -> None:
+def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
     pattern = re.compile("^(" + "|".join(re.escape(a) for a in ACTIONS) + ")$")
-    triage = services.triage
 
     @app.action(pattern)
     def triage_button(
@@ -31,6 +31,8 @@ def register(app: App, services: Services, after_ack: AfterAck) -> None:
         ack()
 
         def apply() -> None:
+            services = services_for(tenants, context)
+            triage = services.triage
             item_id = parse_row_id(action.get("value"))
             if item_id is None:
                 respond(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)

@@ -23,7 +23,8 @@ from bot.parsing.team import (
 from bot.parsing.words import UsageError
 from handlers.after_ack import AfterAck, Answer
 from handlers.errors import answer
-from handlers.services import Services
+from handlers.listeners import services_for
+from handlers.services import Services, Tenants
 from storage.models import ItemKind
 
 STILL_FILING = (
@@ -47,32 +48,33 @@ COMMANDS = ("/role", "/feedback", "/blocker", "/rolecall", "/milestone", "/deadl
 Reply = str | list[Message]  # one text, or messages with blocks (a digest preview)
 
 
-def register(app: App, services: Services, after_ack: AfterAck) -> None:
+Run = Callable[[Services, str, str, str], Reply]  # (services, channel, user, text) → reply
+
+
+def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
     # These may read users.info, deliver a backlog or DM someone: all after the ack.
-    replies: dict[str, Callable[[str, str, str], Reply]] = {
-        "/role": lambda channel, user, text: services.roles.run(
+    replies: dict[str, Run] = {
+        "/role": lambda services, channel, user, text: services.roles.run(
             channel, user, parse_role_command(text)
         ),
-        "/rolecall": lambda channel, user, text: services.team_settings.run(
+        "/rolecall": lambda services, channel, user, text: services.team_settings.run(
             channel, user, parse_settings_command(text)
         ),
-        "/milestone": lambda channel, user, text: services.planning.run_milestone_command(
+        "/milestone": lambda services, channel, user, text: services.planning.run_milestone_command(
             channel, user, parse_milestone_command(text)
         ),
-        "/deadline": lambda channel, user, text: services.planning.run_deadline_command(
+        "/deadline": lambda services, channel, user, text: services.planning.run_deadline_command(
             channel, user, parse_deadline_command(text)
         ),
-        "/digest": lambda channel, user, text: _digest(services, channel, user, text),
+        "/digest": _digest,
     }
     for name, run in replies.items():
-        app.command(name)(_reply_after_ack(services, after_ack, run))
+        app.command(name)(_reply_after_ack(tenants, after_ack, run))
     for kind in ItemKind:
-        app.command(f"/{kind.value}")(_item_listener(services, after_ack, kind))
+        app.command(f"/{kind.value}")(_item_listener(tenants, after_ack, kind))
 
 
-def _reply_after_ack(
-    services: Services, after_ack: AfterAck, run: Callable[[str, str, str], Reply]
-) -> Any:
+def _reply_after_ack(tenants: Tenants, after_ack: AfterAck, run: Run) -> Any:
     """A command that acks at once, then runs (channel, user, text) → reply and responds."""
 
     def listener(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
@@ -83,10 +85,11 @@ def _reply_after_ack(
             return
 
         def work() -> None:
+            services = services_for(tenants, context)
             if not services.first_time(command.get("trigger_id")):
                 return  # the same command, replayed
             text = command.get("text", "")
-            reply = answer(lambda: run(channel_id, command["user_id"], text))
+            reply = answer(lambda: run(services, channel_id, command["user_id"], text))
             if isinstance(reply, str):
                 respond(text=reply, response_type="ephemeral")
                 return
@@ -107,7 +110,7 @@ def _digest(services: Services, channel_id: str, user_id: str, text: str) -> Rep
     return services.team_settings.schedule_digest(channel_id, user_id, parsed)
 
 
-def _item_listener(services: Services, after_ack: AfterAck, kind: ItemKind) -> Any:
+def _item_listener(tenants: Tenants, after_ack: AfterAck, kind: ItemKind) -> Any:
     def item(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         """Store first, then ack with the confirmation (within the ack budget); the cards are
         posted after the ack."""
@@ -126,7 +129,7 @@ def _item_listener(services: Services, after_ack: AfterAck, kind: ItemKind) -> A
                 respond,
                 command,
                 context,
-                lambda: Answer(services.triage.queue(channel_id, kind)),
+                lambda: Answer(services_for(tenants, context).triage.queue(channel_id, kind)),
                 slow=QUEUE_SLOW,
                 failed=QUEUE_FAILED,
             )
@@ -137,7 +140,7 @@ def _item_listener(services: Services, after_ack: AfterAck, kind: ItemKind) -> A
             respond,
             command,
             context,
-            lambda: _file_once(services, command, capture),
+            lambda: _file_once(services_for(tenants, context), command, capture),
             slow=STILL_FILING.format(kind=kind.value),
             failed=NOT_STORED.format(kind=kind.value),
         )

@@ -8,7 +8,9 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from bot.capture import Capture, SourceMessage
 from bot.parsing.team import normalise_emoji, parse_capture, strip_leading_mention
 from handlers.after_ack import AfterAck
-from handlers.services import Services
+from handlers.install import Installs, workspace_of
+from handlers.listeners import services_for
+from handlers.services import Services, Tenants
 
 MENTION_HELP = (
     "Tell me `feedback: …` or `blocker: …` and I'll file it for this channel's product or "
@@ -25,11 +27,17 @@ EVENTS = (
     "tokens_revoked",
 )
 UNINSTALLING = {"app_uninstalled", "tokens_revoked"}
+Handler = Callable[[dict[str, Any], dict[str, Any], BoltContext, Services], None]
 
 
-def register(app: App, services: Services, after_ack: AfterAck) -> None:
-    capture = services.capture
-    workspaces = services.workspaces
+def _workspace(tenants: Tenants, context: BoltContext) -> str | None:
+    return tenants.single or workspace_of(
+        context.enterprise_id, context.team_id, bool(context.is_enterprise_install)
+    )
+
+
+def register(app: App, tenants: Tenants, installs: Installs, after_ack: AfterAck) -> None:
+    workspaces = tenants.workspaces
 
     @app.middleware
     def platform(req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> Any:
@@ -40,57 +48,69 @@ def register(app: App, services: Services, after_ack: AfterAck) -> None:
         if body.get("type") == "app_rate_limited":
             workspaces.rate_limited(str(body.get("team_id")), body.get("minute_rate_limited"))
             return BoltResponse(status=200, body="")
-        team_id = req.context.team_id
+        workspace_id = _workspace(tenants, req.context)
         event_type = (body.get("event") or {}).get("type")
-        if team_id and event_type not in UNINSTALLING and not req.headers.get("x-slack-retry-num"):
-            workspaces.heard_from(team_id)
+        retried = req.headers.get("x-slack-retry-num")
+        if workspace_id and event_type not in UNINSTALLING and not retried:
+            workspaces.heard_from(workspace_id)
         return next()
 
-    def on(
-        event_type: str, handle: Callable[[dict[str, Any], dict[str, Any], BoltContext], None]
-    ) -> None:
+    def on(event_type: str, handle: Handler) -> None:
         """Events are acked by Bolt; their work (database, Web API) runs on the after-ack pool,
         so Bolt's listener threads are never all waiting on a locked database."""
 
         @app.event(event_type)
         def listener(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
-            after_ack.run(body, context, lambda: handle(event, body, context))
+            after_ack.run(
+                body,
+                context,
+                lambda: handle(event, body, context, services_for(tenants, context)),
+            )
 
-    def uninstalled(_: dict[str, Any], body: dict[str, Any], __: BoltContext) -> None:
-        if body.get("team_id"):
-            workspaces.uninstalled(str(body["team_id"]), "app_uninstalled")
+    def uninstalling(event_type: str, revoked: Callable[[dict[str, Any]], bool]) -> None:
+        """Uninstall events need no workspace services (its token may be dead already)."""
 
-    def revoked(event: dict[str, Any], body: dict[str, Any], _: BoltContext) -> None:
-        if body.get("team_id") and (event.get("tokens") or {}).get("bot"):
-            workspaces.uninstalled(str(body["team_id"]), "tokens_revoked")
+        @app.event(event_type)
+        def listener(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+            workspace_id = _workspace(tenants, context)
+            if workspace_id and revoked(event):
+                after_ack.run(body, context, lambda: installs.uninstalled(workspace_id, event_type))
 
-    def reaction(event: dict[str, Any], body: dict[str, Any], _: BoltContext) -> None:
+    def reaction(
+        event: dict[str, Any], body: dict[str, Any], _: BoltContext, services: Services
+    ) -> None:
         item = event.get("item", {})
         if item.get("type") != "message" or not isinstance(event.get("reaction"), str):
             return
+        capture = services.capture
         kind = capture.routing_kind(item["channel"], normalise_emoji(event["reaction"]))
         if kind is None or not services.first_time(body["event_id"]):
             return
         capture.file_reaction(item["channel"], item["ts"], event["user"], kind)
 
-    def message(event: dict[str, Any], body: dict[str, Any], _: BoltContext) -> None:
+    def message(
+        event: dict[str, Any], body: dict[str, Any], _: BoltContext, services: Services
+    ) -> None:
         if event.get("subtype") not in _CAPTURABLE_SUBTYPES or event.get("bot_id"):
             return
         parsed = parse_capture(event.get("text", ""))
         if parsed is None or not services.first_time(body["event_id"]):
             return
         source = SourceMessage.from_slack(event["channel"], event)
-        capture.file_and_announce(
+        services.capture.file_and_announce(
             Capture(parsed.kind, parsed.text, event["channel"], event["user"], source)
         )
 
-    def mention(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+    def mention(
+        event: dict[str, Any], body: dict[str, Any], context: BoltContext, services: Services
+    ) -> None:
         if parse_capture(event.get("text", "")) is not None:
             return  # a `feedback: … @Rolecall` message: the message listener files it
         text = strip_leading_mention(event.get("text", ""), context.bot_user_id or "")
         parsed = parse_capture(text, keyword_colon_required=False)
         if not services.first_time(body["event_id"]):
             return
+        capture = services.capture
         if parsed is None:
             capture.post_ephemeral(
                 event["channel"], event["user"], MENTION_HELP, event.get("thread_ts")
@@ -101,12 +121,12 @@ def register(app: App, services: Services, after_ack: AfterAck) -> None:
             Capture(parsed.kind, parsed.text, event["channel"], event["user"], source)
         )
 
-    def home(event: dict[str, Any], _: dict[str, Any], __: BoltContext) -> None:
+    def home(event: dict[str, Any], _: dict[str, Any], __: BoltContext, services: Services) -> None:
         if event.get("tab") == "home":
             services.home.publish(event["user"])
 
-    on("app_uninstalled", uninstalled)
-    on("tokens_revoked", revoked)
+    uninstalling("app_uninstalled", lambda _: True)
+    uninstalling("tokens_revoked", lambda event: bool((event.get("tokens") or {}).get("bot")))
     on("reaction_added", reaction)
     on("message", message)
     on("app_mention", mention)

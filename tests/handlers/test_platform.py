@@ -51,7 +51,7 @@ def test_revoking_the_bot_token_stops_posting_a_user_token_does_not(
     set_up_team(slack, fake)
     response = slack.event({"type": "tokens_revoked", "tokens": tokens})
     assert response.status_code == 200
-    assert services.workspaces.posting_allowed() is not stops_posting
+    assert services.workspaces.posting_allowed(services.workspace_id) is not stops_posting
 
 
 def test_a_rate_limit_notice_is_answered_200_and_counted(

@@ -253,7 +253,7 @@ def test_every_recipients_card_is_owed_before_the_first_is_posted(
     set_up_team(slack, fake)
     command(slack, fake, "/role", f"<@{ERIN}> product", ALICE)
     filed = services.capture.file(Capture(ItemKind.FEEDBACK, "for both", TEAM, CAROL))
-    sends = OutboxStore(services.db)
+    sends = OutboxStore(services.db, services.workspace_id)
     alice_card, erin_card = (f"card:{filed.item.id}:{user}" for user in (ALICE, ERIN))
     slow_slack = fake.hold("chat.postMessage")
     delivering = threading.Thread(
@@ -277,7 +277,7 @@ def test_a_card_queued_by_a_process_that_stopped_is_posted_by_the_next_run(
     command(slack, fake, "/role", f"<@{ERIN}> product", ALICE)
     filed = services.capture.file(Capture(ItemKind.FEEDBACK, "for both", TEAM, CAROL))
     assert filed.item.id is not None
-    sends = OutboxStore(services.db)
+    sends = OutboxStore(services.db, services.workspace_id)
     sends.queue([(card_send(filed.item.id, u), u) for u in (ALICE, ERIN)], clock.now)
     services.outbox.send([card_send(filed.item.id, ALICE)], ALICE, lambda _: Message("x", []))
 

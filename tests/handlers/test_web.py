@@ -107,11 +107,12 @@ def test_signed_junk_is_a_400_without_a_traceback(
     body: bytes,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    started_with = len(fake.calls)  # auth.test, when the app started
     with caplog.at_level(logging.DEBUG):
         response = _signed_post(slack, body, content_type)
     assert response.status_code == 400
     assert not [r for r in caplog.records if r.exc_info]
-    assert fake.calls == []
+    assert fake.calls[started_with:] == []
 
 
 def _signed_post(slack: SignedClient, body: bytes, content_type: str) -> httpx.Response:

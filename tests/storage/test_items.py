@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from storage.db import Database
 from storage.items import ItemStore
 from storage.models import Item, ItemKind, ItemStatus
+from tests.conftest import WORKSPACE
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -31,7 +32,7 @@ def new_item(
 
 
 def test_the_same_source_message_is_filed_once_even_when_racing(db: Database) -> None:
-    items = ItemStore(db)
+    items = ItemStore(db, WORKSPACE)
 
     def file(reporter: str) -> bool:
         return items.file(new_item(source_ts="1.5", reporter=reporter))[1]
@@ -46,14 +47,14 @@ def test_the_same_source_message_is_filed_once_even_when_racing(db: Database) ->
 
 
 def test_items_without_a_source_message_are_never_merged(db: Database) -> None:
-    items = ItemStore(db)
+    items = ItemStore(db, WORKSPACE)
     assert items.file(new_item("a"))[1]
     assert items.file(new_item("a"))[1]
     assert len(items.open_queue("C1", ItemKind.FEEDBACK)) == 2
 
 
 def test_votes_count_once_per_person(db: Database) -> None:
-    items = ItemStore(db)
+    items = ItemStore(db, WORKSPACE)
     item, _ = items.file(new_item(source_ts="2.0"))
     assert item.id is not None
     assert items.add_vote(item.id, "U2", NOW)
@@ -64,7 +65,7 @@ def test_votes_count_once_per_person(db: Database) -> None:
 
 
 def test_a_transition_happens_once_when_two_managers_click_together(db: Database) -> None:
-    items = ItemStore(db)
+    items = ItemStore(db, WORKSPACE)
     item, _ = items.file(new_item())
     assert item.id is not None
 
@@ -81,7 +82,7 @@ def test_a_transition_happens_once_when_two_managers_click_together(db: Database
 
 
 def test_open_queue_is_oldest_first_and_blockers_stay_open_until_resolved(db: Database) -> None:
-    items = ItemStore(db)
+    items = ItemStore(db, WORKSPACE)
     late, _ = items.file(new_item("late", kind=ItemKind.BLOCKER, at=NOW + timedelta(hours=1)))
     early, _ = items.file(new_item("early", kind=ItemKind.BLOCKER))
     assert early.id and late.id
@@ -93,7 +94,7 @@ def test_open_queue_is_oldest_first_and_blockers_stay_open_until_resolved(db: Da
 
 
 def test_rows_come_back_with_enums_and_timezone_aware_timestamps(db: Database) -> None:
-    items = ItemStore(db)
+    items = ItemStore(db, WORKSPACE)
     item, _ = items.file(new_item())
     assert item.id is not None
     stored = items.get(item.id)

@@ -9,6 +9,8 @@ from storage.events import EventStore
 from storage.items import ItemStore
 from storage.models import ItemKind, ItemStatus, SendKind, SendStatus
 from storage.outbox import OutboxStore, Send
+from storage.workspaces import WorkspaceStore
+from tests.conftest import WORKSPACE
 from tests.storage.test_items import new_item
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -21,7 +23,7 @@ def reminders(*keys: str) -> list[Send]:
 
 def test_a_key_is_won_once_however_many_claim_it_at_once(db: Database) -> None:
     keys = reminders(*(f"milestone:{n}:2026-12-01:2026-11-30" for n in range(20)))
-    stores = [OutboxStore(Database(db.engine)) for _ in range(6)]
+    stores = [OutboxStore(Database(db.engine), WORKSPACE) for _ in range(6)]
     start = threading.Barrier(len(stores))
 
     def claim(sends: OutboxStore) -> list[str]:
@@ -34,7 +36,7 @@ def test_a_key_is_won_once_however_many_claim_it_at_once(db: Database) -> None:
 
 
 def test_failed_sends_are_claimed_again_and_sent_ones_never(db: Database) -> None:
-    sends = OutboxStore(db)
+    sends = OutboxStore(db, WORKSPACE)
     assert sends.claim(reminders("a", "b"), "C1", NOW, STALE, "t1") == {"a": [], "b": []}
     sends.record_failed(["a"], NOW, maybe_posted=True)  # a 5xx: t1 may be in Slack
     sends.record_sent(["b"], "C1", "1700000001.000100", NOW)
@@ -62,7 +64,7 @@ def test_failed_sends_are_claimed_again_and_sent_ones_never(db: Database) -> Non
 
 
 def test_a_claim_whose_runner_died_is_taken_over_after_the_lease(db: Database) -> None:
-    sends = OutboxStore(db)
+    sends = OutboxStore(db, WORKSPACE)
     assert sends.claim(reminders("a"), "C1", NOW, STALE, "t1") == {"a": []}
     assert sends.claim(reminders("a"), "C1", NOW + timedelta(minutes=5), STALE, "t2") == {}
     later = NOW + timedelta(minutes=11)
@@ -73,7 +75,7 @@ def test_a_claim_whose_runner_died_is_taken_over_after_the_lease(db: Database) -
 
 
 def test_failing_does_not_undo_a_send_another_runner_recorded(db: Database) -> None:
-    sends = OutboxStore(db)
+    sends = OutboxStore(db, WORKSPACE)
     sends.claim(reminders("a"), "C1", NOW, STALE, "t1")
     sends.record_sent(["a"], "C1", "1.1", NOW)
     sends.record_failed(["a"], NOW, maybe_posted=True)
@@ -81,7 +83,7 @@ def test_failing_does_not_undo_a_send_another_runner_recorded(db: Database) -> N
 
 
 def test_queued_rows_are_claimed_at_once_and_never_twice(db: Database) -> None:
-    sends = OutboxStore(db)
+    sends = OutboxStore(db, WORKSPACE)
     [send] = reminders("a")
     sends.queue([(send, "C1")], NOW)
     sends.queue([(send, "C9")], NOW)  # already there: left as it is
@@ -94,7 +96,7 @@ def test_queued_rows_are_claimed_at_once_and_never_twice(db: Database) -> None:
 def test_cards_are_found_by_item_retried_while_open_and_missed_when_never_claimed(
     db: Database,
 ) -> None:
-    sends, items = OutboxStore(db), ItemStore(db)
+    sends, items = OutboxStore(db, WORKSPACE), ItemStore(db, WORKSPACE)
     posted, _ = items.file(new_item("posted"))
     failing, _ = items.file(new_item("failing"))
     never, _ = items.file(new_item("never", at=NOW + timedelta(minutes=1)))
@@ -122,11 +124,11 @@ def test_cards_are_found_by_item_retried_while_open_and_missed_when_never_claime
 
 
 def test_event_ids_are_recorded_once_and_old_ones_pruned(db: Database) -> None:
-    events = EventStore(db)
+    events = EventStore(db, WORKSPACE)
     assert events.record_first("Ev1", NOW - timedelta(days=2))
     assert not events.record_first("Ev1", NOW)
     assert events.record_first("Ev2", NOW)
-    assert events.prune(NOW - timedelta(days=1)) == 1
+    assert WorkspaceStore(db).forget_requests(NOW - timedelta(days=1)) == 1
     assert events.record_first("Ev1", NOW)
     assert not events.record_first("Ev2", NOW)
 
@@ -134,7 +136,7 @@ def test_event_ids_are_recorded_once_and_old_ones_pruned(db: Database) -> None:
 def test_the_newest_tags_are_looked_for_when_many_attempts_may_have_reached_slack(
     db: Database,
 ) -> None:
-    sends = OutboxStore(db)
+    sends = OutboxStore(db, WORKSPACE)
     at = NOW
     for n in range(13):  # thirteen attempts, each answered 5xx
         assert sends.claim(reminders("a"), "C1", at, at - timedelta(minutes=10), f"{n:016d}")

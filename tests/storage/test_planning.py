@@ -7,6 +7,7 @@ from storage.digest import DigestStore
 from storage.items import ItemStore
 from storage.models import ItemKind, ItemStatus, Milestone
 from storage.planning import PlanningStore
+from tests.conftest import WORKSPACE
 from tests.storage.test_items import new_item
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -27,7 +28,7 @@ def _milestone(planning: PlanningStore, name: str, due: date, team: str = "C1") 
 
 
 def test_milestone_names_are_unique_per_team_and_blockers_put_them_at_risk(db: Database) -> None:
-    planning, items = PlanningStore(db), ItemStore(db)
+    planning, items = PlanningStore(db, WORKSPACE), ItemStore(db, WORKSPACE)
     beta = _milestone(planning, "Beta", date(2026, 12, 5))
     _milestone(planning, "GA", date(2026, 12, 20))
     _milestone(planning, "Beta", date(2026, 12, 5), team="C2")
@@ -58,7 +59,7 @@ def test_milestone_names_are_unique_per_team_and_blockers_put_them_at_risk(db: D
 
 
 def test_product_digest_counts_and_orders(db: Database) -> None:
-    items = ItemStore(db)
+    items = ItemStore(db, WORKSPACE)
     week_ago = NOW - timedelta(days=7)
     old, _ = items.file(new_item("old", at=NOW - timedelta(days=30)))
     for n in range(8):
@@ -69,7 +70,7 @@ def test_product_digest_counts_and_orders(db: Database) -> None:
         items.add_vote(popular.id, voter, NOW)
     items.transition(old.id, [ItemStatus.OPEN], ItemStatus.PLANNED, "U2", NOW)
 
-    digest = DigestStore(db).product("C1", week_ago, limit=3)
+    digest = DigestStore(db, WORKSPACE).product("C1", week_ago, limit=3)
 
     assert digest.filed_by_status == {ItemStatus.OPEN: 9}
     assert [q.item.text for q in digest.filed] == ["popular", "new 0", "new 1"]

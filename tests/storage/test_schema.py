@@ -2,15 +2,18 @@
 
 from datetime import UTC, datetime
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import SQLModel
 
-from storage.db import Database, alembic_config, make_engine, migrate
-from storage.models import SendKind, SendStatus
+from storage.db import Database, UnassignedRows, alembic_config, make_engine, migrate
+from storage.items import ItemStore
+from storage.models import ItemKind, Role, SendKind, SendStatus
 from storage.outbox import OutboxStore
+from storage.teams import TeamStore
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -71,9 +74,9 @@ def test_upgrading_moves_cards_and_scheduled_sends_into_the_outbox(tmp_path: obj
             ),
             {"at": NOW},
         )
-    migrate(engine)
+    migrate(engine, "T0001")
 
-    sends = OutboxStore(Database(engine))
+    sends = OutboxStore(Database(engine), "T0001")
     [card] = sends.posted_cards(1)
     assert (card.key, card.channel_id, card.message_ts) == ("card:1:UPM", "DPM", "1.1")
     failed = sends.get("card:1:CQ")
@@ -84,4 +87,55 @@ def test_upgrading_moves_cards_and_scheduled_sends_into_the_outbox(tmp_path: obj
     }
     digest = sends.get("digest:C1:2026-W45:parent")
     assert digest is not None and digest.kind is SendKind.DIGEST
+    engine.dispose()
+
+
+def _single_workspace_database(path: str) -> Engine:
+    """A database as single-token Rolecall left it before rows carried their workspace."""
+    engine = make_engine(f"sqlite:///{path}/single.db")
+    command.upgrade(alembic_config(engine), "0005")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO item (id, kind, team_channel_id, text, reporter_id, status, "
+                "source_channel_id, source_ts, created_at, updated_at) "
+                "VALUES (1, 'feedback', 'C1', 'x', 'U1', 'open', 'C1', '1.1', :at, :at)"
+            ),
+            {"at": NOW},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO role_assignment (channel_id, user_id, role, assigned_by, "
+                "assigned_at) VALUES ('C1', 'UPM', 'product', 'UPM', :at)"
+            ),
+            {"at": NOW},
+        )
+    return engine
+
+
+def test_upgrading_single_workspace_data_assigns_it_to_the_tokens_workspace(
+    tmp_path: object,
+) -> None:
+    engine = _single_workspace_database(str(tmp_path))
+    migrate(engine, "T0001")
+
+    db = Database(engine)
+    mine, theirs = ItemStore(db, "T0001"), ItemStore(db, "T0002")
+    assert [q.item.text for q in mine.open_queue("C1", ItemKind.FEEDBACK)] == ["x"]
+    assert theirs.open_queue("C1", ItemKind.FEEDBACK) == []
+    assert TeamStore(db, "T0001").holders("C1", Role.PRODUCT) == ["UPM"]
+    assert TeamStore(db, "T0002").holders("C1", Role.PRODUCT) == []
+    engine.dispose()
+
+
+def test_upgrading_data_without_knowing_its_workspace_changes_nothing(tmp_path: object) -> None:
+    """No guess, no wipe: the operator is told to start once with the bot token."""
+    engine = _single_workspace_database(str(tmp_path))
+    with pytest.raises(UnassignedRows, match="SLACK_BOT_TOKEN"):
+        migrate(engine)
+    with engine.connect() as connection:
+        assert (
+            connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
+        )
+        assert connection.execute(text("SELECT count(*) FROM item")).scalar() == 1
     engine.dispose()

@@ -5,12 +5,13 @@ from datetime import UTC, datetime
 from storage.db import Database
 from storage.models import Role
 from storage.teams import TeamStore
+from tests.conftest import WORKSPACE
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 def test_roles_are_per_channel_and_one_person_may_hold_both(db: Database) -> None:
-    teams = TeamStore(db)
+    teams = TeamStore(db, WORKSPACE)
     assert teams.assign("C1", "U1", Role.PRODUCT, "U1", NOW)
     assert teams.assign("C1", "U1", Role.PROJECT, "U1", NOW)
     assert teams.assign("C1", "U1", Role.PRODUCT, "U2", NOW) is None
@@ -26,7 +27,7 @@ def test_roles_are_per_channel_and_one_person_may_hold_both(db: Database) -> Non
 
 
 def test_routing_is_the_holders_or_the_queue_channel(db: Database) -> None:
-    teams = TeamStore(db)
+    teams = TeamStore(db, WORKSPACE)
     teams.assign("C1", "U1", Role.PRODUCT, "U1", NOW)
     teams.assign("C1", "U2", Role.PRODUCT, "U1", NOW)
     assert teams.routing("C1", Role.PRODUCT).recipients == ["U1", "U2"]
@@ -39,7 +40,7 @@ def test_routing_is_the_holders_or_the_queue_channel(db: Database) -> None:
 
 
 def test_settings_default_and_persist(db: Database) -> None:
-    teams = TeamStore(db)
+    teams = TeamStore(db, WORKSPACE)
     settings = teams.settings("C1")
     assert (settings.feedback_emoji, settings.blocker_emoji) == ("bulb", "no_entry")
     settings.blocker_emoji = "rotating_light"
