@@ -5,6 +5,7 @@ limits the way Slack does (`invalid_blocks`, `msg_too_long`), can answer 429 wit
 `Retry-After`, stall, fail, or post a message and lose its response, and records every call.
 """
 
+import base64
 import json
 import threading
 import uuid
@@ -26,7 +27,14 @@ class _Server(ThreadingHTTPServer):
 
 class FakeSlack(WebApi):
     """A workspace served as Slack's Web API on loopback, with failures to order. Use as a
-    context manager or start()/stop()."""
+    context manager or start()/stop().
+
+    More workspaces can be served beside it (`add_workspace`): each call reaches the workspace
+    whose bot token it carries, and `oauth.v2.access` installs one (`install_code`). Failures
+    ordered on this object apply to calls to any of them.
+    """
+
+    CLIENT_ID, CLIENT_SECRET = "1000.2000", "fake-client-secret"
 
     def __init__(
         self,
@@ -34,12 +42,40 @@ class FakeSlack(WebApi):
         team_id: str = "T0001",
         *,
         channel_post_interval: float | None = None,
+        host: "FakeSlack | None" = None,
     ) -> None:
         super().__init__(bot_user_id, team_id, channel_post_interval)
         self._queued_errors: dict[str, list[tuple[int, str, int | None] | None]] = {}
         self._lost: list[tuple[str, Callable[[dict[str, Any]], bool]]] = []
         self._gates: dict[str, threading.Event] = {}
         self._server: ThreadingHTTPServer | None = None
+        self._host = host
+        self.token = f"xoxb-{team_id}-fake"
+        self._workspaces: dict[str, FakeSlack] = {}  # by bot token
+        self._codes: dict[str, FakeSlack] = {}  # OAuth codes not yet exchanged
+
+    def add_workspace(
+        self,
+        team_id: str,
+        *,
+        enterprise_id: str | None = None,
+        is_enterprise_install: bool = False,
+    ) -> "FakeSlack":
+        """Another workspace (or, with `is_enterprise_install`, an Enterprise Grid
+        organization installed org-wide) served by this fake, with a bot token of its own."""
+        workspace = FakeSlack(self.bot_user_id, team_id, host=self)
+        workspace.enterprise_id = enterprise_id
+        workspace.is_enterprise_install = is_enterprise_install
+        workspace._changed = self._changed
+        self._workspaces[workspace.token] = workspace
+        return workspace
+
+    def install_code(self, workspace: "FakeSlack") -> str:
+        """The code Slack's redirect carries after someone approves an install: exchanged once
+        by `oauth.v2.access` for the workspace's bot token."""
+        code = uuid.uuid4().hex
+        self._codes[code] = workspace
+        return code
 
     def start(self) -> "FakeSlack":
         fake = self
@@ -76,6 +112,8 @@ class FakeSlack(WebApi):
 
     @property
     def url(self) -> str:
+        if self._host is not None:
+            return self._host.url
         assert self._server is not None, "start() the fake first"
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
@@ -111,7 +149,7 @@ class FakeSlack(WebApi):
 
     def response_url(self, user_id: str, channel_id: str) -> str:
         """A response_url for a command or an action, tied to the person who will see it."""
-        return f"{self.url}/respond/{channel_id}/{user_id}/{uuid.uuid4().hex}"
+        return f"{self.url}/respond/{self.team_id}/{channel_id}/{user_id}/{uuid.uuid4().hex}"
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         url = urlparse(request.path)
@@ -128,8 +166,10 @@ class FakeSlack(WebApi):
                 params[key] = json.loads(params[key])
         headers: dict[str, str] = {}
         if url.path.startswith("/respond/"):
-            _, _, channel_id, user_id, _ = url.path.split("/")
-            status, body = self._respond(channel_id, user_id, params)
+            _, _, team_id, channel_id, user_id, _ = url.path.split("/")
+            workspaces = [self, *self._workspaces.values()]
+            target = next(w for w in workspaces if w.team_id == team_id)
+            status, body = target._respond(channel_id, user_id, params)
         elif url.path.startswith("/api/"):
             method = url.path.removeprefix("/api/")
             status, body, retry_after = self._api(method, params, request.headers)
@@ -152,14 +192,18 @@ class FakeSlack(WebApi):
         gate = self._gates.get(method)
         if gate is not None:
             gate.wait(timeout=30)
+        authorization = headers.get("Authorization") or ""
+        if method == "oauth.v2.access":
+            return self._oauth_v2_access(params, authorization)
+        target = self._workspaces.get(authorization.removeprefix("Bearer "), self)
         with self._changed:
             call = Call(method, params)
-            self.calls.append(call)
+            target.calls.append(call)
             queued = self._queued_errors.get(method)
             lost = next((x for x in self._lost if x[0] == method and x[1](params)), None)
             if lost is not None:  # the call takes effect; only its response is an error
                 self._lost.remove(lost)
-                getattr(self, "_" + method.replace(".", "_"))(params)
+                getattr(target, "_" + method.replace(".", "_"))(params)
                 failure: tuple[int, str, int | None] | None = (500, "internal_error", None)
             else:
                 failure = queued.pop(0) if queued else None
@@ -168,10 +212,10 @@ class FakeSlack(WebApi):
                 call.status, call.error = status, error
                 self._changed.notify_all()
                 return status, {"ok": False, "error": error}, retry_after
-            if not (headers.get("Authorization") or "").startswith("Bearer xox"):
+            if not authorization.startswith("Bearer xox"):
                 call.error = "not_authed"
                 return 200, {"ok": False, "error": "not_authed"}, None
-            handler = getattr(self, "_" + method.replace(".", "_"), None)
+            handler = getattr(target, "_" + method.replace(".", "_"), None)
             if handler is None:
                 call.error = "unknown_method"
                 return 404, {"ok": False, "error": "unknown_method"}, None
@@ -184,12 +228,48 @@ class FakeSlack(WebApi):
                     self._changed.notify_all()
                     return 429, {"ok": False, "error": "ratelimited"}, 1
                 if error.code in {"invalid_blocks", "msg_too_long"}:
-                    self.rejected.append(call)
+                    target.rejected.append(call)
                 body = {"ok": False, "error": error.code, "errors": error.details}
             else:
                 body = {"ok": True, **body}
             self._changed.notify_all()
             return 200, body, None
+
+    def _oauth_v2_access(
+        self, params: dict[str, Any], authorization: str
+    ) -> tuple[int, dict[str, Any], int | None]:
+        """Exchange an install's code for its bot token, as Slack does: the app authenticates
+        with its client id and secret (HTTP Basic, or in the form), and a code works once."""
+        credentials = (params.get("client_id"), params.get("client_secret"))
+        if authorization.startswith("Basic "):
+            decoded = base64.b64decode(authorization.removeprefix("Basic ")).decode()
+            credentials = tuple(decoded.split(":", 1))  # type: ignore[assignment]
+        with self._changed:
+            self.calls.append(Call("oauth.v2.access", {"code": params.get("code")}))
+            if credentials != (self.CLIENT_ID, self.CLIENT_SECRET):
+                return 200, {"ok": False, "error": "invalid_client_id"}, None
+            workspace = self._codes.pop(str(params.get("code")), None)
+            if workspace is None:
+                return 200, {"ok": False, "error": "invalid_code"}, None
+        enterprise = {"id": workspace.enterprise_id} if workspace.enterprise_id else None
+        return (
+            200,
+            {
+                "ok": True,
+                "app_id": "A0ROLECALL",
+                "authed_user": {"id": "UINSTALLER"},
+                "scope": "chat:write,commands",
+                "token_type": "bot",
+                "access_token": workspace.token,
+                "bot_user_id": workspace.bot_user_id,
+                "team": None
+                if workspace.is_enterprise_install
+                else {"id": workspace.team_id, "name": workspace.team_id},
+                "enterprise": enterprise,
+                "is_enterprise_install": workspace.is_enterprise_install,
+            },
+            None,
+        )
 
     def _respond(self, channel_id: str, user_id: str, params: dict[str, Any]) -> tuple[int, Any]:
         call = Call("response_url", params)

@@ -37,6 +37,12 @@ class SignedClient:
         self._event_ids = itertools.count(1)
         self.last_request: tuple[bytes, dict[str, str]] | None = None
 
+    def __enter__(self) -> "SignedClient":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     def close(self) -> None:
         self.http.close()
 
@@ -75,7 +81,8 @@ class SignedClient:
             "command": command,
             "text": text,
             "api_app_id": "AROLECALL",
-            "is_enterprise_install": "false",
+            **({"enterprise_id": self.fake.enterprise_id} if self.fake.enterprise_id else {}),
+            "is_enterprise_install": str(self.fake.is_enterprise_install).lower(),
             "response_url": self.fake.response_url(user_id, channel_id),
             "trigger_id": f"{time.time():.0f}.1.{uuid.uuid4().hex}",
         }
@@ -98,13 +105,14 @@ class SignedClient:
             "event_time": int(time.time()),
             "authorizations": [
                 {
-                    "enterprise_id": None,
-                    "team_id": self.fake.team_id,
+                    "enterprise_id": self.fake.enterprise_id,
+                    "team_id": None if self.fake.is_enterprise_install else self.fake.team_id,
                     "user_id": self.fake.bot_user_id,
                     "is_bot": True,
-                    "is_enterprise_install": False,
+                    "is_enterprise_install": self.fake.is_enterprise_install,
                 }
             ],
+            **({"enterprise_id": self.fake.enterprise_id} if self.fake.enterprise_id else {}),
         }
         headers = {}
         if retry_num:
@@ -186,7 +194,7 @@ class SignedClient:
             ),
             "item_actions",
         )
-        payload = {
+        payload: dict[str, Any] = {
             "type": "block_actions",
             "user": {
                 "id": user_id,
@@ -196,6 +204,8 @@ class SignedClient:
             "api_app_id": "AROLECALL",
             "token": "legacy-verification-token",
             "team": {"id": self.fake.team_id, "domain": "fake"},
+            "enterprise": {"id": self.fake.enterprise_id} if self.fake.enterprise_id else None,
+            "is_enterprise_install": self.fake.is_enterprise_install,
             "container": {
                 "type": "message",
                 "message_ts": message_ts,

@@ -17,6 +17,8 @@ class WebApi(Workspace):
         message per second): a faster chat.postMessage to one channel gets a 429."""
         super().__init__(bot_user_id, team_id)
         self.channel_post_interval = channel_post_interval
+        self.enterprise_id: str | None = None  # the organization, in Enterprise Grid
+        self.is_enterprise_install = False  # installed org-wide, for every workspace in it
         self.limit_violations: list[str] = []
         self._last_post: dict[str, float] = {}
 
@@ -28,6 +30,8 @@ class WebApi(Workspace):
             "team_id": self.team_id,
             "user_id": self.bot_user_id,
             "bot_id": "BROLECALL",
+            "enterprise_id": self.enterprise_id,
+            "is_enterprise_install": self.is_enterprise_install,
         }
 
     def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
