@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
@@ -106,10 +107,10 @@ def install(web: httpx.Client, fake: FakeSlack, workspace: FakeSlack) -> httpx.R
     """What a workspace admin does: open the install page, approve in Slack, come back."""
     page = web.get("/slack/install")
     assert page.status_code == 200
-    link = html.unescape(
-        re.search(r'href="(https://slack.com/oauth/v2/authorize[^"]+)"', page.text)[1]
-    )  # type: ignore[index]
-    state = re.search(r"state=([^&]+)", link)[1]  # type: ignore[index]
+    found = re.search(r'href="(https://slack.com/oauth/v2/authorize[^"]+)"', page.text)
+    assert found is not None, page.text
+    link = html.unescape(found[1])
+    state = parse_qs(urlparse(link).query)["state"][0]
     assert f"client_id={FakeSlack.CLIENT_ID}" in link and "chat:write" in link
     cookie = page.headers["set-cookie"].split(";")[0]
     return web.get(
