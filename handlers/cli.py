@@ -36,7 +36,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
     port = settings.port if args.port is None else args.port
     if port == 0 and args.workers > 1:
         port = _free_port(args.host)  # workers share a port, so it must be known up front
-    server = start_http(settings, args.host, port, args.workers > 1)
+    server = start_http(settings, args.host, port, args.workers > 1, count_open_items=True)
     spawn = multiprocessing.get_context("spawn")
     ready = spawn.Semaphore(0)
     workers = [
@@ -87,7 +87,7 @@ def _free_port(host: str) -> int:
 def _serve_worker(host: str, port: int, ready: Any) -> None:
     settings = Settings()
     configure_logging(settings.log_format)
-    server = start_http(settings, host, port, reuse_port=True)
+    server = start_http(settings, host, port, reuse_port=True, count_open_items=True)
     ready.release()
     signal.signal(signal.SIGTERM, lambda *_: server.stop_soon())
     try:

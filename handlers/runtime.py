@@ -10,12 +10,14 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from prometheus_client import REGISTRY
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
 from bot.clock import Clock, utc_now
+from bot.metrics import OpenItems
 from bot.slack_client import make_client
 from bot.workspaces import Workspaces
 from handlers.after_ack import AfterAck
@@ -231,14 +233,23 @@ def start_http(
     *,
     clock: Clock = utc_now,
     schedule: bool = True,
+    count_open_items: bool = False,
 ) -> HttpServer:
     """Build everything and bind the HTTP server; the caller runs it.
 
-    `clock` and `schedule` let tests and the demo drive time themselves.
+    `clock` and `schedule` let tests and the demo drive time themselves. `count_open_items`
+    adds the open-items gauge to this process's /metrics (one runtime per process may).
     """
     runtime = build_runtime(settings, clock)
     if schedule:
         runtime.start_scheduler()
-    return HttpServer(
-        AsgiApp(runtime.endpoint), host, port, on_stop=runtime.close, reuse_port=reuse_port
-    )
+    on_stop = runtime.close
+    if count_open_items:
+        gauge = OpenItems(runtime.tenants.workspaces.store.open_items)
+        REGISTRY.register(gauge)
+
+        def on_stop() -> None:
+            REGISTRY.unregister(gauge)
+            runtime.close()
+
+    return HttpServer(AsgiApp(runtime.endpoint), host, port, on_stop=on_stop, reuse_port=reuse_port)

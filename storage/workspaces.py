@@ -2,10 +2,11 @@
 
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlmodel import SQLModel, col, select
 
 from storage.db import Database
+from storage.items import IS_OPEN
 from storage.models import (
     Deadline,
     Item,
@@ -114,6 +115,20 @@ class WorkspaceStore:
                 removed += int(result.rowcount)  # type: ignore[attr-defined]
             session.commit()
         return removed
+
+    def open_items(self) -> dict[tuple[str, str], int]:
+        """How many items are open, by kind and status, across every workspace: for operators'
+        metrics (counts only, no workspace's content)."""
+        query = (
+            select(Item.kind, Item.status, func.count())
+            .where(IS_OPEN)
+            .group_by(col(Item.kind), col(Item.status))
+        )
+        with self.db.session() as session:
+            return {
+                (kind.value, status.value): int(count)
+                for kind, status, count in session.execute(query)
+            }
 
     def forget_requests(self, before: datetime) -> int:
         """Forget request ids older than Slack's retry window (minutes), in every workspace,

@@ -118,7 +118,9 @@ def register(app: App, tenants: Tenants, installs: Installs, after_ack: AfterAck
             return
         source = SourceMessage.from_slack(event["channel"], event)
         capture.file_and_announce(
-            Capture(parsed.kind, parsed.text, event["channel"], event["user"], source)
+            Capture(
+                parsed.kind, parsed.text, event["channel"], event["user"], source, via="mention"
+            )
         )
 
     def home(event: dict[str, Any], _: dict[str, Any], __: BoltContext, services: Services) -> None:
