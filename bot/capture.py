@@ -19,6 +19,7 @@ from bot.clock import Clock
 from bot.metrics import ITEMS_FILED
 from bot.planning import Planning
 from bot.slack_client import log_api_error
+from bot.team_webhooks import Webhooks
 from storage.items import ItemStore
 from storage.models import Item, ItemKind
 from storage.teams import Routing, TeamStore
@@ -98,6 +99,7 @@ class Capturer:
         teams: TeamStore,
         cards: Cards,
         planning: Planning,
+        webhooks: Webhooks,
         client: WebClient,
         clock: Clock,
     ) -> None:
@@ -105,6 +107,7 @@ class Capturer:
         self.teams = teams
         self.cards = cards
         self.planning = planning
+        self.webhooks = webhooks
         self.client = client
         self.clock = clock
 
@@ -159,7 +162,7 @@ class Capturer:
 
     def announce(self, filed: Filed, *, confirmed: bool = False) -> None:
         """After the ack: link the source message, confirm to the reporter unless the ack
-        already did, and post the cards of a new item."""
+        already did, and post the cards of a new item, then send it to the team's webhooks."""
         source = filed.capture.source
         if filed.created and source is not None:
             permalink = self._permalink(source)
@@ -174,6 +177,7 @@ class Capturer:
             )
         if filed.created:
             self.cards.deliver(filed.item, filed.routing)
+            self.webhooks.item_filed(filed.item)
 
     def file_and_announce(self, capture: Capture) -> Filed:
         filed = self.file(capture)

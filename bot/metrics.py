@@ -41,9 +41,9 @@ ITEMS_FILED = Counter(
 )
 OUTBOX_SENDS = Counter(
     "rolecall_outbox_sends",
-    "Keyed sends through the outbox, by kind (card, notice, reminder, digest) and outcome "
-    "(posted, found_earlier, failed, deferred, skipped: another runner has it or it was sent, "
-    "queued: the workspace uninstalled us).",
+    "Keyed sends through the outbox, by kind (card, notice, reminder, digest, webhook) and "
+    "outcome (posted, found_earlier, failed, deferred, skipped: another runner has it or it was "
+    "sent, queued: the workspace uninstalled us, dead: a webhook delivery given up).",
     ["kind", "outcome"],
 )
 SLACK_RATE_LIMITED = Counter(

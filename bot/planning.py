@@ -21,6 +21,7 @@ from bot.parsing.words import UsageError, name_key
 from bot.people import People
 from bot.permissions import Permissions
 from bot.schedule import local_today, zone
+from bot.team_webhooks import Webhooks
 from storage.models import Deadline, Milestone, WorkStatus
 from storage.planning import PlanningStore
 from storage.teams import TeamStore
@@ -34,6 +35,7 @@ class Planning:
         permissions: Permissions,
         people: People,
         notices: Notices,
+        webhooks: Webhooks,
         clock: Clock,
     ) -> None:
         self.store = store
@@ -41,6 +43,7 @@ class Planning:
         self.permissions = permissions
         self.people = people
         self.notices = notices
+        self.webhooks = webhooks
         self.clock = clock
 
     def today(self, channel_id: str, now: datetime | None = None) -> date:
@@ -79,8 +82,11 @@ class Planning:
                 f"{day_label(command.due)}; its reminders follow the new date."
             )
         assert isinstance(command, CloseMilestone)
-        if not self.store.close(Milestone, milestone.id, actor_id, self.clock()):
+        now = self.clock()
+        if not self.store.close(Milestone, milestone.id, actor_id, now):
             return f"Milestone *{label}* was already done."
+        milestone.status, milestone.done_by, milestone.done_at = WorkStatus.DONE, actor_id, now
+        self.webhooks.milestone_done(milestone)
         return f"Milestone *{label}* is done. :tada: No more reminders for it."
 
     def _add_milestone(self, channel_id: str, actor_id: str, command: AddMilestone) -> str:

@@ -1,9 +1,10 @@
 """One run of the time loop: everything due at an instant, handed to the outbox.
 
 The in-process scheduler and `rolecall tick` both call `Ticker.tick(at)`. A run plans from the
-database alone (owed cards and notices, due reminders, due digests), then works through it one
-conversation per thread: posts to one channel or person stay in order and paced, different ones
-go in parallel. What is posted exactly once is the outbox's business, not the ticker's.
+database alone (owed cards, notices and webhook deliveries, due reminders, due digests), then
+works through it one conversation (or webhook endpoint) per thread: posts to one channel or
+person stay in order and paced, different ones go in parallel. What is posted exactly once is
+the outbox's business, not the ticker's.
 """
 
 import logging
@@ -19,6 +20,7 @@ from bot.digest import Digests, DueDigest
 from bot.metrics import TICK_SECONDS
 from bot.notices import Notices
 from bot.reminders import Planned, Reminders
+from bot.team_webhooks import Webhooks
 from storage.models import OutboxSend
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,7 @@ CARD_RETRIES_PER_RUN = 20
 class TickReport:
     cards: int = 0  # cards whose earlier post failed (or never happened), posted by this run
     notices: int = 0  # notices whose earlier post failed, posted by this run
+    webhooks: int = 0  # webhook deliveries retried and delivered by this run
     planned: int = 0
     sent: int = 0
     messages: int = 0
@@ -48,6 +51,7 @@ class TickReport:
         self.add(
             cards=other.cards,
             notices=other.notices,
+            webhooks=other.webhooks,
             planned=other.planned,
             sent=other.sent,
             messages=other.messages,
@@ -63,12 +67,14 @@ class Ticker:
         notices: Notices,
         reminders: Reminders,
         digests: Digests,
+        webhooks: Webhooks,
         threads: int = 8,
     ) -> None:
         self.cards = cards
         self.notices = notices
         self.reminders = reminders
         self.digests = digests
+        self.webhooks = webhooks
         self.threads = threads
 
     def tick(self, at: datetime) -> TickReport:
@@ -92,6 +98,8 @@ class Ticker:
             later(recipient, partial(self._cards, owed_cards, report))
         for notice in self.notices.owed(at):
             later(notice.destination, partial(self._notice, notice, report))
+        for delivery in self.webhooks.owed(at):
+            later(f"webhook:{delivery.destination}", partial(self._webhook, delivery, report))
         planned = self.reminders.due(at)
         digests = self.digests.due(at)
         report.add(planned=len(planned) + len(digests))
@@ -105,13 +113,14 @@ class Ticker:
         try:
             self._run(work)
         finally:
-            if report.planned or report.cards or report.notices or report.failed:
+            if report.planned or report.cards or report.notices or report.webhooks or report.failed:
                 log.info(
-                    "tick %s: %d cards and %d notices re-sent, %d due, %d sent in %d messages, "
-                    "%d digests, %d failed",
+                    "tick %s: %d cards, %d notices and %d webhooks re-sent, %d due, %d sent in "
+                    "%d messages, %d digests, %d failed",
                     at.isoformat(),
                     report.cards,
                     report.notices,
+                    report.webhooks,
                     report.planned,
                     report.sent,
                     report.messages,
@@ -142,6 +151,10 @@ class Ticker:
     def _notice(self, owed: OutboxSend, report: TickReport) -> None:
         outcome = self.notices.resend(owed)
         report.add(notices=int(outcome.ts is not None), failed=outcome.failed)
+
+    def _webhook(self, owed: OutboxSend, report: TickReport) -> None:
+        result = self.webhooks.resend(owed)
+        report.add(webhooks=int(result == "posted"), failed=int(result in ("failed", "dead")))
 
     def _remind(
         self, destination: str, planned: list[Planned], at: datetime, report: TickReport

@@ -18,6 +18,7 @@ from bot.notices import Notices
 from bot.permissions import Permissions
 from bot.slack_client import log_api_error
 from bot.status import TRANSITIONS
+from bot.team_webhooks import Webhooks
 from storage.items import ItemStore, QueuedItem
 from storage.models import Item, ItemKind, SendKind
 from storage.outbox import OutboxStore
@@ -46,6 +47,7 @@ class Triage:
         cards: Cards,
         permissions: Permissions,
         notices: Notices,
+        webhooks: Webhooks,
         client: WebClient,
         clock: Clock,
     ) -> None:
@@ -54,6 +56,7 @@ class Triage:
         self.cards = cards
         self.permissions = permissions
         self.notices = notices
+        self.webhooks = webhooks
         self.client = client
         self.clock = clock
 
@@ -74,6 +77,8 @@ class Triage:
                 # Claimed before the cards are touched: a slow Slack cannot cost the news.
                 self.notices.item_triaged(current)
             self.cards.refresh(current)
+            if moved:
+                self.webhooks.item_status_changed(current)
         except SQLAlchemyError:
             # The change is made; the next run of the time loop tells the reporter.
             log.exception("item %s triaged; its follow-ups failed", item_id)

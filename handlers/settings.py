@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     ack_budget: float = 2.0  # seconds a request may spend storing before it acks anyway
     slack_timeout: float = 10.0  # seconds a Web API call may take before it counts as lost
     log_format: Literal["text", "json"] = "text"  # json: one object per line, for a pipeline
+    # Webhooks may reach loopback and private addresses over plain http: for local tests only
+    # (an endpoint inside the network would let whoever adds one probe it).
+    webhooks_allow_private: bool = False
 
     @field_validator("slack_api_url")
     @classmethod

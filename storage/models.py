@@ -84,6 +84,7 @@ class SendKind(StrEnum):
     NOTICE = "notice"  # a DM telling someone what happened: its message is stored
     REMINDER = "reminder"  # nudges and escalations: planned afresh by every run
     DIGEST = "digest"  # a digest parent or reply: planned afresh by every run
+    WEBHOOK = "webhook"  # one event to one webhook endpoint: its signed body is stored
 
 
 class SendStatus(StrEnum):
@@ -91,6 +92,7 @@ class SendStatus(StrEnum):
     CLAIMED = "claimed"
     SENT = "sent"
     FAILED = "failed"
+    DEAD = "dead"  # given up (a webhook that failed too often, or its endpoint is gone)
 
 
 WORKSPACE = 32  # the length of a workspace id: Slack's T… or E… ids
@@ -233,6 +235,34 @@ class Deadline(DatedWork, table=True):
     assignee_tz: str = Field(default="UTC", max_length=64)
 
 
+class Webhook(SQLModel, table=True):
+    """An endpoint one team's events are POSTed to, signed with its own `whsec_…` secret.
+
+    The secret is kept to sign every delivery (an HMAC key cannot be hashed away); it and the
+    URL (whose path often carries a token too) stay out of the repr, so a logged row shows
+    neither. Disabled, not deleted, when the receiver answers 410 or a failure that will not
+    mend: the team sees why in `/rolecall webhook list`.
+    """
+
+    __tablename__ = "webhook"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "team_channel_id", "url"),
+        # Deliveries name their endpoint by id: SQLite must not give a removed one's id again.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = workspace_field()
+    team_channel_id: str = Field(max_length=32)
+    url: str = Field(max_length=500, repr=False)
+    secret: str = Field(max_length=100, repr=False)
+    events: str = Field(max_length=200)  # space-separated event names
+    created_by: str = Field(max_length=32)
+    created_at: datetime
+    active: bool = True
+    disabled_reason: str | None = Field(default=None, max_length=300)
+
+
 class OutboxSend(SQLModel, table=True):
     """One keyed post (a card, a notice, a nudge, a digest part), claimed before it is posted.
 
@@ -258,7 +288,7 @@ class OutboxSend(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=200)
     kind: SendKind = Field(sa_type=EnumText(SendKind))
     item_id: int | None = Field(default=None, foreign_key="item.id", index=True)
-    destination: str = Field(max_length=32)  # a channel, or a person for a DM
+    destination: str = Field(max_length=32)  # a channel, a person for a DM, or a webhook's id
     channel_id: str | None = Field(default=None, max_length=32)  # where it landed: for updates
     status: SendStatus = Field(default=SendStatus.CLAIMED, sa_type=EnumText(SendStatus))
     attempts: int = Field(default=1)
@@ -269,7 +299,7 @@ class OutboxSend(SQLModel, table=True):
     sent_at: datetime | None = None
     post_tag: str = Field(default="", max_length=32)
     earlier_tags: str = Field(default="", max_length=200)  # space-separated
-    message: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # notices only
+    message: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # notices, webhooks
 
 
 class Workspace(SQLModel, table=True):

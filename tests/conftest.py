@@ -30,7 +30,7 @@ ALICE, BOB, CAROL, DAVE, ERIN = "UALICE", "UBOB", "UCAROL", "UDAVE", "UERIN"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
 TABLES = (
     "item, item_vote, outbox, role_assignment, team_settings, milestone, deadline, "
-    "processed_event, workspace, slack_installations, slack_bots, slack_oauth_states"
+    "processed_event, workspace, webhook, slack_installations, slack_bots, slack_oauth_states"
 )
 
 

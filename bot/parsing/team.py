@@ -3,20 +3,37 @@
 import re
 from dataclasses import dataclass
 
-from bot.parsing.words import ROLE_USAGE, UsageError, parse_role, parse_user, parse_zone
+from bot.mrkdwn import unescape
+from bot.parsing.words import (
+    ROLE_USAGE,
+    UsageError,
+    parse_role,
+    parse_row_id,
+    parse_user,
+    parse_zone,
+)
+from bot.webhooks import WebhookEvent, parse_events
 from storage.models import ItemKind, Role
 
 _CHANNEL = re.compile(r"<#(C[A-Z0-9]+|G[A-Z0-9]+)(?:\|[^<>]*)?>")
 _CAPTURE = re.compile(r"^\s*(feedback|blocker)\s*:\s*(.*\S)\s*$", re.IGNORECASE | re.DOTALL)
 _MENTION_CAPTURE = re.compile(r"^\s*(feedback|blocker)\b\s*:?\s*(.*\S)\s*$", re.I | re.S)
 _EMOJI = re.compile(r":?([a-z0-9_+'-]{1,100})(?:::skin-tone-[2-6])?:?")
+_LINK = re.compile(r"<([^<>|]+)(?:\|[^<>]*)?>")  # Slack's `<https://…>` or `<https://…|label>`
 
 SETTINGS_USAGE = (
     "Usage: `/rolecall settings` shows this channel's settings. "
     "`/rolecall emoji feedback|blocker :emoji:` sets the routing reaction. "
     "`/rolecall queue product|project #channel` posts that role's cards to a channel "
     "(`off` goes back to DMs). `/rolecall timezone Europe/Berlin` sets the team's time zone; "
-    "`/rolecall escalation 24` escalates blockers not acknowledged within that many working hours."
+    "`/rolecall escalation 24` escalates blockers not acknowledged within that many working hours. "
+    "`/rolecall webhook` sends the team's events to other tools."
+)
+WEBHOOK_USAGE = (
+    "Usage: `/rolecall webhook add https://example.com/hook [events]` sends this team's events "
+    "there, signed (events: `item.filed`, `item.status_changed`, `milestone.done`, `risk.filed`; "
+    "all of them by default). `/rolecall webhook list` shows the team's webhooks; "
+    "`/rolecall webhook remove 3` deletes one."
 )
 
 
@@ -92,6 +109,25 @@ class SetEscalation:
 SettingsCommand = ShowSettings | SetEmoji | SetQueueChannel | SetTimezone | SetEscalation
 
 
+@dataclass(frozen=True)
+class AddWebhook:
+    url: str  # as typed, unwrapped from Slack's link markup; checked when it is added
+    events: frozenset[WebhookEvent]
+
+
+@dataclass(frozen=True)
+class ListWebhooks:
+    pass
+
+
+@dataclass(frozen=True)
+class RemoveWebhook:
+    endpoint_id: int
+
+
+WebhookCommand = AddWebhook | ListWebhooks | RemoveWebhook
+
+
 def parse_role_command(text: str) -> RoleCommand:
     words = text.split()
     if not words or words == ["list"]:
@@ -113,6 +149,39 @@ def parse_item_command(kind: ItemKind, text: str) -> ItemCommand:
     if stripped.lower() == "list":
         return ListItems(kind)
     return FileItem(kind, stripped)
+
+
+def parse_rolecall_command(text: str) -> SettingsCommand | WebhookCommand:
+    words = text.split()
+    if words and words[0].lower() == "webhook":
+        return parse_webhook_command(words[1:])
+    return parse_settings_command(text)
+
+
+def parse_webhook_command(words: list[str]) -> WebhookCommand:
+    """`/rolecall webhook add <url> [events]`, `list` (also with no words), `remove <id>`."""
+    action = words[0].lower() if words else "list"
+    if action == "list" and len(words) <= 1:
+        return ListWebhooks()
+    if action == "remove" and len(words) == 2:
+        endpoint_id = parse_row_id(words[1])
+        if endpoint_id is None:
+            raise UsageError("Name the webhook by its number: `/rolecall webhook list` shows it.")
+        return RemoveWebhook(endpoint_id)
+    if action == "add" and len(words) >= 2:
+        try:
+            events = parse_events(words[2:])
+        except ValueError as unknown:
+            raise UsageError(str(unknown)) from None
+        return AddWebhook(webhook_url(words[1]), frozenset(events))
+    raise UsageError(WEBHOOK_USAGE)
+
+
+def webhook_url(word: str) -> str:
+    """The URL in a word of a command: Slack sends a typed URL as `<https://…>` (or with a
+    `|label`), with `&` escaped as `&amp;`."""
+    link = _LINK.fullmatch(word)
+    return unescape(link.group(1) if link else word)
 
 
 def parse_settings_command(text: str) -> SettingsCommand:

@@ -15,10 +15,13 @@ from bot.parsing.planning import (
     parse_milestone_command,
 )
 from bot.parsing.team import (
+    AddWebhook,
     ListItems,
+    ListWebhooks,
+    RemoveWebhook,
     parse_item_command,
     parse_role_command,
-    parse_settings_command,
+    parse_rolecall_command,
 )
 from bot.parsing.words import UsageError
 from handlers.after_ack import AfterAck, Answer
@@ -57,9 +60,7 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
         "/role": lambda services, channel, user, text: services.roles.run(
             channel, user, parse_role_command(text)
         ),
-        "/rolecall": lambda services, channel, user, text: services.team_settings.run(
-            channel, user, parse_settings_command(text)
-        ),
+        "/rolecall": _rolecall,
         "/milestone": lambda services, channel, user, text: services.planning.run_milestone_command(
             channel, user, parse_milestone_command(text)
         ),
@@ -99,6 +100,13 @@ def _reply_after_ack(tenants: Tenants, after_ack: AfterAck, run: Run) -> Any:
         after_ack.run(command, context, work)
 
     return listener
+
+
+def _rolecall(services: Services, channel_id: str, user_id: str, text: str) -> Reply:
+    parsed = parse_rolecall_command(text)
+    if isinstance(parsed, AddWebhook | ListWebhooks | RemoveWebhook):
+        return services.webhooks.run(channel_id, user_id, parsed)
+    return services.team_settings.run(channel_id, user_id, parsed)
 
 
 def _digest(services: Services, channel_id: str, user_id: str, text: str) -> Reply:

@@ -1,11 +1,14 @@
 import pytest
 
 from bot.parsing.team import (
+    AddWebhook,
     AssignRole,
     FileItem,
     ListItems,
     ListRoles,
+    ListWebhooks,
     RemoveRole,
+    RemoveWebhook,
     SetEmoji,
     SetQueueChannel,
     ShowSettings,
@@ -13,10 +16,12 @@ from bot.parsing.team import (
     parse_capture,
     parse_item_command,
     parse_role_command,
+    parse_rolecall_command,
     parse_settings_command,
     strip_leading_mention,
 )
 from bot.parsing.words import UsageError
+from bot.webhooks import WebhookEvent
 from storage.models import ItemKind, Role
 
 
@@ -89,3 +94,47 @@ def test_mention_capture_accepts_the_keyword_without_a_colon() -> None:
 
 def test_skin_tones_do_not_change_the_routing_emoji() -> None:
     assert normalise_emoji("bulb::skin-tone-4") == "bulb"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("webhook", ListWebhooks()),
+        ("Webhook LIST", ListWebhooks()),
+        ("webhook remove 12", RemoveWebhook(12)),
+        (
+            "webhook add <https://hooks.example.com/in?a=1&amp;b=2>",
+            AddWebhook("https://hooks.example.com/in?a=1&b=2", frozenset(WebhookEvent)),
+        ),
+        (
+            "webhook add <https://hooks.example.com/in|hooks.example.com/in> status, milestone",
+            AddWebhook(
+                "https://hooks.example.com/in",
+                frozenset({WebhookEvent.ITEM_STATUS_CHANGED, WebhookEvent.MILESTONE_DONE}),
+            ),
+        ),
+        (
+            "webhook add https://hooks.example.com/x item.filed",
+            AddWebhook("https://hooks.example.com/x", frozenset({WebhookEvent.ITEM_FILED})),
+        ),
+        ("timezone Europe/Berlin", parse_settings_command("timezone Europe/Berlin")),
+    ],
+)
+def test_rolecall_webhook_commands(text: str, expected: object) -> None:
+    assert parse_rolecall_command(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("webhook add", "Usage: `/rolecall webhook add"),
+        ("webhook remove", "Usage: `/rolecall webhook add"),
+        ("webhook list all", "Usage: `/rolecall webhook add"),
+        ("webhook remove 1e3", "Name the webhook by its number"),
+        ("webhook add https://x.example/ <!here>", "`&lt;!here&gt;` is not a webhook event"),
+    ],
+)
+def test_bad_webhook_commands_raise_usage(text: str, reply: str) -> None:
+    with pytest.raises(UsageError) as raised:
+        parse_rolecall_command(text)
+    assert str(raised.value).startswith(reply)
