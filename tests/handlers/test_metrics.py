@@ -1,304 +1,228 @@
 """What `/metrics` tells an operator: requests and acks, items filed, outbox sends, Slack's 429s
 and retries, open items and how late scheduled posts were; and `/readyz`.
 
-The endpoint under test is the real one, in front of a small Bolt app of its own (the domain's
-listeners are exercised by the scenario tests); counters are read as deltas, since the default
-registry lives as long as the test session."""
+Everything is driven as in the scenario tests: signed requests, as Slack sends them, to the real
+app (in process, or served over HTTP), against the fake Slack Web API and a real database, with
+time moved by hand. Counters are read as deltas, since the default registry lives as long as the
+test session."""
 
-import asyncio
-import json
+import logging
 import threading
-import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import timedelta
+from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, ClassVar
-from unittest.mock import create_autospec
-from urllib.parse import urlencode
 
+import httpx
 import pytest
 from prometheus_client import REGISTRY, CollectorRegistry
-from slack_bolt import Ack, App
-from slack_bolt.authorization import AuthorizeResult
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import builtin_handlers, handler
-from slack_sdk.signature import SignatureVerifier
-from slack_sdk.web import SlackResponse
-from sqlalchemy import create_engine
-from sqlalchemy.exc import OperationalError
 
-from bot.capture import Capture, Capturer, SourceMessage
-from bot.cards import Cards
-from bot.digest import Digests
+from bot.capture import Capture, SourceMessage
+from bot.cards import Owed
 from bot.metrics import OpenItems
-from bot.notices import Notices
-from bot.outbox import Outbox, Pacer
-from bot.planning import Planning
-from bot.reminders import Planned, Reminders
-from bot.slack_client import TAG_EVENT, make_client
 from bot.tick import Ticker
-from bot.workspaces import Workspaces
-from handlers.after_ack import AfterAck
-from handlers.web import AsgiApp, Endpoint, Reply
-from storage.items import ItemStore
-from storage.models import Deadline, Item, ItemKind, SendKind
-from storage.outbox import OutboxStore, Send
-from storage.planning import PlanningStore
-from storage.teams import Routing, TeamStore
+from handlers.runtime import Runtime, start_http
+from handlers.services import Services
+from handlers.settings import Settings
+from sandbox.fake_slack import FakeSlack
+from sandbox.signed_client import SignedClient
+from storage.db import Database, make_engine
+from storage.models import ItemKind
+from storage.workspaces import WorkspaceStore
+from tests.conftest import ALICE, BOB, CAROL, DAVE, ERIN, SIGNING_SECRET, TEAM, FixedClock
+from tests.handlers.scenario import cards, command, item_id, nudges, set_up_team, tick, utc
 
-SECRET = "metrics-test-secret"
-NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+METRICS = "http://rolecall.test/metrics"  # answered in process by the `slack` fixture's app
 
 
 def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-def signed(body: str, content_type: str) -> dict[str, str]:
-    timestamp = str(int(time.time()))
-    return {
-        "content-type": content_type,
-        "x-slack-request-timestamp": timestamp,
-        "x-slack-signature": str(
-            SignatureVerifier(SECRET).generate_signature(timestamp=timestamp, body=body)
-        ),
-    }
-
-
-COMMAND = urlencode(
-    {
-        "command": "/feedback",
-        "text": "dark mode",
-        "user_id": "UCAROL",
-        "channel_id": "CLAUNCH",
-        "team_id": "TACME",
-        "trigger_id": "1.2.abc",
-    }
-)
-
-
-class Ready:
-    def __init__(self) -> None:
-        self.ready = False
-
-    def __call__(self) -> bool:
-        return self.ready
+def scrape(slack: SignedClient) -> str:
+    """GET /metrics, unsigned, from the app that answers `slack`'s requests."""
+    response = slack.http.get(METRICS)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    return response.text
 
 
 @pytest.fixture
-def ready() -> Ready:
-    return Ready()
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The waits slack-sdk's retry handlers ask for (Retry-After, backoff), recorded instead of
+    slept: only the third-party sleep is replaced, every retry decision is still made."""
+    asked: list[float] = []
+    no_sleep = SimpleNamespace(sleep=asked.append)
+    monkeypatch.setattr(builtin_handlers, "time", no_sleep)
+    monkeypatch.setattr(handler, "time", no_sleep)
+    return asked
 
 
-@pytest.fixture
-def endpoint(ready: Ready) -> Iterator[Endpoint]:
-    """The real endpoint before a Bolt app that acks /feedback, on AfterAck's listener pool."""
-    after_ack = AfterAck()
-    app = App(
-        signing_secret=SECRET,
-        authorize=lambda **_: AuthorizeResult(
-            enterprise_id=None, team_id="TACME", bot_token="xoxb-metrics-test", bot_user_id="UBOT"
-        ),
-        raise_error_for_unhandled_request=False,
-        listener_executor=after_ack.listeners,
-    )
-
-    @app.command("/feedback")
-    def feedback(ack: Ack) -> None:
-        ack(text="Filed")
-
-    engine = create_engine("sqlite://")
-    yield Endpoint(app, engine, SECRET, ready=ready)
-    after_ack.shutdown()
-    engine.dispose()
+# Requests and acks
 
 
-def command(endpoint: Endpoint) -> Reply:
-    return endpoint.handle(
-        "POST",
-        "/slack/events",
-        "",
-        signed(COMMAND, "application/x-www-form-urlencoded"),
-        COMMAND.encode(),
-        time.monotonic(),
-    )
-
-
-def metrics_text(endpoint: Endpoint) -> str:
-    reply = endpoint.handle("GET", "/metrics", "", {}, b"")
-    assert reply.status == 200
-    assert reply.headers["content-type"].startswith("text/plain")
-    return reply.body.decode()
-
-
-def test_a_command_is_counted_and_its_ack_timed(endpoint: Endpoint) -> None:
+def test_a_command_is_counted_and_its_ack_timed(slack: SignedClient, fake: FakeSlack) -> None:
     requests = sample("rolecall_requests_total", kind="command", outcome="ok")
     acks = sample("rolecall_ack_seconds_count", kind="command")
+    in_time = sample("rolecall_ack_seconds_bucket", kind="command", le="3.0")
 
-    reply = command(endpoint)
+    response = slack.command("/feedback", "dark mode", CAROL, TEAM)
 
-    assert reply.status == 200
-    assert reply.body == b"Filed"
+    assert response.status_code == 200
+    assert "Filed" in response.text
     assert sample("rolecall_requests_total", kind="command", outcome="ok") == requests + 1
     assert sample("rolecall_ack_seconds_count", kind="command") == acks + 1
-    assert sample("rolecall_ack_seconds_bucket", kind="command", le="3.0") == acks + 1
-    text = metrics_text(endpoint)
+    assert sample("rolecall_ack_seconds_bucket", kind="command", le="3.0") == in_time + 1
+    text = scrape(slack)
     assert f'rolecall_requests_total{{kind="command",outcome="ok"}} {requests + 1}' in text
     assert f'rolecall_ack_seconds_count{{kind="command"}} {acks + 1}' in text
-    assert "TACME" not in text and "UCAROL" not in text  # no ids in labels
+    assert fake.team_id not in text and CAROL not in text and TEAM not in text  # no ids in labels
 
 
-def test_events_and_refusals_are_counted_by_kind_and_outcome(endpoint: Endpoint) -> None:
-    event = json.dumps(
-        {
-            "type": "event_callback",
-            "team_id": "TACME",
-            "event_id": "Ev1",
-            "event": {"type": "app_home_opened", "user": "UCAROL", "tab": "home"},
-        }
-    )
+def test_events_and_refusals_are_counted_by_kind_and_outcome(slack: SignedClient) -> None:
+    def requests(kind: str, outcome: str) -> float:
+        return sample("rolecall_requests_total", kind=kind, outcome=outcome)
+
     before = {
-        "event": sample("rolecall_requests_total", kind="event", outcome="refused"),
-        "forged": sample("rolecall_requests_total", kind="unknown", outcome="bad_signature"),
-        "junk": sample("rolecall_requests_total", kind="unknown", outcome="refused"),
+        "handled": requests("event", "ok"),
+        "unhandled": requests("event", "refused"),
+        "forged": requests("unknown", "bad_signature"),
+        "junk": requests("unknown", "refused"),
     }
 
-    # No listener for it in this app: Bolt answers 404.
-    unhandled = endpoint.handle(
-        "POST", "/slack/events", "", signed(event, "application/json"), event.encode()
-    )
-    forged = endpoint.handle(
-        "POST", "/slack/events", "", signed("x", "application/json"), event.encode()
-    )
-    junk = endpoint.handle("POST", "/slack/events", "", signed("[]", "application/json"), b"[]")
+    handled = slack.event({"type": "app_home_opened", "user": CAROL, "tab": "messages"})
+    # No listener for it: Bolt answers 404.
+    unhandled = slack.event({"type": "channel_rename", "channel": {"id": TEAM, "name": "x"}})
+    assert slack.last_request is not None
+    _, headers = slack.last_request  # its signature, over another body
+    forged = slack.http.post(slack.request_url, content=b'{"type": "x"}', headers=headers)
+    junk = slack.post("[]", "application/json")
 
-    assert (unhandled.status, forged.status, junk.status) == (404, 401, 400)
-    assert sample("rolecall_requests_total", kind="event", outcome="refused") == (
-        before["event"] + 1
-    )
-    assert sample("rolecall_requests_total", kind="unknown", outcome="bad_signature") == (
-        before["forged"] + 1
-    )
-    assert sample("rolecall_requests_total", kind="unknown", outcome="refused") == (
-        before["junk"] + 1
-    )
+    assert [r.status_code for r in (handled, unhandled, forged, junk)] == [200, 404, 401, 400]
+    assert {
+        "handled": requests("event", "ok"),
+        "unhandled": requests("event", "refused"),
+        "forged": requests("unknown", "bad_signature"),
+        "junk": requests("unknown", "refused"),
+    } == {name: count + 1 for name, count in before.items()}
 
 
-def asgi(app: AsgiApp, method: str, path: str, headers: dict[str, str] | None = None) -> Reply:
-    """One request through the ASGI app, without a server."""
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "method": method,
-        "path": path,
-        "query_string": b"",
-        "headers": [(k.encode(), v.encode()) for k, v in (headers or {}).items()],
-    }
-    asyncio.run(app(scope, receive, send))
-    start, body = sent
-    return Reply(
-        start["status"],
-        body["body"],
-        {k.decode(): v.decode() for k, v in start["headers"]},
-    )
-
-
-def test_readyz_answers_503_until_ready(endpoint: Endpoint, ready: Ready) -> None:
-    app = AsgiApp(endpoint, threads=1)
-    try:
-        not_yet = asgi(app, "GET", "/readyz")
-        ready.ready = True
-        now_ready = asgi(app, "GET", "/readyz")
-    finally:
-        app.shutdown()
-
-    assert (not_yet.status, json.loads(not_yet.body)) == (503, {"ok": False})
-    assert (now_ready.status, json.loads(now_ready.body)) == (200, {"ok": True})
-
-
-def test_readyz_is_ready_when_nobody_says_otherwise(endpoint: Endpoint) -> None:
-    default = Endpoint(endpoint.app, endpoint.engine, SECRET)
-    assert default.handle("GET", "/readyz", "", {}, b"").status == 200
-
-
-def test_metrics_are_served_unsigned_over_asgi_and_get_only(endpoint: Endpoint) -> None:
-    app = AsgiApp(endpoint, threads=1)
+def test_metrics_are_served_unsigned_over_http_and_get_only(server_url: str) -> None:
     refused = sample("rolecall_requests_total", kind="unknown", outcome="bad_signature")
-    try:
-        scraped = asgi(app, "GET", "/metrics")
-        posted = asgi(app, "POST", "/metrics")
-        unsigned = asgi(app, "POST", "/slack/events")
-    finally:
-        app.shutdown()
 
-    assert scraped.status == 200
+    with httpx.Client(base_url=server_url, timeout=10) as http:
+        scraped = http.get("/metrics")
+        posted = http.post("/metrics")
+        unsigned = http.post("/slack/events", content=b"{}")
+
+    assert scraped.status_code == 200
     assert scraped.headers["content-type"].startswith("text/plain")
-    assert b"# TYPE rolecall_requests_total counter" in scraped.body
-    assert b"# TYPE rolecall_ack_seconds histogram" in scraped.body
-    assert posted.status == 405
-    # Refused before its body was read, by the ASGI app: still counted.
-    assert unsigned.status == 401
+    assert "# TYPE rolecall_requests_total counter" in scraped.text
+    assert "# TYPE rolecall_ack_seconds histogram" in scraped.text
+    assert posted.status_code == 405
+    # Refused before its body was read: still counted.
+    assert unsigned.status_code == 401
     assert sample("rolecall_requests_total", kind="unknown", outcome="bad_signature") == (
         refused + 1
     )
 
 
-def test_open_items_are_counted_at_scrape_time() -> None:
-    counts = {("feedback", "open"): 3, ("blocker", "acknowledged"): 1}
+def test_readyz_answers_503_while_the_scheduler_is_not_running(
+    slack: SignedClient, runtime: Runtime
+) -> None:
+    def readyz() -> tuple[int, object]:
+        response = slack.http.get("http://rolecall.test/readyz")
+        return response.status_code, response.json()
+
+    no_scheduler = readyz()  # a process that leaves scheduling to `rolecall tick`
+    runtime.start_scheduler()
+    assert runtime.scheduler is not None
+    scheduling = readyz()
+    runtime.scheduler.shutdown(wait=True)
+    stopped = readyz()
+    runtime.scheduler.start()  # running again, for the runtime's own shutdown
+    again = readyz()
+
+    assert no_scheduler == scheduling == again == (200, {"ok": True})
+    assert stopped == (503, {"ok": False})
+
+
+# Open items
+
+
+def test_open_items_are_counted_at_scrape_time(
+    slack: SignedClient, fake: FakeSlack, db: Database
+) -> None:
     registry = CollectorRegistry()
-    registry.register(OpenItems(lambda: counts))
+    registry.register(OpenItems(WorkspaceStore(db).open_items))
 
-    assert (
-        registry.get_sample_value("rolecall_open_items", {"kind": "feedback", "status": "open"})
-        == 3
-    )
-    counts[("feedback", "open")] = 5
-    assert (
-        registry.get_sample_value("rolecall_open_items", {"kind": "feedback", "status": "open"})
-        == 5
-    )
-    assert (
-        registry.get_sample_value(
-            "rolecall_open_items", {"kind": "blocker", "status": "acknowledged"}
-        )
-        == 1
-    )
+    def open_items(kind: str, status: str) -> float | None:
+        return registry.get_sample_value("rolecall_open_items", {"kind": kind, "status": status})
+
+    set_up_team(slack, fake)
+    assert open_items("feedback", "open") is None
+    command(slack, fake, "/feedback", "SSO for Acme", CAROL)
+    command(slack, fake, "/feedback", "Dark mode", ERIN)
+    command(slack, fake, "/blocker", "Staging is down", CAROL)
+    command(slack, fake, "/blocker", "CI is out of disk", ERIN)
+    assert (open_items("feedback", "open"), open_items("blocker", "open")) == (2, 2)
+
+    staging, ci = cards(fake, BOB)
+    slack.click(BOB, fake.dm_channel(BOB), staging["ts"], "item_acknowledge", item_id(staging))
+    slack.click(BOB, fake.dm_channel(BOB), ci["ts"], "item_resolve", item_id(ci))
+
+    assert open_items("feedback", "open") == 2
+    assert open_items("blocker", "open") is None
+    assert open_items("blocker", "acknowledged") == 1  # resolved: no longer counted
+    assert open_items("blocker", "resolved") is None
 
 
-def test_open_items_are_served_on_metrics(endpoint: Endpoint) -> None:
-    collector = OpenItems(lambda: {("blocker", "open"): 2})
-    REGISTRY.register(collector)
-    try:
-        text = metrics_text(endpoint)
-    finally:
-        REGISTRY.unregister(collector)
-    assert 'rolecall_open_items{kind="blocker",status="open"} 2.0' in text
+@pytest.fixture
+def counting_server(settings: Settings, clock: FixedClock) -> Iterator[str]:
+    """`rolecall serve` on loopback, adding the open-items gauge to /metrics."""
+    server = start_http(
+        settings, "127.0.0.1", 0, clock=clock, schedule=False, count_open_items=True
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.stop()
+    thread.join(timeout=5)
+
+
+def test_open_items_are_served_on_metrics(counting_server: str, fake: FakeSlack) -> None:
+    with (
+        SignedClient(f"{counting_server}/slack/events", SIGNING_SECRET, fake) as wire,
+        httpx.Client(base_url=counting_server, timeout=10) as http,
+    ):
+        empty = http.get("/metrics").text
+        for text in ("SSO for Acme", "Dark mode"):
+            assert wire.command("/feedback", text, CAROL, TEAM).status_code == 200
+        assert wire.command("/blocker", "Staging is down", CAROL, TEAM).status_code == 200
+        served = http.get("/metrics").text
+
+    assert "# TYPE rolecall_open_items gauge" in empty
+    assert "rolecall_open_items{" not in empty
+    assert 'rolecall_open_items{kind="feedback",status="open"} 2.0' in served
+    assert 'rolecall_open_items{kind="blocker",status="open"} 1.0' in served
 
 
 def test_a_database_that_cannot_count_costs_only_the_open_items(
-    endpoint: Endpoint, caplog: pytest.LogCaptureFixture
+    slack: SignedClient, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def locked() -> dict[tuple[str, str], int]:
-        raise OperationalError("SELECT kind, status …", {}, Exception("database is locked"))
-
-    collector = OpenItems(locked)
+    unmigrated = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")  # no `item` table
+    collector = OpenItems(WorkspaceStore(Database(unmigrated)).open_items)
     REGISTRY.register(collector)
     try:
-        text = metrics_text(endpoint)
+        text = scrape(slack)
     finally:
         REGISTRY.unregister(collector)
+        unmigrated.dispose()
+
     assert "rolecall_open_items{" not in text
     assert "rolecall_requests_total" in text
-    assert [r.getMessage() for r in caplog.records] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "bot.metrics"] == [
         "open items not counted for /metrics: OperationalError"
     ]
 
@@ -306,72 +230,46 @@ def test_a_database_that_cannot_count_costs_only_the_open_items(
 # Items filed
 
 
-def item(reporter: str, item_id: int = 7) -> Item:
-    return Item(
-        id=item_id,
-        kind=ItemKind.FEEDBACK,
-        team_channel_id="CLAUNCH",
-        text="dark mode",
-        reporter_id=reporter,
-        created_at=NOW,
-        updated_at=NOW,
-    )
-
-
-def capturer(items: Any) -> Capturer:
-    cards = create_autospec(Cards, instance=True)
-    cards.routing.return_value = Routing(["UALICE"], None)
-    return Capturer(
-        items,
-        create_autospec(TeamStore, instance=True),
-        cards,
-        create_autospec(Planning, instance=True),
-        create_autospec(WebClient, instance=True),
-        lambda: NOW,
-    )
-
-
 def filed(kind: str, entry_point: str, outcome: str) -> float:
     return sample("rolecall_items_filed_total", kind=kind, entry_point=entry_point, outcome=outcome)
 
 
-def test_items_filed_are_counted_by_entry_point_and_outcome() -> None:
-    items = create_autospec(ItemStore, instance=True)
-    capture = capturer(items)
-    source = SourceMessage("CLAUNCH", "1700000000.000100", "feedback: dark mode", "UERIN")
-    before = {
-        "new": filed("feedback", "command", "new"),
-        "vote": filed("feedback", "message", "vote"),
-        "duplicate": filed("feedback", "command", "duplicate"),
-        "replay": filed("feedback", "command", "replay"),
+def test_items_filed_are_counted_by_entry_point_and_outcome(
+    slack: SignedClient, fake: FakeSlack
+) -> None:
+    counted = [
+        ("feedback", "command", "new"),
+        ("feedback", "command", "replay"),
+        ("feedback", "reaction", "new"),
+        ("feedback", "reaction", "vote"),
+        ("feedback", "reaction", "duplicate"),
+        ("feedback", "message", "new"),
+        ("blocker", "mention", "new"),
+        ("blocker", "message", "new"),
+    ]
+    before = {labels: filed(*labels) for labels in counted}
+    set_up_team(slack, fake)
+
+    command(slack, fake, "/feedback", "SSO for Acme", CAROL)
+    assert slack.replay().status_code == 200  # the same command, byte for byte
+    quote, _ = slack.say(TEAM, ERIN, "customers want dark mode")
+    slack.react(TEAM, CAROL, quote["ts"], "bulb")  # filed
+    slack.react(TEAM, DAVE, quote["ts"], "bulb")  # a +1
+    slack.react(TEAM, DAVE, quote["ts"], "bulb::skin-tone-3")  # counted once already
+    slack.say(TEAM, ERIN, "feedback: onboarding emails land in spam")
+    slack.mention(TEAM, CAROL, "<@UROLECALL> blocker the staging DB is down")
+
+    assert {labels: filed(*labels) - count for labels, count in before.items()} == {
+        ("feedback", "command", "new"): 1,
+        ("feedback", "command", "replay"): 1,
+        ("feedback", "reaction", "new"): 1,
+        ("feedback", "reaction", "vote"): 1,
+        ("feedback", "reaction", "duplicate"): 1,
+        ("feedback", "message", "new"): 1,
+        ("blocker", "mention", "new"): 1,
+        ("blocker", "message", "new"): 0,  # Slack's `message` event of the mention files nothing
     }
-
-    items.file_request.return_value = (item("UCAROL"), True)
-    capture.file_request(Capture(ItemKind.FEEDBACK, "dark mode", "CLAUNCH", "UCAROL"), "1.2.a")
-    items.file_request.return_value = (item("UCAROL"), False)
-    items.add_vote.return_value = True
-    capture.file(Capture(ItemKind.FEEDBACK, "dark mode", "CLAUNCH", "UERIN", source))
-    capture.file(Capture(ItemKind.FEEDBACK, "dark mode", "CLAUNCH", "UCAROL"))
-    items.file_request.return_value = None
-    capture.file_request(Capture(ItemKind.FEEDBACK, "dark mode", "CLAUNCH", "UCAROL"), "1.2.a")
-
-    assert filed("feedback", "command", "new") == before["new"] + 1
-    assert filed("feedback", "message", "vote") == before["vote"] + 1
-    assert filed("feedback", "command", "duplicate") == before["duplicate"] + 1
-    assert filed("feedback", "command", "replay") == before["replay"] + 1
-
-
-def test_a_reaction_is_counted_as_one() -> None:
-    items = create_autospec(ItemStore, instance=True)
-    queued = item("UCAROL")
-    items.by_source.return_value = queued
-    items.file_request.return_value = (queued, False)
-    items.add_vote.return_value = True
-    before = filed("feedback", "reaction", "vote")
-
-    capturer(items).file_reaction("CLAUNCH", "1700000000.000100", "UERIN", ItemKind.FEEDBACK)
-
-    assert filed("feedback", "reaction", "vote") == before + 1
+    assert len(cards(fake, ALICE)) == 3 and len(cards(fake, BOB)) == 1  # the replay: no card
 
 
 def test_the_entry_point_is_named_or_told_by_the_source() -> None:
@@ -384,193 +282,171 @@ def test_the_entry_point_is_named_or_told_by_the_source() -> None:
 # Outbox sends and schedule lag
 
 
-def outbox(store: Any, client: Any, allowed: bool = True, now: datetime = NOW) -> Outbox:
-    store.workspace_id = "TACME"
-    workspaces = create_autospec(Workspaces, instance=True)
-    workspaces.posting_allowed.return_value = allowed
-    return Outbox(store, client, lambda: now, Pacer(sleep=lambda _: None), workspaces)
-
-
 def sends(kind: str, outcome: str) -> float:
     return sample("rolecall_outbox_sends_total", kind=kind, outcome=outcome)
 
 
-def render(_: list[Send]) -> Any:
-    return SimpleNamespace(text="Due today: launch", blocks=[])
+OUTCOMES = ("posted", "found_earlier", "failed", "skipped", "queued", "deferred")
 
 
-def test_a_scheduled_post_counts_its_send_and_how_late_it_came() -> None:
-    store = create_autospec(OutboxStore, instance=True)
-    store.claim.return_value = {"milestone:1": [], "milestone:2": []}
-    client = create_autospec(WebClient, instance=True)
-    client.chat_postMessage.return_value = {"channel": "CLAUNCH", "ts": "1.1"}
+def test_card_sends_are_counted_by_outcome(
+    slack: SignedClient,
+    fake: FakeSlack,
+    ticker: Ticker,
+    clock: FixedClock,
+    waits: list[float],
+) -> None:
+    before = {outcome: sends("card", outcome) for outcome in OUTCOMES}
+    lag = sample("rolecall_schedule_lag_seconds_count", kind="card")
+    set_up_team(slack, fake)
+
+    command(slack, fake, "/feedback", "SSO for Acme", CAROL)  # its card is posted
+    [posted] = cards(fake, ALICE)
+    # Another runner owes the same card: it was sent, so it is skipped.
+    ticker.cards.resend(Owed(ALICE, int(item_id(posted))))
+    # Slack posts the next card but the response is lost, and the lookup for it fails too
+    # (5xx past slack-sdk's retries): failed, to be looked for again by a later run...
+    fake.lose_response("chat.postMessage")
+    fake.fail_next("conversations.history", "internal_error", status=500, times=3)
+    command(slack, fake, "/feedback", "Dark mode", ERIN)
+    # ... which finds it after the backoff, and does not post it again.
+    tick(ticker, clock, clock.now + timedelta(minutes=1))
+    fake.fail_next("chat.postMessage", "channel_not_found")
+    command(slack, fake, "/feedback", "Bulk edit for tags", CAROL)
+
+    assert {outcome: sends("card", outcome) - before[outcome] for outcome in OUTCOMES} == {
+        "posted": 1,
+        "found_earlier": 1,
+        "failed": 2,
+        "skipped": 1,
+        "queued": 0,
+        "deferred": 0,
+    }
+    assert len(cards(fake, ALICE)) == 2  # the lost one once; the refused one not yet
+    assert sample("rolecall_schedule_lag_seconds_count", kind="card") == lag  # not scheduled
+    assert len(waits) == 2  # slack-sdk's two retries of the failing lookup, not slept
+
+
+def test_a_nudge_counts_its_send_and_how_late_it_came(
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/rolecall", "timezone Europe/Berlin", BOB)
+    command(slack, fake, "/milestone", "add Beta 2026-12-01", BOB)
     posted = sends("reminder", "posted")
     lag_count = sample("rolecall_schedule_lag_seconds_count", kind="reminder")
     lag_sum = sample("rolecall_schedule_lag_seconds_sum", kind="reminder")
-    late = sample("rolecall_schedule_lag_seconds_bucket", kind="reminder", le="60.0")
+    within_a_minute = sample("rolecall_schedule_lag_seconds_bucket", kind="reminder", le="60.0")
 
-    outcome = outbox(store, client).send(
-        [Send("milestone:1", SendKind.REMINDER), Send("milestone:2", SendKind.REMINDER)],
-        "CLAUNCH",
-        render,
-        due=NOW - timedelta(seconds=90),
-    )
+    # Due at 09:00 in Berlin (08:00 UTC); this run comes 90 s late.
+    tick(ticker, clock, utc(11, 30, 8) + timedelta(seconds=90))
 
-    assert outcome.posted
-    assert sends("reminder", "posted") == posted + 2
+    assert nudges(fake) == [":calendar: Milestone *Beta* is due tomorrow (Tue 1 Dec 2026)"]
+    assert sends("reminder", "posted") == posted + 1
     assert sample("rolecall_schedule_lag_seconds_count", kind="reminder") == lag_count + 1
     assert sample("rolecall_schedule_lag_seconds_sum", kind="reminder") == lag_sum + 90
-    # 90 s late: beyond the 60 s bucket.
-    assert sample("rolecall_schedule_lag_seconds_bucket", kind="reminder", le="60.0") == late
-
-
-def test_sends_not_posted_are_counted_by_why() -> None:
-    store = create_autospec(OutboxStore, instance=True)
-    client = create_autospec(WebClient, instance=True)
-    before = {
-        outcome: sends("card", outcome)
-        for outcome in ("queued", "skipped", "found_earlier", "failed", "posted")
-    }
-    lag = sample("rolecall_schedule_lag_seconds_count", kind="card")
-    card = [Send("card:1:UALICE", SendKind.CARD)]
-
-    outbox(store, client, allowed=False).send(card, "UALICE", render)
-    store.claim.return_value = {}
-    outbox(store, client).send(card, "UALICE", render)
-    store.claim.return_value = {"card:1:UALICE": ["tagA"]}
-    client.conversations_open.return_value = {"channel": {"id": "DALICE"}}
-    client.conversations_history.return_value = {
-        "messages": [
-            {"ts": "9.9", "metadata": {"event_type": TAG_EVENT, "event_payload": {"tag": "tagA"}}}
-        ]
-    }
-    outbox(store, client).send(card, "UALICE", render)
-    store.claim.return_value = {"card:1:UALICE": []}
-    client.chat_postMessage.side_effect = slack_error("channel_not_found")
-    outbox(store, client).send(card, "UALICE", render)
-
-    assert {outcome: sends("card", outcome) - count for outcome, count in before.items()} == {
-        "queued": 1,
-        "skipped": 1,
-        "found_earlier": 1,
-        "failed": 1,
-        "posted": 0,
-    }
-    assert sample("rolecall_schedule_lag_seconds_count", kind="card") == lag  # not scheduled
-
-
-def slack_error(code: str) -> SlackApiError:
-    response = SlackResponse(
-        client=None,
-        http_verb="POST",
-        api_url="https://slack.test/api/chat.postMessage",
-        req_args={},
-        data={"ok": False, "error": code},
-        headers={},
-        status_code=200,
+    assert (
+        sample("rolecall_schedule_lag_seconds_bucket", kind="reminder", le="60.0")
+        == within_a_minute
     )
-    return SlackApiError(code, response)  # type: ignore[no-untyped-call]
 
 
-def test_reminders_are_due_at_nine_local_and_sent_with_the_earliest() -> None:
-    planning = create_autospec(PlanningStore, instance=True)
-    teams = create_autospec(TeamStore, instance=True)
-    items = create_autospec(ItemStore, instance=True)
-    store = create_autospec(OutboxStore, instance=True)
-    box = create_autospec(Outbox, instance=True)
-    teams.all_settings.return_value = {}
-    teams.holders_by_channel.return_value = {}
-    planning.milestones_due_by.return_value = []
-    items.unacknowledged_blockers.return_value = []
-    store.settled.return_value = set()
-    planning.deadlines_due_by.return_value = [
-        Deadline(
-            id=1,
-            team_channel_id="CLAUNCH",
-            task="Ship the beta",
-            due_date=date(2026, 12, 1),
-            assignee_id="UCAROL",
-            assignee_tz="America/New_York",
-            created_by="UBOB",
-            created_at=NOW - timedelta(days=7),
-            scheduled_at=NOW - timedelta(days=7),
-        )
-    ]
-    reminders = Reminders(planning, items, teams, store, box)
-    at = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # 10:00 in New York
+def test_reminders_in_one_message_are_as_late_as_the_earliest(
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/milestone", "add Beta 2026-12-01", BOB)  # nudged Mon 09:00
+    clock.now = utc(11, 27, 15)  # Friday afternoon
+    command(slack, fake, "/blocker", "Staging is down", CAROL)  # escalates Mon 15:00
+    lag_count = sample("rolecall_schedule_lag_seconds_count", kind="reminder")
+    lag_sum = sample("rolecall_schedule_lag_seconds_sum", kind="reminder")
 
-    planned = reminders.due(at)
-    earlier = Planned("escalation:9:CLAUNCH", "UCAROL", "an escalation", at - timedelta(hours=3))
-    reminders.send("UCAROL", [*planned, earlier], at)
+    # Down all Monday morning: the nudge and the escalation go out together, at 15:00:30.
+    tick(ticker, clock, utc(11, 30, 15) + timedelta(seconds=30))
 
-    assert [p.due_at for p in planned] == [datetime(2026, 12, 1, 14, 0, tzinfo=UTC)]
-    assert box.send.call_args.kwargs["due"] == at - timedelta(hours=3)
+    [together] = [n for n in nudges(fake) if "*Beta*" in n]
+    assert "Staging is down" in together
+    # Two messages: #launch's (as late as the nudge, 6 h) and Bob's DM (the escalation's 30 s).
+    assert sample("rolecall_schedule_lag_seconds_count", kind="reminder") == lag_count + 2
+    assert sample("rolecall_schedule_lag_seconds_sum", kind="reminder") == (
+        lag_sum + (6 * 3600 + 30) + 30
+    )
 
 
-def test_a_tick_is_timed() -> None:
-    cards = create_autospec(Cards, instance=True)
-    notices = create_autospec(Notices, instance=True)
-    reminders = create_autospec(Reminders, instance=True)
-    digests = create_autospec(Digests, instance=True)
-    for planner in (cards.owed, notices.owed, reminders.due, digests.due):
-        planner.return_value = []
+def test_an_uninstalled_workspaces_sends_are_counted_as_queued(
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/milestone", "add Beta 2026-12-01", BOB)
+    assert slack.event({"type": "app_uninstalled"}).status_code == 200
+    queued, posted = sends("reminder", "queued"), sends("reminder", "posted")
+    lag = sample("rolecall_schedule_lag_seconds_count", kind="reminder")
+
+    tick(ticker, clock, utc(11, 30, 9))
+
+    assert nudges(fake) == []
+    assert sends("reminder", "queued") == queued + 1
+    assert sends("reminder", "posted") == posted
+    assert sample("rolecall_schedule_lag_seconds_count", kind="reminder") == lag
+
+
+def test_a_tick_is_timed(
+    slack: SignedClient, fake: FakeSlack, services: Services, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/milestone", "add Beta 2026-12-01", BOB)
     before = sample("rolecall_tick_seconds_count")
 
-    Ticker(cards, notices, reminders, digests).tick(NOW)
+    tick(services.ticker, clock, utc(11, 30, 9))
 
+    assert len(nudges(fake)) == 1
     assert sample("rolecall_tick_seconds_count") == before + 1
 
 
 # Slack's 429s and retries
 
 
-class Flaky(BaseHTTPRequestHandler):
-    """Answers each path's first call with its status, then 200."""
+def test_429s_and_retries_are_counted(
+    slack: SignedClient, fake: FakeSlack, waits: list[float]
+) -> None:
+    limited = sample("rolecall_slack_rate_limited_total", method="chat.postMessage")
+    retried = {
+        reason: sample("rolecall_slack_retries_total", reason=reason)
+        for reason in ("rate_limited", "server_error", "lost_post")
+    }
+    set_up_team(slack, fake)
 
-    first: ClassVar[dict[str, int]] = {"/api/auth.test": 429, "/api/team.info": 503}
-    seen: ClassVar[set[str]] = set()
+    fake.rate_limit_next("chat.postMessage", retry_after=0)  # waited out by the client
+    command(slack, fake, "/feedback", "SSO for Acme", CAROL)
+    fake.fail_next("chat.getPermalink", "internal_error", status=503)  # retried by the client
+    slack.say(TEAM, ERIN, "feedback: dark mode")
+    fake.fail_next("chat.postMessage", "internal_error", status=500)  # not posted: looked for
+    command(slack, fake, "/feedback", "Bulk edit for tags", CAROL)
 
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("content-length", "0")))
-        status = 200 if self.path in self.seen else self.first.get(self.path, 200)
-        self.seen.add(self.path)
-        body = json.dumps({"ok": status == 200}).encode()
-        self.send_response(status)
-        if status == 429:
-            self.send_header("Retry-After", "0")
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_: Any) -> None:
-        pass  # the test asserts on what the client did, not on an access log
-
-
-@pytest.fixture
-def flaky_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A Web API that rate-limits and fails once per method; the clients' waits are skipped."""
-    no_wait = SimpleNamespace(sleep=lambda _: None)
-    monkeypatch.setattr(builtin_handlers, "time", no_wait)
-    monkeypatch.setattr(handler, "time", no_wait)
-    Flaky.seen = set()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/api/"
-    server.shutdown()
-    server.server_close()
+    assert len(cards(fake, ALICE)) == 3  # each once
+    assert "Source message" in str(cards(fake, ALICE)[1]["blocks"])  # the permalink, retried
+    assert sample("rolecall_slack_rate_limited_total", method="chat.postMessage") == limited + 1
+    assert {
+        reason: sample("rolecall_slack_retries_total", reason=reason) - count
+        for reason, count in retried.items()
+    } == {"rate_limited": 1, "server_error": 1, "lost_post": 1}
+    assert len(waits) == 2  # the client's two waits (Retry-After: 0, a backoff), not slept
+    assert 0 <= waits[0] < 1  # Retry-After 0 (slack-sdk adds up to a second of jitter)
 
 
-def test_429s_and_retries_are_counted(flaky_api: str) -> None:
-    client = make_client("xoxb-metrics-test", flaky_api, timeout=5)
-    limited = sample("rolecall_slack_rate_limited_total", method="auth.test")
-    waited = sample("rolecall_slack_retries_total", reason="rate_limited")
-    retried = sample("rolecall_slack_retries_total", reason="server_error")
+def test_429s_are_counted_by_method_even_when_retries_run_out(
+    slack: SignedClient, fake: FakeSlack, waits: list[float], caplog: pytest.LogCaptureFixture
+) -> None:
+    limited = sample("rolecall_slack_rate_limited_total", method="chat.postEphemeral")
+    retried = sample("rolecall_slack_retries_total", reason="rate_limited")
+    fake.rate_limit_next("chat.postEphemeral", retry_after=0, times=6)  # past the 5 retries
 
-    assert client.api_call("auth.test")["ok"]
-    assert client.api_call("team.info")["ok"]
+    with caplog.at_level(logging.ERROR):
+        slack.mention(TEAM, CAROL, "<@UROLECALL> hello?")  # answered with help, ephemerally
 
-    assert sample("rolecall_slack_rate_limited_total", method="auth.test") == limited + 1
-    assert sample("rolecall_slack_retries_total", reason="rate_limited") == waited + 1
-    assert sample("rolecall_slack_retries_total", reason="server_error") == retried + 1
+    assert sample("rolecall_slack_rate_limited_total", method="chat.postEphemeral") == limited + 6
+    assert sample("rolecall_slack_retries_total", reason="rate_limited") == retried + 5
+    assert len(waits) == 5
+    assert [c.status for c in fake.calls if c.method == "chat.postEphemeral"] == [429] * 6
+    assert any("chat.postEphemeral" in r.getMessage() for r in caplog.records)
+    assert fake.calls_to("chat.postEphemeral") == []  # nothing reached Carol
