@@ -10,11 +10,13 @@ Every card, notice, nudge, escalation and digest message goes through `Outbox.se
 4. record the message ts, or hand the claims back to be retried after a backoff.
 """
 
+import itertools
 import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +35,7 @@ from storage.outbox import OutboxStore, Send
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)  # a claim older than this whose runner never recorded is retaken
+HAND_BACK_DELAY = timedelta(seconds=30)  # a claim given up at shutdown is retaken after this
 PAGE = 200  # messages per lookup page: Slack's recommended page size
 MAX_PAGES = 25  # a window of more than 5,000 messages is not searched further
 SKEW = 60.0  # seconds between our clock and Slack's, allowed for in a lookup window
@@ -97,6 +100,37 @@ class Pacer:
             self._last[destination] = self.monotonic()
 
 
+class Claims:
+    """The outbox claims this process holds right now.
+
+    A process that stops (SIGTERM) hands back those its work did not settle in time, so
+    another replica retakes them within `HAND_BACK_DELAY` rather than after the lease. The
+    delay lets a post that was in flight land first: the retaker looks for it before posting.
+    """
+
+    def __init__(self) -> None:
+        self._held: dict[int, tuple[OutboxStore, list[str]]] = {}
+        self._numbers = itertools.count()
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def holding(self, store: OutboxStore, keys: list[str]) -> Iterator[None]:
+        with self._lock:
+            number = next(self._numbers)
+            self._held[number] = (store, keys)
+        try:
+            yield
+        finally:
+            with self._lock:
+                del self._held[number]
+
+    def hand_back(self, now: datetime) -> int:
+        """Give up every claim still held; returns how many keys went back."""
+        with self._lock:
+            held = list(self._held.values())
+        return sum(store.hand_back(keys, now + HAND_BACK_DELAY) for store, keys in held)
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What one `send` did. `ts` is the message that now holds the sends, when all were
@@ -124,12 +158,14 @@ class Outbox:
         clock: Clock,
         pacer: Pacer,
         workspaces: Workspaces,
+        claims: "Claims",
     ) -> None:
         self.store = store
         self.client = client
         self.clock = clock
         self.pacer = pacer
         self.workspaces = workspaces
+        self.claims = claims
 
     def send(
         self,
@@ -166,6 +202,25 @@ class Outbox:
         _count([s for s in sends if s.key not in claims], "skipped")
         if not claims:
             return Outcome()
+        with self.claims.holding(self.store, list(claims)):
+            return self._settle(
+                sends, claims, destination, render, thread_ts, paced, find_only, due, tag, now
+            )
+
+    def _settle(
+        self,
+        sends: Sequence[Send],
+        claims: dict[str, list[str]],
+        destination: str,
+        render: Render,
+        thread_ts: str | None,
+        paced: bool,
+        find_only: bool,
+        due: datetime | None,
+        tag: str,
+        now: datetime,
+    ) -> Outcome:
+        """Post what the claims won, after looking for earlier attempts that landed."""
         earlier = {earlier_tag for tags in claims.values() for earlier_tag in tags}
         try:
             found = self.find_posts(destination, earlier, thread_ts)

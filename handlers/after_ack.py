@@ -19,6 +19,7 @@ from handlers.logs import ContextExecutor, in_this_context
 ACK_BUDGET = 2.0  # seconds of work before an ack, from the request's arrival: Slack gives up at 3
 RECEIVED_AT = "received_at"  # the context key holding when the request arrived (time.monotonic)
 LISTENER_THREADS = 16
+SHUTDOWN_GRACE = 20.0  # seconds to finish accepted work when stopping (within compose's 30)
 
 
 @dataclass(frozen=True)
@@ -113,15 +114,18 @@ class AfterAck:
         # Inline, or shutting down: finish here rather than drop work people were promised.
         self._guarded(body, context, work, apology)
 
-    def shutdown(self) -> None:
-        """Finish the work already accepted (cards people were promised), then stop: listeners
-        first, then what they started before and after their acks."""
-        self.listeners.shutdown(wait=True)
-        self._before_ack.shutdown(wait=True)
+    def shutdown(self, timeout: float = SHUTDOWN_GRACE) -> int:
+        """Finish the work already accepted (cards people were promised) within `timeout`
+        seconds, then stop: listeners first, then what they started before and after their
+        acks. Returns how many tasks were still running when time ran out."""
+        deadline = time.monotonic() + timeout
+        running = self.listeners.drain(timeout)
+        running += self._before_ack.drain(deadline - time.monotonic())
         with self._closing:
             self._closed = True
         if self._pool is not None:
-            self._pool.shutdown(wait=True)
+            running += self._pool.drain(deadline - time.monotonic())
+        return running
 
     def _budget_left(self, context: BoltContext) -> float:
         received_at = context.get(RECEIVED_AT)

@@ -4,13 +4,14 @@ import argparse
 import gc
 import logging
 import multiprocessing
+import os
 import resource
 import signal
 import socket
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from sqlalchemy.exc import SQLAlchemyError
@@ -62,6 +63,16 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
         for worker in workers:
             worker.terminate()
         server.stop()
+    _leave()
+
+
+def _leave() -> NoReturn:
+    """Exit without waiting for threads still stuck on a slow Slack or database: the runtime
+    has stopped, finished what it could within its grace and handed back the rest's claims."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _run(server: HttpServer) -> None:
@@ -94,6 +105,7 @@ def _serve_worker(host: str, port: int, ready: Any) -> None:
         _run(server)
     finally:
         server.stop()
+    _leave()
 
 
 def _socket(_: argparse.Namespace, settings: Settings) -> None:

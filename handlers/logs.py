@@ -9,8 +9,9 @@ task in a copy of the submitter's context (`ContextExecutor`), so their lines ca
 import json
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from contextvars import ContextVar, copy_context
 from dataclasses import asdict, dataclass
@@ -68,11 +69,34 @@ def current_request() -> RequestContext | None:
 
 class ContextExecutor(ThreadPoolExecutor):
     """A thread pool whose tasks run in a copy of the submitter's context: work after an ack
-    logs with the request it belongs to."""
+    logs with the request it belongs to. It knows its unfinished tasks, so a shutdown can
+    wait for them within a bound."""
+
+    def __init__(self, max_workers: int, thread_name_prefix: str = "") -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
+        self._unfinished: set[Future[Any]] = set()
+        self._tracking = threading.Lock()
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         context = copy_context()
-        return super().submit(lambda: context.run(fn, *args, **kwargs))
+        future = super().submit(lambda: context.run(fn, *args, **kwargs))
+        with self._tracking:
+            self._unfinished.add(future)
+        future.add_done_callback(self._finished)
+        return future
+
+    def drain(self, timeout: float) -> int:
+        """Take no more tasks; wait up to `timeout` seconds for those taken. Returns how many
+        are still running (their threads cannot be stopped)."""
+        self.shutdown(wait=False)
+        with self._tracking:
+            unfinished = set(self._unfinished)
+        _, running = wait(unfinished, timeout=max(0.0, timeout))
+        return len(running)
+
+    def _finished(self, future: Future[Any]) -> None:
+        with self._tracking:
+            self._unfinished.discard(future)
 
 
 def in_this_context(callback: Callable[[Future[T]], object]) -> Callable[[Future[T]], object]:
@@ -144,6 +168,8 @@ def log_handler(log_format: LogFormat, stream: IO[str] | None = None) -> logging
 
 def configure_logging(log_format: LogFormat = "text") -> None:
     """INFO for Rolecall; APScheduler's per-run "Running job" lines (two a minute) only at
-    WARNING, so the log shows what a tick did, not that it ran."""
+    WARNING, so the log shows what a tick did, not that it ran. httpx's INFO line per request
+    quotes the whole URL, and a webhook's path or query often carries a token: WARNING too."""
     logging.basicConfig(level=logging.INFO, handlers=[log_handler(log_format)])
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)

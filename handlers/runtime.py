@@ -20,14 +20,14 @@ from bot.clock import Clock, utc_now
 from bot.metrics import OpenItems
 from bot.slack_client import make_client
 from bot.workspaces import Workspaces
-from handlers.after_ack import AfterAck
+from handlers.after_ack import SHUTDOWN_GRACE, AfterAck
 from handlers.app import create_app
 from handlers.install import BotTokens, Installs, TenantAuthorize, oauth_settings, workspace_of
 from handlers.services import Services, Tenants
 from handlers.settings import ConfigError, Settings
 from handlers.web import AsgiApp, Endpoint, HttpServer
-from storage.db import Database, make_engine, migrate
-from storage.installations import Installations
+from storage.db import Database, UnassignedRows, make_engine, migrate
+from storage.installations import Installations, forget_expired_states
 from storage.workspaces import WorkspaceStore
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,15 @@ def connect(
     if settings.oauth_enabled:
         migrate(engine)
         tokens = BotTokens(Installations(settings.secret("slack_client_id"), engine), store)
-        tenants = Tenants(db, workspaces, tokens.token, client_with, clock=clock, sleep=sleep)
+        tenants = Tenants(
+            db,
+            workspaces,
+            tokens.token,
+            client_with,
+            clock=clock,
+            sleep=sleep,
+            allow_private_webhooks=settings.webhooks_allow_private,
+        )
         return Domain(tenants, Installs(workspaces, tokens, tenants.forget), tokens)
 
     settings.require("slack_bot_token")
@@ -86,6 +94,7 @@ def connect(
         single=single,
         clock=clock,
         sleep=sleep,
+        allow_private_webhooks=settings.webhooks_allow_private,
     )
     return Domain(tenants, Installs(workspaces, None, tenants.forget), None)
 
@@ -99,7 +108,13 @@ def _token_workspace(client: WebClient, store: WorkspaceStore, engine: Engine, c
     except SlackApiError as error:
         raise ConfigError(f"Slack refused SLACK_BOT_TOKEN: {error.response.get('error')}") from None
     except OSError as error:
-        migrate(engine)
+        try:
+            migrate(engine)
+        except UnassignedRows:
+            raise ConfigError(
+                f"cannot reach Slack ({error}) to learn SLACK_BOT_TOKEN's workspace, which this "
+                "database's existing rows must be assigned to: start again once Slack answers"
+            ) from None
         recorded = store.all()
         if len(recorded) != 1:
             raise ConfigError(
@@ -159,22 +174,37 @@ class Runtime:
         self.scheduler = scheduler
 
     def housekeeping(self) -> None:
-        """Forget old request ids; purge workspaces uninstalled longer than data is kept."""
+        """Forget old request ids and unused install links; purge workspaces uninstalled
+        longer than data is kept."""
         workspaces = self.tenants.workspaces
         workspaces.store.forget_requests(self.tenants.clock() - EVENT_MEMORY)
         workspaces.purge_expired()
+        if self.domain.tokens is not None:  # install links expire by the wall clock
+            forget_expired_states(self.tenants.db.engine, datetime.now(UTC))
 
     def ready(self) -> bool:
         """Migrated (it was, before this runtime existed) and, where it schedules, with its
         scheduler running."""
         return self.scheduler is None or bool(self.scheduler.running)
 
-    def close(self) -> None:
-        """Stop scheduling, finish accepted work, then release database connections."""
+    def close(self, grace: float = SHUTDOWN_GRACE) -> int:
+        """Stop scheduling, finish accepted work within `grace` seconds, hand back the outbox
+        claims still held (another replica retakes them), then release database connections.
+        Returns how many tasks were still running."""
         if self.scheduler is not None:
-            self.scheduler.shutdown(wait=True)
-        self.after_ack.shutdown()
+            self.scheduler.shutdown(wait=False)
+        running = self.after_ack.shutdown(grace)
+        handed_back = self.tenants.claims.hand_back(self.tenants.clock())
+        if running or handed_back:
+            log.warning(
+                "stopped with %d tasks unfinished after %.0f s; %d claims handed back",
+                running,
+                grace,
+                handed_back,
+            )
+        self.tenants.close()
         self.tenants.db.engine.dispose()
+        return running
 
 
 def build_runtime(
@@ -243,13 +273,13 @@ def start_http(
     runtime = build_runtime(settings, clock)
     if schedule:
         runtime.start_scheduler()
-    on_stop = runtime.close
-    if count_open_items:
-        gauge = OpenItems(runtime.tenants.workspaces.store.open_items)
+    gauge = OpenItems(runtime.tenants.workspaces.store.open_items) if count_open_items else None
+    if gauge is not None:
         REGISTRY.register(gauge)
 
-        def on_stop() -> None:
+    def on_stop() -> None:
+        if gauge is not None:
             REGISTRY.unregister(gauge)
-            runtime.close()
+        runtime.close()
 
     return HttpServer(AsgiApp(runtime.endpoint), host, port, on_stop=on_stop, reuse_port=reuse_port)

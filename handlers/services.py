@@ -8,9 +8,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
+import httpx
 from slack_sdk import WebClient
 
 from bot.capture import Capturer
@@ -19,15 +21,17 @@ from bot.clock import Clock, utc_now
 from bot.digest import Digests
 from bot.home import Home
 from bot.notices import Notices
-from bot.outbox import Outbox, Pacer
+from bot.outbox import Claims, Outbox, Pacer
 from bot.people import People
 from bot.permissions import Permissions
 from bot.planning import Planning
 from bot.reminders import Reminders
 from bot.roles import Roles
 from bot.team_settings import TeamSettingsCommands
+from bot.team_webhooks import Webhooks
 from bot.tick import Ticker, TickReport
 from bot.triage import Triage
+from bot.webhooks import new_client
 from bot.workspaces import Workspaces
 from handlers.install import workspace_of
 from storage.db import Database
@@ -37,8 +41,11 @@ from storage.items import ItemStore
 from storage.outbox import OutboxStore
 from storage.planning import PlanningStore
 from storage.teams import TeamStore
+from storage.webhooks import WebhookStore
 
 log = logging.getLogger(__name__)
+
+TICK_WORKSPACES = 4  # workspaces whose scheduled runs overlap
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,7 @@ class Services:
     triage: Triage
     digests: Digests
     home: Home
+    webhooks: Webhooks
     ticker: Ticker
 
     def first_time(self, request_id: str | None) -> bool:
@@ -74,17 +82,32 @@ def build_services(
     workspaces: Workspaces,
     clock: Clock = utc_now,
     pacer: Pacer | None = None,
+    claims: Claims | None = None,
+    *,
+    http: httpx.Client,
+    allow_private_webhooks: bool = False,
 ) -> Services:
-    """Storage → services for one workspace, on one Web API client."""
+    """Storage → services for one workspace, on one Web API client. `pacer` and `claims` are
+    the process's (shared by every workspace)."""
     teams, items = TeamStore(db, workspace_id), ItemStore(db, workspace_id)
     sends = OutboxStore(db, workspace_id)
     planning_store, events = PlanningStore(db, workspace_id), EventStore(db, workspace_id)
-    outbox = Outbox(sends, client, clock, pacer or Pacer(), workspaces)
+    outbox = Outbox(sends, client, clock, pacer or Pacer(), workspaces, claims or Claims())
     people = People(client)
     permissions = Permissions(teams, people)
     notices = Notices(sends, outbox, items)
+    webhooks = Webhooks(
+        WebhookStore(db, workspace_id),
+        sends,
+        teams,
+        permissions,
+        notices,
+        http,
+        clock,
+        allow_private=allow_private_webhooks,
+    )
     cards = Cards(teams, items, sends, outbox, client, clock)
-    planning = Planning(planning_store, teams, permissions, people, notices, clock)
+    planning = Planning(planning_store, teams, permissions, people, notices, webhooks, clock)
     digests = Digests(DigestStore(db, workspace_id), teams, sends, outbox, permissions, clock)
     reminders = Reminders(planning_store, items, teams, sends, outbox)
     return Services(
@@ -95,14 +118,15 @@ def build_services(
         events=events,
         outbox=outbox,
         workspaces=workspaces,
-        capture=Capturer(items, teams, cards, planning, client, clock),
+        capture=Capturer(items, teams, cards, planning, webhooks, client, clock),
         roles=Roles(teams, permissions, people, cards, notices, clock),
         team_settings=TeamSettingsCommands(teams, permissions),
         planning=planning,
-        triage=Triage(items, sends, cards, permissions, notices, client, clock),
+        triage=Triage(items, sends, cards, permissions, notices, webhooks, client, clock),
         digests=digests,
         home=Home(teams, client),
-        ticker=Ticker(cards, notices, reminders, digests),
+        webhooks=webhooks,
+        ticker=Ticker(cards, notices, reminders, digests, webhooks),
     )
 
 
@@ -128,8 +152,10 @@ class Tenants:
         single: str | None = None,
         clock: Clock = utc_now,
         sleep: Callable[[float], None] = time.sleep,
+        allow_private_webhooks: bool = False,
     ) -> None:
-        """`single`: the one workspace of a single bot token, which every request is for."""
+        """`single`: the one workspace of a single bot token, which every request is for.
+        `allow_private_webhooks`: webhooks may reach loopback and private networks (tests)."""
         self.db = db
         self.workspaces = workspaces
         self.token_for = token_for
@@ -137,6 +163,9 @@ class Tenants:
         self.single = single
         self.clock = clock
         self.pacer = Pacer(sleep=sleep)
+        self.claims = Claims()
+        self.http = new_client()  # webhook deliveries of every workspace: one connection pool
+        self.allow_private_webhooks = allow_private_webhooks
         self._built: dict[str, Services] = {}
         self._lock = threading.Lock()
 
@@ -158,11 +187,23 @@ class Tenants:
         if found is not None and found.client.token == token:
             return found
         built = build_services(
-            self.db, self.client_with(token), workspace_id, self.workspaces, self.clock, self.pacer
+            self.db,
+            self.client_with(token),
+            workspace_id,
+            self.workspaces,
+            self.clock,
+            self.pacer,
+            self.claims,
+            http=self.http,
+            allow_private_webhooks=self.allow_private_webhooks,
         )
         with self._lock:
             self._built[workspace_id] = built
         return built
+
+    def close(self) -> None:
+        """Close the webhooks' connections."""
+        self.http.close()
 
     def forget(self, workspace_id: str) -> None:
         """Drop a workspace's services: its token changed (a reinstall) or was revoked."""
@@ -170,22 +211,29 @@ class Tenants:
             self._built.pop(workspace_id, None)
 
     def tick(self, at: datetime) -> TickReport:
-        """One run of the time loop for every active workspace, each with its own token. A
-        workspace whose run fails does not hold up the others; the first failure is raised
-        once all have run."""
+        """One run of the time loop for every active workspace, each with its own token, up to
+        `TICK_WORKSPACES` at once: a workspace whose Slack is slow (timeouts, 429 waits) or
+        whose run fails does not hold up the others. The first failure is raised once all
+        have run."""
         report = TickReport()
+        with ThreadPoolExecutor(TICK_WORKSPACES, thread_name_prefix="tick-workspace") as pool:
+            runs = {pool.submit(self._tick, w, at): w for w in self.workspaces.active()}
         errors: list[BaseException] = []
-        for workspace_id in self.workspaces.active():
-            try:
-                services = self.get(workspace_id)
-            except NotInstalled:
-                log.warning("workspace %s has no bot token: its scheduled posts wait", workspace_id)
+        for run, workspace_id in runs.items():
+            error = run.exception()
+            if error is None:
+                report.merge(run.result())
                 continue
-            try:
-                report.merge(services.ticker.tick(at))
-            except Exception as error:
-                log.error("scheduled run for workspace %s failed", workspace_id, exc_info=error)
-                errors.append(error)
+            log.error("scheduled run for workspace %s failed", workspace_id, exc_info=error)
+            errors.append(error)
         if errors:
             raise errors[0]
         return report
+
+    def _tick(self, workspace_id: str, at: datetime) -> TickReport:
+        try:
+            services = self.get(workspace_id)
+        except NotInstalled:
+            log.warning("workspace %s has no bot token: its scheduled posts wait", workspace_id)
+            return TickReport()
+        return services.ticker.tick(at)

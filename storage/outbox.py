@@ -222,6 +222,40 @@ class OutboxStore:
                     )
                 )
 
+    def hand_back(self, keys: Sequence[str], retry_at: datetime) -> int:
+        """Give up claims this runner will not finish (it is stopping): they are retried from
+        `retry_at`, and this attempt's tag is looked for first (it may have posted). A send
+        recorded meanwhile stays as it is. Returns how many were handed back."""
+        with self.db.fast_write() as connection:
+            result = connection.execute(
+                update(OutboxSend)
+                .where(
+                    self._mine,
+                    col(OutboxSend.key).in_(list(keys)),
+                    col(OutboxSend.status) == SendStatus.CLAIMED,
+                )
+                .values(status=SendStatus.FAILED, retry_at=retry_at, earlier_tags=_with_post_tag())
+            )
+            return int(result.rowcount)
+
+    def record_final(self, keys: Sequence[str], status: SendStatus, now: datetime) -> None:
+        """Settle claims that are not Slack posts (webhooks): SENT once delivered, DEAD once
+        given up; neither is claimed again. A send another runner settled stays as it is."""
+        with self.db.fast_write() as connection:
+            connection.execute(
+                update(OutboxSend)
+                .where(
+                    self._mine,
+                    col(OutboxSend.key).in_(list(keys)),
+                    col(OutboxSend.status) == SendStatus.CLAIMED,
+                )
+                .values(
+                    status=status,
+                    retry_at=None,
+                    sent_at=now if status is SendStatus.SENT else None,
+                )
+            )
+
     def settled(self, keys: Sequence[str]) -> set[str]:
         """The keys among these that were already posted: planning skips them cheaply."""
         found: set[str] = set()
@@ -269,11 +303,12 @@ class OutboxStore:
         stale_before: datetime,
         since: datetime | None = None,
         settle_since: datetime | None = None,
+        limit: int | None = None,
     ) -> list[OutboxSend]:
-        """Unsent claims of one kind (first claimed after `since`) that failed and are due
-        again or were abandoned. Cards while their item is open, or, once it is closed, while an
-        earlier attempt may have reached Slack (to be found and brought up to date; first
-        claimed after `settle_since`)."""
+        """Unsent claims of one kind (first claimed after `since`; the oldest `limit`) that
+        failed and are due again or were abandoned. Cards while their item is open, or, once it
+        is closed, while an earlier attempt may have reached Slack (to be found and brought up
+        to date; first claimed after `settle_since`)."""
         query = select(OutboxSend).where(
             self._mine, OutboxSend.kind == kind, _retryable(now, stale_before)
         )
@@ -293,4 +328,4 @@ class OutboxStore:
                 & (col(Item.workspace_id) == OutboxSend.workspace_id),
             ).where(or_(IS_OPEN, maybe_posted))
         with self.db.session() as session:
-            return list(session.exec(query.order_by(col(OutboxSend.created_at))))
+            return list(session.exec(query.order_by(col(OutboxSend.created_at)).limit(limit)))
