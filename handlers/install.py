@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from slack_bolt import BoltContext, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
@@ -187,12 +188,20 @@ class Installs:
         self.workspaces.installed(workspace_id, team_id, enterprise_id)
         self._forget(workspace_id)
 
-    def uninstalled(self, workspace_id: str, reason: str) -> None:
-        """Nothing is posted there any more; with OAuth its tokens (dead now) are deleted."""
-        self.workspaces.uninstalled(workspace_id, reason)
+    def uninstalled(self, workspace_id: str, reason: str, sent_at: datetime) -> None:
+        """Nothing is posted there any more; with OAuth its tokens (dead now) are deleted. An
+        uninstall Slack sent before the workspace's latest install (a retry delivered late)
+        changes nothing."""
         if self.tokens is not None:
-            row = self.tokens.workspaces.get(workspace_id)
-            self.tokens.installations.remove(workspace_id, row.enterprise_id if row else None)
+            row = self.workspaces.store.get(workspace_id)
+            enterprise_id = row.enterprise_id if row else None
+            bot = self.tokens.installations.bot_of(workspace_id, enterprise_id)
+            # Slack's event_time is in whole seconds: an install a second or more after it
+            if bot is not None and bot.installed_at >= sent_at.timestamp() + 1:
+                log.info("workspace %s: an uninstall sent before its install", workspace_id)
+                return
+            self.tokens.installations.remove(workspace_id, enterprise_id)
+        self.workspaces.uninstalled(workspace_id, reason)
         self._forget(workspace_id)
 
     def _forget(self, workspace_id: str) -> None:

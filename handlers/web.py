@@ -29,6 +29,7 @@ from typing import Any
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt import App, BoltContext, BoltRequest
+from slack_bolt.oauth.callback_options import FailureArgs
 from slack_bolt.request.internals import build_context
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -168,10 +169,22 @@ class Endpoint:
         if method != "GET":
             return Reply.refusal(405, "GET only")
         request = BoltRequest(body="", query=query, headers=dict(headers))
-        if path == flow.install_path:
-            response = flow.handle_installation(request)
-        else:
-            response = flow.handle_callback(request)
+        try:
+            if path == flow.install_path:
+                response = flow.handle_installation(request)
+            else:
+                response = flow.handle_callback(request)
+        except Exception:  # any failure: logged with its traceback, and a page, not a 500
+            log.exception("the install flow failed at %s", path)
+            response = flow.failure_handler(
+                FailureArgs(
+                    request=request,
+                    reason="Slack or the database did not answer; please try again shortly",
+                    suggested_status_code=503,
+                    settings=flow.settings,
+                    default=flow.default_callback_options,
+                )
+            )
         return Reply(
             response.status,
             response.body.encode(),

@@ -4,8 +4,11 @@ Bot tokens are stored as slack-sdk stores them (this database is as secret as th
 they are never logged.
 """
 
+from datetime import datetime
+
 from slack_sdk.oauth.installation_store import Bot
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.sqlalchemy_utils import normalize_datetime_for_db
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine, MetaData
 
@@ -52,3 +55,12 @@ class Installations(SQLAlchemyInstallationStore):
 
 def state_store(engine: Engine) -> SQLAlchemyOAuthStateStore:
     return SQLAlchemyOAuthStateStore(expiration_seconds=STATE_SECONDS, engine=engine)
+
+
+def forget_expired_states(engine: Engine, now: datetime) -> int:
+    """Delete "Add to Slack" states nobody came back with: anyone may open the install page,
+    and slack-sdk deletes a state only when it is used. Returns how many went."""
+    table = state_store(engine).oauth_states
+    expired = table.delete().where(table.c.expire_at < normalize_datetime_for_db(now))
+    with engine.begin() as connection:
+        return int(connection.execute(expired).rowcount)

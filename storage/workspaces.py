@@ -16,6 +16,7 @@ from storage.models import (
     ProcessedEvent,
     RoleAssignment,
     TeamSettings,
+    Webhook,
     Workspace,
 )
 
@@ -29,6 +30,7 @@ _TENANT_TABLES: tuple[type[SQLModel], ...] = (
     Deadline,
     RoleAssignment,
     TeamSettings,
+    Webhook,
 )
 
 
@@ -104,11 +106,16 @@ class WorkspaceStore:
             return list(session.exec(query))
 
     def purge(self, workspace_id: str) -> int:
-        """Delete every row of the workspace, and the workspace itself, in one transaction;
-        returns how many rows went."""
+        """Delete every row of the workspace in one transaction, and the workspace itself
+        unless it is still installed (it keeps being served, from a fresh start); returns how
+        many rows went."""
         removed = 0
         with self.db.writing() as session:
-            tables: tuple[type[SQLModel], ...] = (*_TENANT_TABLES, Workspace)
+            row = session.get(Workspace, workspace_id)
+            installed = row is not None and row.active
+            tables: tuple[type[SQLModel], ...] = (
+                _TENANT_TABLES if installed else (*_TENANT_TABLES, Workspace)
+            )
             for table in tables:
                 column = table.workspace_id  # type: ignore[attr-defined]
                 result = session.execute(delete(table).where(col(column) == workspace_id))

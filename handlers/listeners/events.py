@@ -1,6 +1,7 @@
 """Events API listeners: routing reactions, `feedback:` messages, mentions, App Home."""
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
@@ -41,18 +42,18 @@ def register(app: App, tenants: Tenants, installs: Installs, after_ack: AfterAck
 
     @app.middleware
     def platform(req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> Any:
-        """`app_rate_limited` is not an event callback (no listener can match it); anything
-        else Slack sends from a workspace we stopped posting to means it reinstalled us (but
-        not a retry: that may be an event from before the uninstall)."""
+        """`app_rate_limited` is not an event callback (no listener can match it). With one bot
+        token, anything else Slack sends from a workspace we stopped posting to means it
+        reinstalled us (but not a retry: that may be an event from before the uninstall). With
+        OAuth only an install does: a replica's cached token may outlive an uninstall."""
         body = req.body
         if body.get("type") == "app_rate_limited":
             workspaces.rate_limited(str(body.get("team_id")), body.get("minute_rate_limited"))
             return BoltResponse(status=200, body="")
-        workspace_id = _workspace(tenants, req.context)
         event_type = (body.get("event") or {}).get("type")
         retried = req.headers.get("x-slack-retry-num")
-        if workspace_id and event_type not in UNINSTALLING and not retried:
-            workspaces.heard_from(workspace_id)
+        if tenants.single is not None and event_type not in UNINSTALLING and not retried:
+            workspaces.heard_from(tenants.single)
         return next()
 
     def on(event_type: str, handle: Handler) -> None:
@@ -73,8 +74,15 @@ def register(app: App, tenants: Tenants, installs: Installs, after_ack: AfterAck
         @app.event(event_type)
         def listener(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
             workspace_id = _workspace(tenants, context)
-            if workspace_id and revoked(event):
-                after_ack.run(body, context, lambda: installs.uninstalled(workspace_id, event_type))
+            sent_at = body.get("event_time")
+            if workspace_id and revoked(event) and isinstance(sent_at, int):
+                after_ack.run(
+                    body,
+                    context,
+                    lambda: installs.uninstalled(
+                        workspace_id, event_type, datetime.fromtimestamp(sent_at, UTC)
+                    ),
+                )
 
     def reaction(
         event: dict[str, Any], body: dict[str, Any], _: BoltContext, services: Services

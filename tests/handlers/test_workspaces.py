@@ -3,15 +3,20 @@ post with its own workspace's token, and nothing of one workspace reaching anoth
 below share channel and user ids on purpose)."""
 
 import html
+import json
 import re
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 
 from handlers.cli import main
 from handlers.runtime import Runtime, build_runtime
@@ -30,6 +35,7 @@ from tests.conftest import (
     in_process,
 )
 from tests.handlers.scenario import cards, command, dm_texts, ephemerals, item_id, nudges
+from tests.storage.test_schema import _single_workspace_database
 
 PEOPLE = [(ALICE, "alice"), (BOB, "bob"), (CAROL, "carol"), (DAVE, "dave"), (ERIN, "erin")]
 TENANT_TABLES = (
@@ -288,3 +294,246 @@ def test_purging_needs_no_slack_and_says_what_it_did(
     assert main(["migrate"]) == 0
     assert main(["purge", "--team", "T0404"]) == 0
     assert "purged T0404: 0 rows deleted" in capsys.readouterr().out
+
+
+# Edge cases a red-team review found -----------------------------------------------------
+
+
+def _settings(fake: FakeSlack, database_url: str) -> Settings:
+    return Settings(
+        slack_client_id=FakeSlack.CLIENT_ID,
+        slack_client_secret=FakeSlack.CLIENT_SECRET,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake.api_url,
+        database_url=database_url,
+    )
+
+
+@pytest.fixture
+def replica(fake: FakeSlack, database_url: str, clock: FixedClock) -> Iterator[Runtime]:
+    """A second replica on the same database (compose runs two behind nginx)."""
+    runtime = build_runtime(_settings(fake, database_url), clock, inline=True, sleep=lambda _: None)
+    yield runtime
+    runtime.close()
+
+
+def _event_envelope(
+    workspace: FakeSlack, event: dict[str, Any], event_id: str, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "token": "legacy-verification-token",
+        "team_id": workspace.team_id,
+        "api_app_id": "AROLECALL",
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+        "authorizations": [
+            {
+                "enterprise_id": workspace.enterprise_id,
+                "team_id": None if workspace.is_enterprise_install else workspace.team_id,
+                "user_id": workspace.bot_user_id,
+                "is_bot": True,
+                "is_enterprise_install": workspace.is_enterprise_install,
+            }
+        ],
+        **extra,
+    }
+
+
+# 1. An uninstalled workspace is brought back to life by a replica's stale token cache ----------
+
+
+def test_an_event_reaching_a_replica_with_a_cached_token_does_not_revive_an_uninstall(
+    oauth: Runtime, replica: Runtime, fake: FakeSlack, acme: FakeSlack, clock: FixedClock
+) -> None:
+    with signed(replica, acme) as on_replica:
+        command(on_replica, acme, "/role", f"<@{ALICE}|alice> product", ALICE)  # caches token
+    with signed(oauth, acme) as on_first:
+        assert on_first.event({"type": "app_uninstalled"}).status_code == 200
+    assert oauth.tenants.workspaces.active() == []
+    clock.now += timedelta(seconds=31)  # the replica re-reads who is uninstalled
+    with signed(replica, acme) as on_replica:
+        # A message posted just before the uninstall, delivered just after (not a retry).
+        on_replica.say(TEAM, CAROL, "see you all tomorrow")
+    assert oauth.tenants.workspaces.active() == [], "the uninstalled workspace was revived"
+    # ... and so its data is never purged.
+    clock.now += timedelta(days=31)
+    oauth.housekeeping()
+    with oauth.tenants.db.engine.connect() as connection:
+        left = connection.execute(text("SELECT count(*) FROM role_assignment")).scalar_one()
+    assert left == 0, "an uninstalled workspace's data outlived its keeping period"
+
+
+# 3. OAuth redirect: Slack slow or the database down → an unhandled exception (a 500) ----------
+
+
+def _redirect_query(
+    web: httpx.Client, fake: FakeSlack, workspace: FakeSlack
+) -> tuple[str, dict[str, str]]:
+    page = web.get("/slack/install")
+    found = re.search(r'href="(https://slack.com/oauth/v2/authorize[^"]+)"', page.text)
+    assert found is not None
+    state = parse_qs(urlparse(html.unescape(found[1])).query)["state"][0]
+    cookie = page.headers["set-cookie"].split(";")[0]
+    query = urlencode({"code": fake.install_code(workspace), "state": state})
+    return query, {"cookie": cookie}
+
+
+def test_an_install_whose_code_exchange_times_out_gets_an_error_page_not_a_500(
+    oauth: Runtime, fake: FakeSlack, web: httpx.Client
+) -> None:
+    workspace = _populate(fake.add_workspace("T0002"))
+    query, headers = _redirect_query(web, fake, workspace)
+    flow = oauth.app.oauth_flow
+    assert flow is not None
+    flow.client.timeout = 0.2  # type: ignore[assignment]  # (10 s in production) Slack is slower
+    gate = fake.hold("oauth.v2.access")
+    try:
+        reply = oauth.endpoint.handle("GET", "/slack/oauth_redirect", query, headers, b"")
+    except Exception as error:  # noqa: BLE001  what uvicorn turns into a 500 and a traceback
+        pytest.fail(f"the OAuth redirect raised {error!r}: the installer gets a 500")
+    finally:
+        gate.set()
+    assert reply.status == 503 and b"try again" in reply.body and b"Traceback" not in reply.body
+
+
+def test_an_install_while_the_database_is_down_gets_an_error_page_not_a_500(
+    oauth: Runtime, fake: FakeSlack, web: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace = _populate(fake.add_workspace("T0002"))
+    query, headers = _redirect_query(web, fake, workspace)
+    assert oauth.domain.tokens is not None
+
+    def down(*_: object, **__: object) -> None:
+        raise OperationalError("INSERT INTO slack_bots", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(oauth.domain.tokens.installations, "save", down)
+    try:
+        reply = oauth.endpoint.handle("GET", "/slack/oauth_redirect", query, headers, b"")
+    except Exception as error:  # noqa: BLE001  what uvicorn turns into a 500 and a traceback
+        pytest.fail(f"the OAuth redirect raised {error!r}: the installer gets a 500")
+    assert reply.status == 503 and b"try again" in reply.body and b"Traceback" not in reply.body
+
+
+# 4. Every anonymous GET /slack/install writes a state row that is never cleaned up ------------
+
+
+def test_install_page_states_that_were_never_used_are_cleaned_up(
+    oauth: Runtime, web: httpx.Client, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flow = oauth.app.oauth_flow
+    assert flow is not None
+    flow.settings.state_store.expiration_seconds = -1  # type: ignore[attr-defined]  # (600 s)
+    for _ in range(50):  # anyone on the internet, no signature needed
+        assert web.get("/slack/install").status_code == 200
+    # Every state has expired; a day later housekeeping has run.
+    clock.now += timedelta(days=1)
+    oauth.housekeeping()
+    with oauth.tenants.db.engine.connect() as connection:
+        kept = connection.execute(text("SELECT count(*) FROM slack_oauth_states")).scalar_one()
+    assert kept == 0, f"{kept} expired OAuth states are kept forever"
+
+
+# 5. `rolecall purge --force` of an installed workspace: it keeps working, its schedule stops --
+
+
+def test_a_workspace_purged_by_force_while_installed_still_gets_its_scheduled_posts(
+    oauth: Runtime,
+    acme: FakeSlack,
+    database_url: str,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert main(["purge", "--team", "T0001", "--force"]) == 0
+    # Still installed (its token kept): people carry on from a fresh start ...
+    with signed(oauth, acme) as slack:
+        command(slack, acme, "/role", f"<@{BOB}|bob> project", BOB)
+        due = (clock.now + timedelta(days=1)).date()
+        reply = command(slack, acme, "/milestone", f"add Beta {due}", BOB)
+        assert "Beta" in reply
+    # ... but the time loop never runs for it again: no nudge, no digest, no card retry.
+    clock.now += timedelta(hours=2)
+    oauth.tenants.tick(clock.now)
+    assert any("Beta" in n for n in nudges(acme)), (
+        f"active workspaces: {oauth.tenants.workspaces.active()}"
+    )
+
+
+# 6. A late delivery of an uninstall from before a reinstall kills the new installation --------
+
+
+def test_an_uninstall_retried_after_a_reinstall_leaves_the_new_installation_alone(
+    oauth: Runtime, fake: FakeSlack, web: httpx.Client, globex: FakeSlack
+) -> None:
+    uninstalled_at = int(time.time()) - 120
+    # 2 minutes ago an admin removed the app; our answer to that event never reached Slack.
+    # Then they installed it again (new scopes, say): a fresh installation.
+    assert install(web, fake, globex).status_code == 200
+    assert oauth.tenants.workspaces.active() == ["T0002"]
+    # Slack retries the old event (1 min, 5 min later) ...
+    body = _event_envelope(globex, {"type": "app_uninstalled"}, "Ev0UNINSTALL")
+    body["event_time"] = uninstalled_at
+    with signed(oauth, globex) as slack:
+        retried = {"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_error"}
+        assert slack.post(json.dumps(body), "application/json", retried).status_code == 200
+    # ... and the installation made after it is deleted and the workspace silenced.
+    assert oauth.tenants.workspaces.active() == ["T0002"]
+    assert oauth.domain.tokens is not None
+    assert oauth.domain.tokens.installations.bot_of("T0002", None) is not None
+
+
+# 7. Single-token upgrade while Slack is unreachable: told to set the token that is set --------
+
+
+def test_upgrading_while_slack_is_unreachable_says_what_is_actually_wrong(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _single_workspace_database(str(tmp_path)).dispose()
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/single.db")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-the-token")
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")  # Slack is unreachable
+    monkeypatch.delenv("SLACK_CLIENT_ID", raising=False)
+    assert main(["migrate"]) == 2
+    said = capsys.readouterr().err
+    assert "start Rolecall once with SLACK_BOT_TOKEN set" not in said, said
+
+
+# 8. The time loop runs workspaces one after another: one slow workspace holds up all others ---
+
+
+def test_a_workspace_whose_slack_is_slow_does_not_hold_up_another_workspaces_nudges(
+    oauth: Runtime,
+    acme: FakeSlack,
+    globex: FakeSlack,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    due = (clock.now + timedelta(days=1)).date()
+    for workspace in (acme, globex):
+        with signed(oauth, workspace) as slack:
+            command(slack, workspace, "/milestone", f"add Beta {due}", BOB)
+    acme_client = oauth.tenants.get("T0001").client
+    globex_client = oauth.tenants.get("T0002").client
+    globex_posted = threading.Event()
+    acme_waited_for_nothing: list[bool] = []
+    slow, fast = acme_client.chat_postMessage, globex_client.chat_postMessage
+
+    def acme_post(**kwargs: Any) -> Any:
+        # Acme's Slack is slow (timeouts, 429 Retry-After waits, many channels to pace):
+        # meanwhile, does Globex's nudge go out?
+        acme_waited_for_nothing.append(globex_posted.wait(timeout=3))
+        return slow(**kwargs)
+
+    def globex_post(**kwargs: Any) -> Any:
+        response = fast(**kwargs)
+        globex_posted.set()
+        return response
+
+    monkeypatch.setattr(acme_client, "chat_postMessage", acme_post)
+    monkeypatch.setattr(globex_client, "chat_postMessage", globex_post)
+    clock.now += timedelta(hours=2)
+    oauth.tenants.tick(clock.now)
+    assert nudges(acme) and nudges(globex)
+    assert acme_waited_for_nothing[0], "Globex's nudges waited for all of Acme's Slack calls"
