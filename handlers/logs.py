@@ -43,7 +43,8 @@ class RequestContext:
         """From the ids Bolt found in the body (the same ones its listeners are given)."""
         request_id = body.get("event_id") or body.get("trigger_id")
         return cls(
-            workspace=context.team_id or context.enterprise_id,
+            # whose rows the request touches: the organization's, for an org-wide install
+            workspace=(context.enterprise_id if context.is_enterprise_install else context.team_id),
             channel=context.channel_id,
             user=context.user_id,
             request_id=request_id if isinstance(request_id, str) else None,
