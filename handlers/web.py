@@ -435,6 +435,9 @@ class HttpServer:
         self._on_stop = on_stop
         self._stopping = threading.Lock()
         self._stopped = False
+        self._state = threading.Lock()
+        self._running = False  # run() has handed the socket to uvicorn
+        self._stop_asked = False
         self._served = threading.Event()
 
     @property
@@ -442,7 +445,12 @@ class HttpServer:
         return int(self._socket.getsockname()[1])
 
     def run(self) -> None:
-        """Serve until stop() is called (from any thread) or, in the main thread, SIGTERM/SIGINT."""
+        """Serve until stop() is called (from any thread) or, in the main thread, SIGTERM/SIGINT.
+        Stopped before it started (a SIGTERM during start-up), it returns at once."""
+        with self._state:
+            if self._stop_asked:
+                return
+            self._running = True
         try:
             self._server.run(sockets=[self._socket])
         finally:
@@ -454,8 +462,11 @@ class HttpServer:
         with self._stopping:
             if self._stopped:
                 return
+            with self._state:
+                self._stop_asked = True
+                running = self._running
             self._server.should_exit = True
-            if self._server.started:
+            if running:  # the socket is uvicorn's until it returns
                 self._served.wait(timeout=30)
             self._socket.close()
             self._asgi.shutdown()

@@ -78,8 +78,9 @@ def serving(env: dict[str, str], *args: str) -> Iterator[tuple[subprocess.Popen[
         yield process, line.split("listening on ")[1].strip().removesuffix("/slack/events")
     finally:
         process.terminate()
-        assert process.wait(timeout=20) == 0
+        code = process.wait(timeout=20)
         slack.stop()
+        assert code == 0, process.stderr.read()[-4000:] if process.stderr else ""
 
 
 def test_serve_answers_health_and_signed_requests(tmp_path: Path) -> None:

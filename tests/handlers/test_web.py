@@ -204,3 +204,14 @@ def test_idle_and_trickling_connections_neither_stall_acks_nor_stay_open(
     assert slow_body.recv(1024).startswith(b"HTTP/1.1 408")
     for connection in [*idle, trickler, slow_body]:
         connection.close()
+
+
+def test_a_stop_during_start_up_ends_the_server_before_it_serves(runtime: Runtime) -> None:
+    """SIGTERM can arrive between binding and serving (a replica stopped as it starts): the
+    server must not then try to serve on the socket the stop closed."""
+    server = HttpServer(AsgiApp(runtime.endpoint), "127.0.0.1", 0, on_stop=lambda: None)
+    port = server.port
+    server.stop()
+    server.run()  # returns at once, without raising
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
