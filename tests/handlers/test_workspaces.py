@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from handlers.cli import main
 from handlers.runtime import Runtime, build_runtime
+from handlers.services import TICK_CPU_SHARE, TICK_WORKSPACES, Tenants
 from handlers.settings import Settings
 from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient
@@ -537,3 +538,19 @@ def test_a_workspace_whose_slack_is_slow_does_not_hold_up_another_workspaces_nud
     oauth.tenants.tick(clock.now)
     assert nudges(acme) and nudges(globex)
     assert acme_waited_for_nothing[0], "Globex's nudges waited for all of Acme's Slack calls"
+
+
+def test_the_time_loop_rests_between_workspaces_so_acks_keep_the_interpreter(
+    oauth: Runtime, acme: FakeSlack, globex: FakeSlack, clock: FixedClock
+) -> None:
+    """Planning costs CPU under the one interpreter lock even when nothing is due; with 100
+    workspaces in one burst it held acks for seconds (bench/workspaces.py). Each worker rests
+    in proportion to the CPU it used, so all of them together take at most their share."""
+    rests: list[float] = []
+    oauth.tenants.sleep = rests.append
+    oauth.tenants.tick(clock.now)
+    assert len(rests) == 2 and all(rest > 0 for rest in rests)
+
+    cpu = 0.014  # one workspace with nothing due, as measured
+    rest = Tenants.pause_after(cpu)
+    assert TICK_WORKSPACES * cpu / (cpu + rest) == pytest.approx(TICK_CPU_SHARE)
