@@ -49,7 +49,7 @@ TICK_WORKSPACES = 4  # workspaces whose scheduled runs overlap
 # The share of the process's one interpreter lock (GIL) the time loop's planning may take: the
 # rest stays with acks. Measured: 12-14 ms of CPU per workspace with nothing due, which for
 # 100 workspaces in one burst held acks for seconds.
-TICK_CPU_SHARE = 0.2
+TICK_CPU_SHARE = 0.1
 
 
 @dataclass(frozen=True)
