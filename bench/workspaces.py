@@ -298,6 +298,23 @@ class Stack:
     def command(self, workspace: FakeSlack, text: str, user: str) -> tuple[bytes, dict[str, str]]:
         return signed_command(self.verifier, workspace, text, user)
 
+    async def send(self, phase: Phase, index: int, label: str, due: float = 0.0) -> None:
+        """Request `index`, from workspace `index` round-robin, at `due` (time.perf_counter;
+        at once when past): its ack time, or what failed, goes into `phase`."""
+        workspace = self.workspaces[index % self.count]
+        body, headers = self.command(workspace, f"{label}-{index}", REPORTER)
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        phase.sent[index] = time.time()
+        sent = time.perf_counter()
+        try:
+            response = await self.client.post(self.url, content=body, headers=headers)
+            status = str(response.status_code)
+        except httpx.HTTPError as error:
+            status = type(error).__name__
+        phase.acks.append(time.perf_counter() - sent)
+        if status != "200":
+            phase.failures.append(status)
+
     async def fixed_rate(
         self, rate: float, count: int, label: str, first: int, stop: asyncio.Event | None = None
     ) -> Phase:
@@ -307,19 +324,7 @@ class Stack:
         phase = Phase()
 
         async def one(index: int, due: float) -> None:
-            workspace = self.workspaces[index % self.count]
-            body, headers = self.command(workspace, f"{label}-{index}", REPORTER)
-            await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            phase.sent[index] = time.time()
-            sent = time.perf_counter()
-            try:
-                response = await self.client.post(self.url, content=body, headers=headers)
-                status = str(response.status_code)
-            except httpx.HTTPError as error:
-                status = type(error).__name__
-            phase.acks.append(time.perf_counter() - sent)
-            if status != "200":
-                phase.failures.append(status)
+            await self.send(phase, index, label, due)
 
         begin = time.perf_counter() + 0.1
         if stop is None:
@@ -373,19 +378,7 @@ class Stack:
 
         async def worker() -> None:
             while not queue.empty():
-                index = queue.get_nowait()
-                workspace = self.workspaces[index % self.count]
-                body, headers = self.command(workspace, f"burst-{index}", REPORTER)
-                phase.sent[index] = time.time()
-                sent = time.perf_counter()
-                try:
-                    response = await self.client.post(self.url, content=body, headers=headers)
-                    status = str(response.status_code)
-                except httpx.HTTPError as error:
-                    status = type(error).__name__
-                phase.acks.append(time.perf_counter() - sent)
-                if status != "200":
-                    phase.failures.append(status)
+                await self.send(phase, queue.get_nowait(), "burst")
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         return phase
