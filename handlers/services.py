@@ -50,6 +50,7 @@ TICK_WORKSPACES = 4  # workspaces whose scheduled runs overlap
 # rest stays with acks. Measured: 12-14 ms of CPU per workspace with nothing due, which for
 # 100 workspaces in one burst held acks for seconds.
 TICK_CPU_SHARE = 0.1
+MAX_TICK_REST = 1.0  # seconds: a workspace with much due does not stall the next for long
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,7 @@ class Tenants:
         self.claims = Claims()
         self.http = new_client()  # webhook deliveries of every workspace: one connection pool
         self.allow_private_webhooks = allow_private_webhooks
+        self._resting = threading.local()
         self._built: dict[str, Services] = {}
         self._lock = threading.Lock()
 
@@ -221,6 +223,7 @@ class Tenants:
         whose run fails does not hold up the others. The first failure is raised once all
         have run."""
         report = TickReport()
+        self._resting = threading.local()  # each worker's rest, owed to its next workspace
         with ThreadPoolExecutor(TICK_WORKSPACES, thread_name_prefix="tick-workspace") as pool:
             runs = {pool.submit(self._tick, w, at): w for w in self.workspaces.active()}
         errors: list[BaseException] = []
@@ -241,9 +244,12 @@ class Tenants:
         except NotInstalled:
             log.warning("workspace %s has no bot token: its scheduled posts wait", workspace_id)
             return TickReport()
+        # Rest before this workspace for what the worker's previous one cost: never after the
+        # last, so one workspace (or the last of a worker's) waits for nothing.
+        self.sleep(getattr(self._resting, "owed", 0.0))
         started = time.thread_time()
         report = services.ticker.tick(at)
-        self.sleep(self.pause_after(time.thread_time() - started))
+        self._resting.owed = self.pause_after(time.thread_time() - started)
         return report
 
     @staticmethod
@@ -252,4 +258,4 @@ class Tenants:
         thread's CPU, so that all `TICK_WORKSPACES` workers together hold at most
         `TICK_CPU_SHARE` of the interpreter. Waiting on Slack or the database costs no CPU and
         earns no rest: a slow workspace does not slow the others."""
-        return cpu_seconds * (TICK_WORKSPACES / TICK_CPU_SHARE - 1)
+        return min(cpu_seconds * (TICK_WORKSPACES / TICK_CPU_SHARE - 1), MAX_TICK_REST)

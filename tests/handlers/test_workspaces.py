@@ -18,9 +18,10 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 
+from handlers import services as services_module
 from handlers.cli import main
 from handlers.runtime import Runtime, build_runtime
-from handlers.services import TICK_CPU_SHARE, TICK_WORKSPACES, Tenants
+from handlers.services import MAX_TICK_REST, TICK_CPU_SHARE, Tenants
 from handlers.settings import Settings
 from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient
@@ -541,16 +542,33 @@ def test_a_workspace_whose_slack_is_slow_does_not_hold_up_another_workspaces_nud
 
 
 def test_the_time_loop_rests_between_workspaces_so_acks_keep_the_interpreter(
-    oauth: Runtime, acme: FakeSlack, globex: FakeSlack, clock: FixedClock
+    oauth: Runtime,
+    acme: FakeSlack,
+    globex: FakeSlack,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Planning costs CPU under the one interpreter lock even when nothing is due; with 100
-    workspaces in one burst it held acks for seconds (bench/workspaces.py). Each worker rests
-    in proportion to the CPU it used, so all of them together take at most their share."""
+    workspaces in one burst it held acks for seconds (bench/workspaces.py). A worker rests
+    before its next workspace in proportion to the CPU the last one used, so all of them
+    together take at most their share; never after its last."""
     rests: list[float] = []
     oauth.tenants.sleep = rests.append
+    monkeypatch.setattr(services_module, "TICK_WORKSPACES", 1)  # one worker, both workspaces
     oauth.tenants.tick(clock.now)
-    assert len(rests) == 2 and all(rest > 0 for rest in rests)
+    waited = [rest for rest in rests if rest > 0]
+    assert len(waited) == 1 and waited[0] <= MAX_TICK_REST
 
     cpu = 0.014  # one workspace with nothing due, as measured
     rest = Tenants.pause_after(cpu)
-    assert TICK_WORKSPACES * cpu / (cpu + rest) == pytest.approx(TICK_CPU_SHARE)
+    assert 1 * cpu / (cpu + rest) == pytest.approx(TICK_CPU_SHARE)
+    assert Tenants.pause_after(5.0) == MAX_TICK_REST
+
+
+def test_one_workspace_never_waits_for_its_own_time_loop(
+    runtime: Runtime, clock: FixedClock
+) -> None:
+    rests: list[float] = []
+    runtime.tenants.sleep = rests.append
+    runtime.tenants.tick(clock.now)
+    assert [rest for rest in rests if rest > 0] == []
