@@ -21,6 +21,8 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import text
+
 from handlers.runtime import connect
 from handlers.settings import Settings
 from sandbox.fake_slack import FakeSlack
@@ -62,6 +64,16 @@ def seed_digest_team(db: Database, feedback: int, blockers: int) -> None:
                 items.add_vote(item.id, f"UV{voter}", at)
 
 
+def analyze(db: Database) -> None:
+    """Refresh the planner's statistics after a bulk seed, as autovacuum does for tables that
+    grow day by day. Without it, PostgreSQL plans for empty tables: the digest's vote counts
+    became a nested loop over 10,000 items (5-7 s instead of tens of ms)."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as connection:
+            connection.execute(text("ANALYZE"))
+            connection.commit()
+
+
 def seed_nudges(db: Database, nudges: int, channels: int, due: date) -> None:
     planning = PlanningStore(db, WORKSPACE)
     for n in range(nudges):
@@ -99,6 +111,7 @@ def main() -> None:
 
         started = time.perf_counter()
         seed_digest_team(db, args.feedback, args.blockers)
+        analyze(db)
         print(
             f"seeded {args.feedback} feedback + {args.blockers} blockers "
             f"in {time.perf_counter() - started:.1f}s"
@@ -124,6 +137,7 @@ def main() -> None:
             fake.add_channel(f"CN{n:05d}", f"team-{n}", [])
         started = time.perf_counter()
         seed_nudges(db, args.nudges, args.channels, NOW.date() + timedelta(days=1))
+        analyze(db)
         print(
             f"seeded {args.nudges} due nudges across {args.channels} channels "
             f"in {time.perf_counter() - started:.1f}s"
