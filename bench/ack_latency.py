@@ -7,6 +7,9 @@ loopback, then:
 2. fires a burst of /feedback commands at rolecall and times request → stored → card posted.
 
 Usage: python bench/ack_latency.py [--rate 100] [--seconds 10] [--burst 1000] [--workers 1]
+                                   [--database-url URL]
+Without --database-url Rolecall uses a fresh SQLite file; with a PostgreSQL URL, a schema of its
+own in that database (rolecall_bench_ack), dropped at the end.
 """
 
 import argparse
@@ -19,11 +22,14 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
 from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from sandbox.fake_slack import FakeSlack
 
@@ -128,6 +134,40 @@ async def burst(url: str, fake: FakeSlack, count: int, concurrency: int) -> floa
     return time.perf_counter() - started
 
 
+def scratch_databases(
+    url: str | None, folder: str, names: list[str]
+) -> tuple[list[str], Callable[[], None]]:
+    """One fresh database per name, and how to drop them: SQLite files, or PostgreSQL schemas
+    (`rolecall_bench_<name>`) in the database `url` names."""
+    if url is None:
+        return [f"sqlite:///{folder}/{name}.db" for name in names], lambda: None
+    parsed = make_url(url)
+    schemas = [f"rolecall_bench_{name}" for name in names]
+    engine = create_engine(parsed)
+
+    def drop() -> None:
+        with engine.begin() as connection:
+            for schema in schemas:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+
+    drop()
+    with engine.begin() as connection:
+        for schema in schemas:
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+    urls = [
+        parsed.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False
+        )
+        for schema in schemas
+    ]
+
+    def drop_and_dispose() -> None:
+        drop()
+        engine.dispose()
+
+    return urls, drop_and_dispose
+
+
 def percentile(values: list[float], fraction: float) -> float:
     return statistics.quantiles(values, n=1000, method="inclusive")[int(fraction * 1000) - 1]
 
@@ -139,6 +179,7 @@ def main() -> int:
     options.add_argument("--burst", type=int, default=1000)
     options.add_argument("--concurrency", type=int, default=16)
     options.add_argument("--workers", type=int, default=1, help="rolecall serve --workers")
+    options.add_argument("--database-url", help="PostgreSQL (default: a SQLite file)")
     args = options.parse_args()
     count = int(args.rate * args.seconds)
 
@@ -146,11 +187,12 @@ def main() -> int:
         fake.add_user(PM, "pm")
         fake.add_user(REPORTER, "reporter")
         fake.add_channel(TEAM, "bench", [PM, REPORTER])
+        (database_url,), drop = scratch_databases(args.database_url, folder, ["ack"])
         env = {
             "SLACK_BOT_TOKEN": "xoxb-bench",
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": fake.api_url,
-            "DATABASE_URL": f"sqlite:///{folder}/bench.db",
+            "DATABASE_URL": database_url,
         }
         problems: list[str] = []
         rolecall, rolecall_url = start(
@@ -176,19 +218,26 @@ def main() -> int:
             httpx.post(rolecall_url, content=body, headers=headers).raise_for_status()
             for url, label in ((bare_url, "warmup"), (rolecall_url, "warmup")):
                 asyncio.run(fixed_rate(url, fake, 50, 50, label))
+            fake.wait_for(lambda: len(fake.calls_to("chat.postMessage")) >= 50, 60)
 
             bare_latency = asyncio.run(fixed_rate(bare_url, fake, args.rate, count, "bare"))
+            posted = len(fake.calls_to("chat.postMessage"))
+            started = time.perf_counter()
             ours = asyncio.run(fixed_rate(rolecall_url, fake, args.rate, count, "rolecall"))
+            fake.wait_for(lambda: len(fake.calls_to("chat.postMessage")) - posted >= count, 120)
+            delivered = count / (time.perf_counter() - started)
             seconds = asyncio.run(burst(rolecall_url, fake, args.burst, args.concurrency))
         finally:
             for process in (rolecall, bare):
                 process.terminate()
                 process.wait(timeout=10)
+            drop()
 
+    backend = "PostgreSQL" if args.database_url else "SQLite"
     rows = [("bare Bolt", bare_latency), ("rolecall", ours)]
     print(
         f"Ack latency, signed /feedback at {args.rate:.0f} req/s, {count} requests each "
-        f"({os.cpu_count()} cores)"
+        f"({os.cpu_count()} cores, {backend}, {args.workers} worker(s))"
     )
     print(f"{'':12}{'p50':>10}{'p99':>10}{'max':>10}")
     for name, values in rows:
@@ -205,6 +254,7 @@ def main() -> int:
         f"rolecall/bare p99 ratio: {ratio:.2f}x   (targets: p99 < 100 ms, ratio <= 1.5x: "
         f"{'met' if p99 < 100 and ratio <= 1.5 else 'MISSED'})"
     )
+    print(f"Cards delivered at {args.rate:.0f} req/s: {delivered:.0f}/s")
     rate = args.burst / seconds
     print(
         f"End-to-end routing: {args.burst} items stored and carded in {seconds:.2f}s = "

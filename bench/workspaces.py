@@ -62,10 +62,8 @@ from functools import partial
 from urllib.parse import parse_qs, urlparse
 
 import httpx
-from ack_latency import SECRET, percentile, signed_command, start
+from ack_latency import SECRET, percentile, scratch_databases, signed_command, start
 from slack_sdk.signature import SignatureVerifier
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient
@@ -476,37 +474,6 @@ def wait_for_quiet(patience: float) -> None:
         )
 
 
-def database_urls(url: str | None, folder: str) -> tuple[list[str], Callable[[], None]]:
-    """One database per stack, and how to drop them: SQLite files, or PostgreSQL schemas."""
-    if url is None:
-        return [f"sqlite:///{folder}/{name}.db" for name in ("one", "many")], lambda: None
-    parsed = make_url(url)
-    schemas = ["rolecall_bench_one", "rolecall_bench_many"]
-    engine = create_engine(parsed)
-
-    def drop() -> None:
-        with engine.begin() as connection:
-            for schema in schemas:
-                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-
-    drop()
-    with engine.begin() as connection:
-        for schema in schemas:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-    urls = [
-        parsed.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False
-        )
-        for schema in schemas
-    ]
-
-    def drop_and_dispose() -> None:
-        drop()
-        engine.dispose()
-
-    return urls, drop_and_dispose
-
-
 async def compare(one: Stack, many: Stack, args: argparse.Namespace) -> None:
     warm = WARM_PER_WORKSPACE * args.workspaces  # the same count for both stacks
     for stack in (one, many):  # one after the other, so their scheduled runs come apart
@@ -531,7 +498,7 @@ async def compare(one: Stack, many: Stack, args: argparse.Namespace) -> None:
 
 
 async def run(args: argparse.Namespace, folder: str) -> tuple[Stack, Stack]:
-    urls, drop = database_urls(args.database_url, folder)
+    urls, drop = scratch_databases(args.database_url, folder, ["one", "many"])
     one, many = Stack(1, urls[0]), Stack(args.workspaces, urls[1])
     try:
         gc.collect()

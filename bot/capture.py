@@ -125,7 +125,6 @@ class Capturer:
         source = capture.source
         # Every read first: once the item is stored, nothing may fail and make the person
         # think it was not (they would send it again).
-        routing = self.cards.routing(capture.team_channel_id, capture.kind)
         milestone = None
         if capture.kind is ItemKind.BLOCKER:
             milestone = self.planning.milestone_named_in(capture.team_channel_id, capture.text)
@@ -145,7 +144,7 @@ class Capturer:
         if filing is None:
             _count_filed(capture, "replay")
             return None
-        stored, created = filing
+        stored, created = filing.item, filing.created
         assert stored.id is not None
         counted = False
         if not created and stored.reporter_id != capture.reporter_id:
@@ -156,7 +155,7 @@ class Capturer:
             stored,
             created,
             counted,
-            routing,
+            filing.routing,
             milestone.name if milestone and created else None,
         )
 

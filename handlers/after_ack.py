@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.blocks.common import Message
 from handlers.errors import SORRY, log, report_failure
 from handlers.logs import ContextExecutor, in_this_context
+from storage.db import acking, is_disconnect
 
 ACK_BUDGET = 2.0  # seconds of work before an ack, from the request's arrival: Slack gives up at 3
 RECEIVED_AT = "received_at"  # the context key holding when the request arrived (time.monotonic)
@@ -70,10 +71,17 @@ class AfterAck:
         """Ack with what `work` answers if it answers within the ack budget, counted from the
         request's arrival. Past the budget, ack with `slow` and respond with the answer when it
         comes: a locked or slow database must not turn an ack into Slack's timeout. If the
-        database fails, the person hears `failed`."""
-        pending = self._before_ack.submit(work)
+        database fails, the person hears `failed`; a connection found dead is retried once on
+        a new one first."""
+        pending = self._before_ack.submit(_acking, work)
         try:
-            answer = pending.result(timeout=self._budget_left(context))
+            try:
+                answer = pending.result(timeout=self._budget_left(context))
+            except SQLAlchemyError as error:
+                if not is_disconnect(error):
+                    raise
+                pending = self._before_ack.submit(_acking, work)
+                answer = pending.result(timeout=self._budget_left(context))
         except FutureTimeout:
             ack(text=slow)
             pending.add_done_callback(
@@ -156,10 +164,24 @@ class AfterAck:
     def _guarded(
         body: dict[str, Any], context: BoltContext, work: Callable[[], object], apology: str
     ) -> None:
+        """Run `work`, once more if a database connection turned out dead (the work after an
+        ack is keyed: what the first attempt did is not done twice)."""
         try:
-            work()
+            try:
+                work()
+            except SQLAlchemyError as error:
+                if not is_disconnect(error):
+                    raise
+                log.warning("a database connection died; retrying on a new one: %r", error)
+                work()
         except Exception as error:  # noqa: BLE001 - reported with traceback and to the user
             report_failure(error, body, context, apology)
+
+
+def _acking(work: Callable[[], Answer]) -> Answer:
+    """Run work an ack waits for on the database's ack pool."""
+    with acking():
+        return work()
 
 
 def _log_database_failure(body: dict[str, Any], context: BoltContext) -> None:

@@ -126,7 +126,7 @@ def _tick(args: argparse.Namespace, settings: Settings) -> None:
     try:
         report = tenants.tick(at)
     finally:
-        tenants.db.engine.dispose()
+        tenants.db.dispose()
     print(
         f"tick {at.isoformat()}: {report.sent} reminders sent in {report.messages} messages, "
         f"{report.digests} digests posted, {report.cards} cards and {report.notices} notices "
@@ -147,7 +147,7 @@ def _migrate(_: argparse.Namespace, settings: Settings) -> None:
     """With a Slack configuration, as `serve` would (single-token data is assigned to the
     token's workspace); without one, only a database without single-token data upgrades."""
     if settings.oauth_enabled or settings.slack_bot_token:
-        connect(settings).tenants.db.engine.dispose()
+        connect(settings).tenants.db.dispose()
     else:
         migrate(make_engine(settings.database_url))
     log.info("database is at the newest schema")

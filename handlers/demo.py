@@ -109,7 +109,7 @@ def run_demo(out: TextIO) -> None:
             slack.close()
             server.stop()
             thread.join(timeout=5)
-            services.db.engine.dispose()
+            services.db.dispose()
         out.write(f"\nDemo finished in {time.monotonic() - started:.1f}s.\n")
 
 

@@ -62,7 +62,9 @@ def connect(
     is the only one, and rows stored before workspaces were recorded are assigned to it.
     """
     engine = make_engine(settings.database_url)
-    db = Database(engine)
+    # PostgreSQL: acks get a pool of their own (SQLite's writers queue on one lock anyway).
+    postgres = engine.dialect.name == "postgresql"
+    db = Database(engine, make_engine(settings.database_url) if postgres else None)
     store = WorkspaceStore(db)
     workspaces = Workspaces(store, clock)
 
@@ -203,7 +205,7 @@ class Runtime:
                 handed_back,
             )
         self.tenants.close()
-        self.tenants.db.engine.dispose()
+        self.tenants.db.dispose()
         return running
 
 

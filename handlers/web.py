@@ -402,7 +402,7 @@ class HttpServer:
         asgi: AsgiApp,
         host: str,
         port: int,
-        on_stop: Callable[[], None] = lambda: None,
+        on_stop: Callable[[], object] = lambda: None,
         reuse_port: bool = False,
         head_timeout: float = HEAD_TIMEOUT,
     ) -> None:

@@ -1,14 +1,16 @@
 """Engines, migrations, and the `Database` every store runs its transactions through."""
 
+import select
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from importlib.resources import files
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import Connection, Engine, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, create_engine
@@ -21,8 +23,22 @@ class UnassignedRows(RuntimeError):
     """The database holds rows from before workspaces were stored, and nobody said whose."""
 
 
+# Connections per PostgreSQL pool (a process has two: acks, and work after acks or on a
+# schedule): at most 2 x (POOL_SIZE + POOL_OVERFLOW) per process.
+POOL_SIZE = 8
+POOL_OVERFLOW = 8
+
+_ACKING: ContextVar[bool] = ContextVar("acking", default=False)
+
+
 def make_engine(url: str) -> Engine:
-    """Create an engine tuned for a threaded server on either SQLite or PostgreSQL."""
+    """Create an engine tuned for a threaded server on either SQLite or PostgreSQL.
+
+    PostgreSQL connections are not pinged on checkout (a round trip each time): a connection
+    whose server closed it (a restart, an idle timeout) has something to read on its socket,
+    and is replaced when it is checked out. A connection that dies in use fails its
+    statement, which the caller retries once (`handlers.after_ack`).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(
@@ -30,7 +46,35 @@ def make_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _tune_sqlite)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+    event.listen(engine, "checkout", _closed_by_server)
+    return engine
+
+
+def _closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Refuse an idle connection its server has written to: PostgreSQL writes only when asked,
+    except to say it is closing the connection. The pool then opens a new one."""
+    poll = select.poll()
+    poll.register(dbapi_connection.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+    if poll.poll(0):
+        raise exc.DisconnectionError("the server closed this idle connection")
+
+
+def is_disconnect(error: BaseException) -> bool:
+    """Whether `error` is a connection that died in use (the statement may be retried on a
+    new one, which the pool now gives)."""
+    return isinstance(error, exc.DBAPIError) and error.connection_invalidated
+
+
+@contextmanager
+def acking(flag: bool = True) -> Iterator[None]:
+    """Mark work someone's ack waits for (or, with False, work after it): on PostgreSQL its
+    connections come from a pool that work after acks and scheduled runs never hold."""
+    token = _ACKING.set(flag)
+    try:
+        yield
+    finally:
+        _ACKING.reset(token)
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -77,24 +121,55 @@ def ping(engine: Engine) -> None:
 
 
 class Database:
-    """One engine and the rules for using it: short transactions, detached objects for callers,
-    and one writer at a time on SQLite (queueing writers on a lock here beats SQLite's busy-wait
-    backoff by far; PostgreSQL needs no such lock)."""
+    """The engines and the rules for using them: short transactions, detached objects for
+    callers, one writer at a time on SQLite (queueing writers on a lock here beats SQLite's
+    busy-wait backoff by far; PostgreSQL needs no such lock), and, given `ack_engine`, a pool
+    of its own for the work acks wait for (see `acking`).
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    Reads and single-statement writes run in autocommit: on PostgreSQL a statement is then one
+    round trip, without a BEGIN and a COMMIT (or ROLLBACK) around it."""
+
+    def __init__(self, engine: Engine, ack_engine: Engine | None = None) -> None:
+        self._engines = {False: engine, True: ack_engine or engine}
+        self._autocommit = {
+            acking: chosen.execution_options(isolation_level="AUTOCOMMIT")
+            for acking, chosen in self._engines.items()
+        }
         self._write_lock: AbstractContextManager[object] = (
             threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
         )
 
+    @property
+    def engine(self) -> Engine:
+        """The engine for this work: the ack pool's while acking, else the main one."""
+        return self._engines[_ACKING.get()]
+
+    @property
+    def dialect(self) -> str:
+        return self._engines[False].dialect.name
+
+    @property
+    def engines(self) -> list[Engine]:
+        """Every engine (for disposal and instrumentation): the main one first."""
+        main, ack = self._engines[False], self._engines[True]
+        return [main] if ack is main else [main, ack]
+
+    def dispose(self) -> None:
+        for engine in self.engines:
+            engine.dispose()
+
     def session(self) -> Session:
-        """A session for reads; objects it returns stay usable after it closes."""
-        return Session(self.engine, expire_on_commit=False)
+        """A session for reads (autocommit); objects it returns stay usable after it closes."""
+        return Session(self._autocommit[_ACKING.get()], expire_on_commit=False)
+
+    def reading(self) -> Connection:
+        """A Core connection for reads (autocommit: each query is one round trip)."""
+        return self._autocommit[_ACKING.get()].connect()
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """A session for one write transaction; the caller commits."""
-        with self._write_lock, self.session() as session:
+        with self._write_lock, Session(self.engine, expire_on_commit=False) as session:
             yield session
 
     @contextmanager
@@ -103,7 +178,14 @@ class Database:
         with self._write_lock, self.engine.begin() as connection:
             yield connection
 
+    @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """A Core connection whose every statement commits itself: for a write that is one
+        statement (one round trip on PostgreSQL, nothing to roll back)."""
+        with self._write_lock, self._autocommit[_ACKING.get()].connect() as connection:
+            yield connection
+
     def insert_or_skip(self, table: type[SQLModel]) -> Any:
         """An INSERT that skips rows whose key exists (ON CONFLICT DO NOTHING) in this dialect."""
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        dialect = postgresql if self.dialect == "postgresql" else sqlite
         return dialect.insert(table)

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, exists, func, insert, literal, or_, update
+from sqlalchemy import String, bindparam, cast, exists, func, literal, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -18,11 +19,65 @@ from storage.models import (
     ItemStatus,
     ItemVote,
     OutboxSend,
+    ProcessedEvent,
     SendKind,
     SendStatus,
 )
+from storage.teams import Routing, routing_query
 
-_INSERT_ITEM = insert(Item).returning(col(Item.id))  # the ack path: prebuilt once
+_ITEM_COLUMNS = [column for column in Item.__table__.columns if column.name != "id"]  # type: ignore[attr-defined]
+
+
+def _filing_statement(recording_request: bool) -> Any:
+    """PostgreSQL: the whole ack path of filing in one statement, one round trip. Records the
+    request id (when `recording_request`; a conflict means a replay and files nothing), inserts
+    the item (a conflict means one was filed from the same source message), and reads the
+    routing. Rows as `routing_query`'s, led by the new item's id (None when nothing was
+    inserted) and whether the request was new."""
+    values = select(*(bindparam(c.name, type_=c.type) for c in _ITEM_COLUMNS))
+    first_time: Any = literal(True)
+    ctes = []
+    if recording_request:
+        request = (
+            postgresql.insert(ProcessedEvent)
+            .values(
+                workspace_id=bindparam("workspace_id"),
+                event_id=bindparam("request_id"),
+                received_at=bindparam("created_at"),
+            )
+            .on_conflict_do_nothing()
+            .returning(col(ProcessedEvent.event_id))
+            .cte("request")
+        )
+        first_time = exists(select(request.c.event_id))
+        values = values.where(first_time)
+        ctes.append(request)
+    filed = (
+        postgresql.insert(Item)
+        .from_select([c.name for c in _ITEM_COLUMNS], values)
+        .on_conflict_do_nothing()
+        .returning(col(Item.id))
+        .cte("filed")
+    )
+    new_id = select(filed.c.id).scalar_subquery()
+    return routing_query(new_id, first_time).add_cte(*ctes, filed)
+
+
+# The ack path: prebuilt once (compiling a statement costs more than running it).
+_FILE_RECORDING_REQUEST = _filing_statement(recording_request=True)
+_FILE = _filing_statement(recording_request=False)
+_INSERT_ITEM_SQLITE = sqlite.insert(Item).on_conflict_do_nothing().returning(col(Item.id))
+_ROUTING = routing_query()
+
+
+@dataclass(frozen=True)
+class Filing:
+    """An item filed, or the one already filed from the same source message, and where its
+    cards go."""
+
+    item: Item
+    created: bool
+    routing: Routing
 
 
 @dataclass(frozen=True)
@@ -71,27 +126,44 @@ class ItemStore:
         """Insert the item, or return the one already filed for the same source message."""
         filing = self.file_request(item, None)
         assert filing is not None, "only a request id makes a replay"
-        return filing
+        return filing.item, filing.created
 
-    def file_request(self, item: Item, request_id: str | None) -> tuple[Item, bool] | None:
-        """`file`; with `request_id` (a slash command's trigger), None when that request was
-        filed before: a replay. The request is recorded in the item's own transaction."""
+    def file_request(self, item: Item, request_id: str | None) -> Filing | None:
+        """`file`, and read where the item's cards go; with `request_id` (a slash command's
+        trigger), None when that request was filed before: a replay. The request is recorded
+        with the item, atomically: on PostgreSQL in one statement (one round trip)."""
         item.workspace_id = self.workspace_id
-        values = item.model_dump(exclude={"id"})
-        try:
+        params = {
+            **item.model_dump(exclude={"id"}),
+            "channel_id": item.team_channel_id,
+            "role": item.kind.owner_role,
+            "request_id": request_id,
+        }
+        role = item.kind.owner_role
+        if self.db.dialect == "postgresql":
+            statement = _FILE if request_id is None else _FILE_RECORDING_REQUEST
+            with self.db.autocommit() as connection:
+                rows = connection.execute(statement, params).all()
+            new_id, first_time = rows[0][0], rows[0][1]
+        else:
             with self.db.fast_write() as connection:
-                if request_id is not None and not self._requests.record_first_in(
+                first_time = request_id is None or self._requests.record_first_in(
                     connection, request_id, item.created_at
-                ):
-                    return None
-                item.id = connection.execute(_INSERT_ITEM, values).scalar_one()
-            return item, True
-        except IntegrityError:
-            pass
+                )
+                new_id = (
+                    connection.execute(_INSERT_ITEM_SQLITE, params).scalar() if first_time else None
+                )
+                rows = connection.execute(_ROUTING, params).all()
+        if not first_time:
+            return None
+        routing = Routing.of(rows, role)
+        if new_id is not None:
+            item.id = new_id
+            return Filing(item, True, routing)
         assert item.source_channel_id is not None and item.source_ts is not None
         existing = self.by_source(item.kind, item.source_channel_id, item.source_ts)
-        assert existing is not None, "a unique violation implies the row exists"
-        return existing, False
+        assert existing is not None, "a conflict implies the row exists"
+        return Filing(existing, False, routing)
 
     def by_source(self, kind: ItemKind, channel_id: str, ts: str) -> Item | None:
         query = select(Item).where(

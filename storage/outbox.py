@@ -77,7 +77,7 @@ _RECORD_SENT = (
     update(OutboxSend)
     .where(
         col(OutboxSend.workspace_id) == bindparam("workspace"),
-        col(OutboxSend.key) == bindparam("send_key"),
+        col(OutboxSend.key).in_(bindparam("send_keys", expanding=True)),
     )
     .values(
         status=SendStatus.SENT,
@@ -130,7 +130,8 @@ class OutboxStore:
             )
             for send in sorted(sends, key=lambda s: s.key)
         ]
-        with self.db.fast_write() as connection:
+        # Autocommit: each statement is atomic, and what one wins is a claim of its own.
+        with self.db.autocommit() as connection:
             won: dict[str, list[str]] = {
                 key: [] for key in connection.execute(self._insert_new, rows).scalars()
             }
@@ -183,19 +184,16 @@ class OutboxStore:
     def record_sent(
         self, keys: Sequence[str], channel_id: str, message_ts: str, now: datetime
     ) -> None:
-        with self.db.fast_write() as connection:
+        with self.db.autocommit() as connection:
             connection.execute(
                 _RECORD_SENT,
-                [
-                    {
-                        "workspace": self.workspace_id,
-                        "send_key": key,
-                        "landed_in": channel_id,
-                        "ts": message_ts,
-                        "now": now,
-                    }
-                    for key in keys
-                ],
+                {
+                    "workspace": self.workspace_id,
+                    "send_keys": list(keys),
+                    "landed_in": channel_id,
+                    "ts": message_ts,
+                    "now": now,
+                },
             )
 
     def record_failed(self, keys: Sequence[str], now: datetime, *, maybe_posted: bool) -> None:
@@ -259,7 +257,7 @@ class OutboxStore:
     def settled(self, keys: Sequence[str]) -> set[str]:
         """The keys among these that were already posted: planning skips them cheaply."""
         found: set[str] = set()
-        with self.db.engine.connect() as connection:
+        with self.db.reading() as connection:
             for start in range(0, len(keys), 500):
                 query = select(OutboxSend.key).where(
                     self._mine,

@@ -1,9 +1,12 @@
 """Who holds which role where, and each team's settings: the tables that make a channel a team."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, delete, func
+import sqlalchemy
+from sqlalchemy import String, and_, bindparam, delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -21,12 +24,44 @@ _HOLDERS = (
     )
     .order_by(col(RoleAssignment.assigned_at), col(RoleAssignment.id))
 )
-_QUEUE_CHANNELS = select(
-    TeamSettings.product_queue_channel, TeamSettings.project_queue_channel
-).where(
-    TeamSettings.workspace_id == bindparam("workspace_id"),
-    TeamSettings.channel_id == bindparam("channel_id"),
-)
+
+
+def routing_query(*columns: Any) -> Any:
+    """A team's queue channels and the holders of one role (`workspace_id`, `channel_id`,
+    `role` params), oldest holder first, in one query: one row per holder, or one row with no
+    holder; `columns` come first in every row (the filing statement adds its own)."""
+    team = select(
+        bindparam("workspace_id", type_=String).label("workspace_id"),
+        bindparam("channel_id", type_=String).label("channel_id"),
+    ).subquery("team")
+    return (
+        sqlalchemy.select(
+            *columns,
+            col(TeamSettings.product_queue_channel),
+            col(TeamSettings.project_queue_channel),
+            col(RoleAssignment.user_id),
+        )
+        .select_from(team)
+        .outerjoin(
+            TeamSettings,
+            and_(
+                col(TeamSettings.workspace_id) == team.c.workspace_id,
+                col(TeamSettings.channel_id) == team.c.channel_id,
+            ),
+        )
+        .outerjoin(
+            RoleAssignment,
+            and_(
+                col(RoleAssignment.workspace_id) == team.c.workspace_id,
+                col(RoleAssignment.channel_id) == team.c.channel_id,
+                col(RoleAssignment.role) == bindparam("role"),
+            ),
+        )
+        .order_by(col(RoleAssignment.assigned_at), col(RoleAssignment.id))
+    )
+
+
+_ROUTING = routing_query()
 
 
 @dataclass(frozen=True)
@@ -39,6 +74,13 @@ class Routing:
     @property
     def recipients(self) -> list[str]:
         return [self.queue_channel] if self.queue_channel else self.holders
+
+    @classmethod
+    def of(cls, rows: Sequence[Sequence[Any]], role: Role) -> "Routing":
+        """From `routing_query` rows: its last three columns."""
+        product_queue, project_queue = rows[0][-3], rows[0][-2]
+        holders = [row[-1] for row in rows if row[-1] is not None]
+        return cls(holders, product_queue if role is Role.PRODUCT else project_queue)
 
 
 @dataclass(frozen=True)
@@ -67,19 +109,15 @@ class TeamStore:
             return list(session.exec(query))
 
     def holders(self, channel_id: str, role: Role) -> list[str]:
-        with self.db.engine.connect() as connection:
+        with self.db.reading() as connection:
             found = connection.execute(_HOLDERS, self._params(channel_id, role=role))
             return list(found.scalars())
 
     def routing(self, channel_id: str, role: Role) -> Routing:
-        """The role's holders and the team's queue channel for it, on one connection."""
-        with self.db.engine.connect() as connection:
-            found = connection.execute(_HOLDERS, self._params(channel_id, role=role))
-            holders = list(found.scalars())
-            queues = connection.execute(_QUEUE_CHANNELS, self._params(channel_id)).first()
-        if queues is None:
-            return Routing(holders, None)
-        return Routing(holders, queues[0] if role is Role.PRODUCT else queues[1])
+        """The role's holders and the team's queue channel for it, in one query."""
+        with self.db.reading() as connection:
+            rows = connection.execute(_ROUTING, self._params(channel_id, role=role)).all()
+        return Routing.of(rows, role)
 
     def assign(
         self, channel_id: str, user_id: str, role: Role, by: str, now: datetime

@@ -64,7 +64,7 @@ class WebhookStore:
         prefix (a team has few endpoints, so the event is matched here, exactly). A team
         without one costs a single prebuilt query."""
         params = {"workspace_id": self.workspace_id, "team_channel_id": team_channel_id}
-        with self.db.engine.connect() as connection:
+        with self.db.reading() as connection:
             if connection.execute(_ANY_ACTIVE, params).first() is None:
                 return []
         query = (
