@@ -8,7 +8,8 @@
 
 Usage: python bench/time_loop.py [--database-url URL] [--feedback 10000] [--blockers 2000]
        [--nudges 10000] [--channels 1000]
-Without --database-url it uses a fresh SQLite file.
+Without --database-url it uses a fresh SQLite file; with a PostgreSQL URL, a schema of its own
+in that database (rolecall_bench_time), dropped at the end.
 """
 
 import argparse
@@ -21,6 +22,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from ack_latency import scratch_databases
 from sqlalchemy import text
 
 from handlers.runtime import connect
@@ -101,13 +103,13 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder, FakeSlack(channel_post_interval=1.0) as fake:
-        url = args.database_url or f"sqlite:///{Path(folder) / 'bench.db'}"
+        (url,), drop = scratch_databases(args.database_url, folder, ["time"])
         settings = Settings(
             slack_bot_token="xoxb-bench", slack_api_url=fake.api_url, database_url=url
         )
         services = connect(settings, lambda: NOW).services
         db = services.db
-        print(f"database: {db.engine.dialect.name}")
+        print(f"database: {db.dialect}")
 
         started = time.perf_counter()
         seed_digest_team(db, args.feedback, args.blockers)
@@ -142,7 +144,7 @@ def main() -> None:
             f"seeded {args.nudges} due nudges across {args.channels} channels "
             f"in {time.perf_counter() - started:.1f}s"
         )
-        db.engine.dispose()
+        db.dispose()
         # The tick runs as operators run it, `rolecall tick --at`, in its own process: the fake
         # Slack here does not share its interpreter (and its GIL) with the bot.
         started = time.perf_counter()
@@ -164,8 +166,9 @@ def main() -> None:
         print(tick.stdout.strip())
         print(
             f"tick: {len(posted)} messages posted in {elapsed:.1f}s, process start included "
-            f"(target < 15 s); per-channel limit violations: {len(fake.limit_violations)}"
+            f"(target < 10 s); per-channel limit violations: {len(fake.limit_violations)}"
         )
+        drop()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,285 @@
+"""The ack's fast path: filing records the request, stores the item and reads where its cards go
+(on PostgreSQL in one statement, outside any explicit transaction); routing, outbox claims and
+sent records in one statement each; and the work acks wait for on a pool of its own (SQLite and
+PostgreSQL)."""
+
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, func
+from sqlmodel import select
+
+from storage.db import Database, acking, make_engine
+from storage.events import EventStore
+from storage.items import ItemStore
+from storage.models import Item, ItemKind, ProcessedEvent, Role, SendKind, SendStatus
+from storage.outbox import OutboxStore, Send
+from storage.teams import TeamStore
+from tests.conftest import WORKSPACE
+from tests.storage.test_items import NOW, new_item
+
+OTHER_WORKSPACE = "T0002"
+
+
+def team(db: Database) -> TeamStore:
+    """C1: product managers U2 (since an hour after NOW, but assigned first) and U1 (since
+    NOW); project manager U3; product cards go to the queue channel CQ. Another workspace's C1
+    has a product manager of its own (U9)."""
+    teams = TeamStore(db, WORKSPACE)
+    teams.assign("C1", "U2", Role.PRODUCT, "U2", NOW + timedelta(hours=1))
+    teams.assign("C1", "U1", Role.PRODUCT, "U1", NOW)
+    teams.assign("C1", "U3", Role.PROJECT, "U1", NOW)
+    settings = teams.settings("C1")
+    settings.product_queue_channel = "CQ"
+    teams.save_settings(settings)
+    TeamStore(db, OTHER_WORKSPACE).assign("C1", "U9", Role.PRODUCT, "U9", NOW - timedelta(days=1))
+    return teams
+
+
+def count(db: Database, table: Any) -> int:
+    with db.session() as session:
+        return session.exec(select(func.count()).select_from(table)).one()
+
+
+def test_filing_returns_the_new_item_and_where_its_cards_go(db: Database) -> None:
+    team(db)
+    items = ItemStore(db, WORKSPACE)
+
+    feedback = items.file_request(new_item("SSO for Acme"), "trigger-1")
+    assert feedback is not None and feedback.created
+    assert feedback.item.id is not None
+    stored = items.get(feedback.item.id)
+    assert stored is not None and stored.text == "SSO for Acme"
+    assert stored.workspace_id == WORKSPACE
+    # Holders oldest assignment first (not in insertion order), and the product queue.
+    assert (feedback.routing.holders, feedback.routing.queue_channel) == (["U1", "U2"], "CQ")
+    assert feedback.routing.recipients == ["CQ"]
+
+    blocker = items.file_request(new_item("Staging down", kind=ItemKind.BLOCKER), "trigger-2")
+    assert blocker is not None and blocker.created
+    assert (blocker.routing.holders, blocker.routing.queue_channel) == (["U3"], None)
+    assert blocker.item.id not in (None, feedback.item.id)
+
+
+def test_a_team_with_nobody_and_no_settings_routes_nowhere(db: Database) -> None:
+    filing = ItemStore(db, WORKSPACE).file_request(new_item("lonely"), "trigger-1")
+    assert filing is not None and filing.created and filing.item.id is not None
+    assert (filing.routing.holders, filing.routing.queue_channel) == ([], None)
+
+
+def test_a_replayed_request_files_nothing(db: Database) -> None:
+    team(db)
+    items = ItemStore(db, WORKSPACE)
+    first = items.file_request(new_item("SSO for Acme"), "trigger-1")
+    assert first is not None and first.created
+
+    assert items.file_request(new_item("SSO for Acme"), "trigger-1") is None
+    assert items.file_request(new_item("something else", source_ts="9.9"), "trigger-1") is None
+
+    assert count(db, Item) == 1
+    assert count(db, ProcessedEvent) == 1
+    assert [q.item.text for q in items.open_queue("C1", ItemKind.FEEDBACK)] == ["SSO for Acme"]
+    # The same request id in another workspace is a request of its own.
+    other = ItemStore(db, OTHER_WORKSPACE).file_request(new_item("theirs"), "trigger-1")
+    assert other is not None and other.created
+    assert other.routing.holders == ["U9"] and other.routing.queue_channel is None
+
+
+def test_a_second_filing_of_the_same_source_message_returns_the_first_item(db: Database) -> None:
+    team(db)
+    items = ItemStore(db, WORKSPACE)
+    first = items.file_request(new_item("from a thread", source_ts="1.5", reporter="U4"), "t-1")
+    assert first is not None and first.created and first.item.id is not None
+
+    again = items.file_request(new_item("edited text", source_ts="1.5", reporter="U5"), "t-2")
+    assert again is not None and not again.created
+    assert again.item.id == first.item.id
+    assert (again.item.text, again.item.reporter_id) == ("from a thread", "U4")
+    assert (again.routing.holders, again.routing.queue_channel) == (["U1", "U2"], "CQ")
+
+    without_request = items.file_request(new_item(source_ts="1.5"), None)
+    assert without_request is not None and not without_request.created
+    assert without_request.item.id == first.item.id
+
+    # Another kind from the same message is an item of its own.
+    blocker = items.file_request(new_item(kind=ItemKind.BLOCKER, source_ts="1.5"), "t-3")
+    assert blocker is not None and blocker.created and blocker.item.id != first.item.id
+
+    assert count(db, Item) == 2
+    # Each request was new (none was a replay), so each is remembered.
+    assert count(db, ProcessedEvent) == 3
+    events = EventStore(db, WORKSPACE)
+    assert not events.record_first("t-2", NOW)
+
+
+# PostgreSQL: statements and round trips ----------------------------------------------------
+
+
+@dataclass
+class Wire:
+    """What went to the database: statements SQLAlchemy ran, and (PostgreSQL) each
+    connection's protocol trace while it was checked out."""
+
+    statements: list[str] = field(default_factory=list)
+    autocommit: list[bool] = field(default_factory=list)
+    traces: list[list[str]] = field(default_factory=list)
+
+    @property
+    def round_trips(self) -> int:
+        """One per ReadyForQuery the server sent: each ends one round trip."""
+        return sum("\tReadyForQuery\t" in line for trace in self.traces for line in trace)
+
+    @property
+    def queries(self) -> list[str]:
+        """Simple-protocol queries (how psycopg sends BEGIN, COMMIT and ROLLBACK)."""
+        return [line for trace in self.traces for line in trace if "\tQuery\t" in line]
+
+
+@contextmanager
+def watching(engines: list[Engine]) -> Iterator[Wire]:
+    wire = Wire()
+    open_traces: dict[int, Any] = {}
+    folder = tempfile.TemporaryDirectory()
+
+    def statement(conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        wire.statements.append(sql)
+        wire.autocommit.append(bool(conn.connection.driver_connection.autocommit))
+
+    def checkout(dbapi_connection: Any, *_: Any) -> None:
+        trace = tempfile.TemporaryFile(mode="w+b", dir=folder.name)  # noqa: SIM115 - at checkin
+        open_traces[id(dbapi_connection)] = trace
+        dbapi_connection.pgconn.trace(trace.fileno())
+
+    def checkin(dbapi_connection: Any, *_: Any) -> None:
+        trace = open_traces.pop(id(dbapi_connection), None)
+        if trace is None:
+            return
+        dbapi_connection.pgconn.untrace()
+        trace.seek(0)
+        wire.traces.append([line.decode(errors="replace") for line in trace])
+        trace.close()
+
+    listeners: list[tuple[Any, str, Callable[..., None]]] = [
+        (e, "before_cursor_execute", statement) for e in engines
+    ]
+    listeners += [(e.pool, "checkout", checkout) for e in engines]
+    listeners += [(e.pool, "checkin", checkin) for e in engines]
+    with ExitStack() as cleanup:
+        cleanup.callback(folder.cleanup)
+        for target, name, listener in listeners:
+            event.listen(target, name, listener)
+            cleanup.callback(event.remove, target, name, listener)
+        yield wire
+    assert not open_traces, "a connection was still checked out"
+
+
+@pytest.fixture
+def postgres(db: Database) -> Database:
+    if db.dialect != "postgresql":
+        pytest.skip("round trips are counted on PostgreSQL")
+    with db.reading() as connection:  # the first connect's own queries are not the test's
+        connection.exec_driver_sql("SELECT 1")
+    return db
+
+
+def one_round_trip(wire: Wire) -> None:
+    assert len(wire.statements) == 1, wire.statements
+    assert wire.autocommit == [True]
+    assert wire.round_trips == 1, wire.traces
+    assert wire.queries == [], "no BEGIN, COMMIT or ROLLBACK"
+
+
+def test_filing_with_a_request_id_is_one_statement_without_a_transaction(
+    postgres: Database,
+) -> None:
+    team(postgres)
+    items = ItemStore(postgres, WORKSPACE)
+    with watching(postgres.engines) as wire:
+        filing = items.file_request(new_item("SSO for Acme"), "trigger-1")
+    assert filing is not None and filing.created
+    assert filing.routing.holders == ["U1", "U2"]
+    one_round_trip(wire)
+
+    with watching(postgres.engines) as wire:
+        assert items.file_request(new_item("SSO for Acme"), "trigger-1") is None
+    one_round_trip(wire)
+    assert count(postgres, Item) == 1
+
+
+def test_routing_is_one_statement(postgres: Database) -> None:
+    teams = team(postgres)
+    with watching(postgres.engines) as wire:
+        routing = teams.routing("C1", Role.PRODUCT)
+    assert (routing.holders, routing.queue_channel) == (["U1", "U2"], "CQ")
+    one_round_trip(wire)
+
+
+def test_claiming_new_keys_and_recording_them_sent_are_one_statement_each(
+    postgres: Database,
+) -> None:
+    sends = OutboxStore(postgres, WORKSPACE)
+    keys = [f"reminder:{n}" for n in range(3)]
+    with watching(postgres.engines) as wire:
+        won = sends.claim([Send(key, SendKind.REMINDER) for key in keys], "C1", NOW, NOW, "t1")
+    assert won == {key: [] for key in keys}
+    one_round_trip(wire)
+
+    with watching(postgres.engines) as wire:
+        sends.record_sent(keys, "C1", "1700000001.000100", NOW)
+    one_round_trip(wire)
+    for key in keys:
+        sent = sends.get(key)
+        assert sent is not None and sent.status is SendStatus.SENT
+        assert (sent.channel_id, sent.message_ts) == ("C1", "1700000001.000100")
+
+
+# Pools: acks on their own --------------------------------------------------------------------
+
+
+@pytest.fixture
+def ack_engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def test_work_acks_wait_for_runs_on_the_ack_engine(engine: Engine, ack_engine: Engine) -> None:
+    db = Database(engine, ack_engine)
+    assert db.engine is engine
+    assert db.engines == [engine, ack_engine]
+    with acking():
+        assert db.engine is ack_engine
+        with acking(False):
+            assert db.engine is engine
+        assert db.engine is ack_engine
+    assert db.engine is engine
+
+    checkouts: list[Engine] = []
+    for watched in (engine, ack_engine):
+        event.listen(watched.pool, "checkout", lambda *_, e=watched: checkouts.append(e))
+    items = ItemStore(db, WORKSPACE)
+    with acking():
+        filing = items.file_request(new_item("acked"), "trigger-1")
+        assert filing is not None and filing.created
+        TeamStore(db, WORKSPACE).routing("C1", Role.PRODUCT)
+        with db.session() as session:
+            session.exec(select(Item)).all()
+    assert checkouts and set(checkouts) == {ack_engine}
+
+    checkouts.clear()
+    assert items.get(filing.item.id or 0) is not None
+    OutboxStore(db, WORKSPACE).claim([Send("k", SendKind.REMINDER)], "C1", NOW, NOW, "t1")
+    assert checkouts and set(checkouts) == {engine}
+
+
+def test_without_an_ack_engine_acks_share_the_one_engine(engine: Engine) -> None:
+    db = Database(engine)
+    assert db.engines == [engine]
+    with acking():
+        assert db.engine is engine
+    assert db.engine is engine
