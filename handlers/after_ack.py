@@ -165,15 +165,17 @@ class AfterAck:
         body: dict[str, Any], context: BoltContext, work: Callable[[], object], apology: str
     ) -> None:
         """Run `work`, once more if a database connection turned out dead (the work after an
-        ack is keyed: what the first attempt did is not done twice)."""
+        ack is keyed: what the first attempt did is not done twice). Its connections come
+        from the main pool, not the one acks use."""
         try:
-            try:
-                work()
-            except SQLAlchemyError as error:
-                if not is_disconnect(error):
-                    raise
-                log.warning("a database connection died; retrying on a new one: %r", error)
-                work()
+            with acking(False):
+                try:
+                    work()
+                except SQLAlchemyError as error:
+                    if not is_disconnect(error):
+                        raise
+                    log.warning("a database connection died; retrying on a new one: %r", error)
+                    work()
         except Exception as error:  # noqa: BLE001 - reported with traceback and to the user
             report_failure(error, body, context, apology)
 

@@ -1,8 +1,9 @@
 """The Bolt app: every listener registered on one app that verifies Slack's signatures."""
 
 import logging
+from collections.abc import Callable
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_bolt.authorization.authorize import Authorize
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.oauth.oauth_settings import OAuthSettings
@@ -14,6 +15,7 @@ from handlers.errors import on_error
 from handlers.install import Installs
 from handlers.listeners import actions, commands, events
 from handlers.services import Tenants
+from storage.db import acking
 
 
 def create_app(
@@ -44,10 +46,20 @@ def create_app(
         listener_executor=after_ack.listeners,
     )
     app.error(on_error)
+    app.use(_on_the_ack_pool)
     commands.register(app, tenants, after_ack)
     events.register(app, tenants, installs, after_ack)
     actions.register(app, tenants, after_ack)
     return app
+
+
+def _on_the_ack_pool(next: Callable[[], BoltResponse]) -> BoltResponse:
+    """Everything a request does before its ack (middleware, listeners, the work acks wait
+    for) takes database connections from the ack pool: work after acks (`AfterAck.run`) and
+    scheduled runs use the other pool, so they never make an ack wait for a connection.
+    (`Endpoint` marks Bolt's own middleware too; this covers Socket Mode.)"""
+    with acking():
+        return next()
 
 
 def _bolt_logger() -> logging.Logger:

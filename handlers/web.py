@@ -39,7 +39,7 @@ from bot.metrics import ACK_SECONDS, REQUESTS
 from handlers.after_ack import RECEIVED_AT
 from handlers.inbound import Refusal, read_body
 from handlers.logs import RequestContext, serving
-from storage.db import ping
+from storage.db import acking, ping
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,8 @@ class Endpoint:
         except Refusal as refusal:
             return None, _bad_request(str(refusal))
         request = _bolt_request(text, parsed, query, headers, received_at)
-        with serving(RequestContext.of(parsed, request.context)):
+        # Bolt's own middleware (authorization) included: see `handlers.app`.
+        with serving(RequestContext.of(parsed, request.context)), acking():
             response = self.app.dispatch(request)
         return request_kind(parsed), Reply(
             response.status,

@@ -86,13 +86,6 @@ def test_a_command_is_filed_and_confirmed_while_work_after_acks_holds_every_conn
     assert len(ephemerals(fake, CAROL)) == 2  # no apology followed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the single-token `platform` middleware (handlers/listeners/events.py) calls "
-    "Workspaces.heard_from before every listener, outside acking(); when its 30 s cache of "
-    "inactive workspaces is stale it reads them on the main pool, and waits for a connection "
-    "there behind work after acks",
-)
 def test_the_first_command_in_a_while_is_not_queued_behind_work_after_acks(
     replica: Runtime, to_replica: SignedClient, fake: FakeSlack, clock: FixedClock
 ) -> None:
