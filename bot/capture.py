@@ -21,7 +21,7 @@ from bot.planning import Planning
 from bot.slack_client import log_api_error
 from bot.team_webhooks import Webhooks
 from storage.items import ItemStore
-from storage.models import Item, ItemKind
+from storage.models import OPEN_STATUSES, Item, ItemKind
 from storage.teams import Routing, TeamStore
 
 log = logging.getLogger(__name__)
@@ -111,20 +111,18 @@ class Capturer:
         self.client = client
         self.clock = clock
 
-    def file(self, capture: Capture) -> Filed:
+    def file(self, capture: Capture, request_id: str | None = None) -> Filed:
         """Store the item, or count a +1 on the one already queued, and link a new blocker to
-        the milestone its text names. No Slack calls: a command acks with the confirmation."""
-        filed = self.file_request(capture, None)
-        assert filed is not None, "only a request id makes a replay"
-        return filed
+        the milestone its text names. No Slack calls: a command acks with the confirmation.
 
-    def file_request(self, capture: Capture, request_id: str | None) -> Filed | None:
-        """`file`, for a request Slack identifies (a slash command's trigger): None when that
-        request was filed before (a replay); it is recorded in the item's own transaction."""
+        `request_id` (a slash command's trigger) files at most one item: the same request
+        again (a replay, or a retry whose first try's outcome was lost) gets the same answer
+        and the same item, whose cards and webhooks are keyed, so announcing it again posts
+        nothing twice."""
         now = self.clock()
         source = capture.source
-        # Every read first: once the item is stored, nothing may fail and make the person
-        # think it was not (they would send it again).
+        # Reads first (the routing comes with the insert): once the item is stored, nothing may
+        # fail and make the person think it was not (they would send it again).
         milestone = None
         if capture.kind is ItemKind.BLOCKER:
             milestone = self.planning.milestone_named_in(capture.team_channel_id, capture.text)
@@ -137,19 +135,22 @@ class Capturer:
             source_channel_id=source.channel_id if source else None,
             source_ts=source.ts if source else None,
             milestone_id=milestone.id if milestone else None,
+            request_id=request_id,
             created_at=now,
             updated_at=now,
         )
-        filing = self.items.file_request(item, request_id)
-        if filing is None:
-            _count_filed(capture, "replay")
-            return None
+        filing = self.items.file_request(item)
         stored, created = filing.item, filing.created
+        if filing.replayed and stored.status not in OPEN_STATUSES[stored.kind]:
+            created = False  # triaged since: no cards with buttons that no longer apply
         assert stored.id is not None
         counted = False
         if not created and stored.reporter_id != capture.reporter_id:
             counted = self.items.add_vote(stored.id, capture.reporter_id, now)
-        _count_filed(capture, "new" if created else "vote" if counted else "duplicate")
+        if filing.replayed:
+            _count_filed(capture, "replay")
+        else:
+            _count_filed(capture, "new" if created else "vote" if counted else "duplicate")
         return Filed(
             capture,
             stored,

@@ -47,8 +47,19 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _tune_sqlite)
         return engine
     engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+    event.listen(engine, "connect", _plan_each_execution)
     event.listen(engine, "checkout", _closed_by_server)
     return engine
+
+
+def _plan_each_execution(dbapi_connection: Any, _record: Any) -> None:
+    """Plan every execution of a prepared statement for its own parameters and the tables as
+    they are now. psycopg prepares a statement after a few runs; a generic plan made while a
+    table was small (a fresh install, the outbox at the start of a large run) would scan it
+    once it is large, and one made for a small workspace would serve a large one."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_custom_plan")
+    dbapi_connection.commit()
 
 
 def _closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:

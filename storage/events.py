@@ -2,7 +2,6 @@
 
 from datetime import datetime
 
-from sqlalchemy import Connection
 from sqlmodel import col
 
 from storage.db import Database
@@ -20,16 +19,11 @@ class EventStore:
         )
 
     def record_first(self, event_id: str, now: datetime) -> bool:
-        """Record an Events API id (or a trigger id); False when it was recorded before (Slack
-        retried it, or the request was replayed)."""
-        with self.db.fast_write() as connection:
-            return self.record_first_in(connection, event_id, now)
-
-    def record_first_in(self, connection: Connection, event_id: str, now: datetime) -> bool:
-        """`record_first` inside the caller's transaction (filing an item records its
-        request in the same commit)."""
-        inserted = connection.execute(
-            self._insert_new,
-            {"workspace_id": self.workspace_id, "event_id": event_id, "received_at": now},
-        )
-        return inserted.first() is not None
+        """Record an Events API id (or a click's trigger id); False when it was recorded before
+        (Slack retried it, or the request was replayed). One autocommit statement."""
+        with self.db.autocommit() as connection:
+            inserted = connection.execute(
+                self._insert_new,
+                {"workspace_id": self.workspace_id, "event_id": event_id, "received_at": now},
+            )
+            return inserted.first() is not None

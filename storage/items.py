@@ -11,7 +11,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from storage.db import Database
-from storage.events import EventStore
 from storage.models import (
     OPEN_STATUSES,
     Item,
@@ -19,7 +18,6 @@ from storage.models import (
     ItemStatus,
     ItemVote,
     OutboxSend,
-    ProcessedEvent,
     SendKind,
     SendStatus,
 )
@@ -28,30 +26,12 @@ from storage.teams import Routing, routing_query
 _ITEM_COLUMNS = [column for column in Item.__table__.columns if column.name != "id"]  # type: ignore[attr-defined]
 
 
-def _filing_statement(recording_request: bool) -> Any:
-    """PostgreSQL: the whole ack path of filing in one statement, one round trip. Records the
-    request id (when `recording_request`; a conflict means a replay and files nothing), inserts
-    the item (a conflict means one was filed from the same source message), and reads the
-    routing. Rows as `routing_query`'s, led by the new item's id (None when nothing was
-    inserted) and whether the request was new."""
+def _filing_statement() -> Any:
+    """PostgreSQL: the whole ack path of filing in one statement, one round trip: insert the
+    item (a conflict means the same request, or the same source message, filed one already)
+    and read the routing. Rows as `routing_query`'s, led by the new item's id (None when
+    nothing was inserted)."""
     values = select(*(bindparam(c.name, type_=c.type) for c in _ITEM_COLUMNS))
-    first_time: Any = literal(True)
-    ctes = []
-    if recording_request:
-        request = (
-            postgresql.insert(ProcessedEvent)
-            .values(
-                workspace_id=bindparam("workspace_id"),
-                event_id=bindparam("request_id"),
-                received_at=bindparam("created_at"),
-            )
-            .on_conflict_do_nothing()
-            .returning(col(ProcessedEvent.event_id))
-            .cte("request")
-        )
-        first_time = exists(select(request.c.event_id))
-        values = values.where(first_time)
-        ctes.append(request)
     filed = (
         postgresql.insert(Item)
         .from_select([c.name for c in _ITEM_COLUMNS], values)
@@ -59,25 +39,24 @@ def _filing_statement(recording_request: bool) -> Any:
         .returning(col(Item.id))
         .cte("filed")
     )
-    new_id = select(filed.c.id).scalar_subquery()
-    return routing_query(new_id, first_time).add_cte(*ctes, filed)
+    return routing_query(select(filed.c.id).scalar_subquery()).add_cte(filed)
 
 
 # The ack path: prebuilt once (compiling a statement costs more than running it).
-_FILE_RECORDING_REQUEST = _filing_statement(recording_request=True)
-_FILE = _filing_statement(recording_request=False)
+_FILE = _filing_statement()
 _INSERT_ITEM_SQLITE = sqlite.insert(Item).on_conflict_do_nothing().returning(col(Item.id))
 _ROUTING = routing_query()
 
 
 @dataclass(frozen=True)
 class Filing:
-    """An item filed, or the one already filed from the same source message, and where its
-    cards go."""
+    """An item filed, or the one filed before by the same request (`replayed`) or from the
+    same source message, and where its cards go."""
 
     item: Item
     created: bool
     routing: Routing
+    replayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,50 +99,48 @@ class ItemStore:
         self.db = db
         self.workspace_id = workspace_id
         self._mine = col(Item.workspace_id) == workspace_id
-        self._requests = EventStore(db, workspace_id)
 
     def file(self, item: Item) -> tuple[Item, bool]:
         """Insert the item, or return the one already filed for the same source message."""
-        filing = self.file_request(item, None)
-        assert filing is not None, "only a request id makes a replay"
+        filing = self.file_request(item)
         return filing.item, filing.created
 
-    def file_request(self, item: Item, request_id: str | None) -> Filing | None:
-        """`file`, and read where the item's cards go; with `request_id` (a slash command's
-        trigger), None when that request was filed before: a replay. The request is recorded
-        with the item, atomically: on PostgreSQL in one statement (one round trip)."""
+    def file_request(self, item: Item) -> Filing:
+        """`file`, and read where the item's cards go, in one statement on PostgreSQL (one
+        round trip). An item whose `request_id` (a slash command's trigger) filed one before
+        gets that one back, `replayed`: a replay, or a retry after the connection died with
+        the first try's outcome unknown."""
         item.workspace_id = self.workspace_id
         params = {
             **item.model_dump(exclude={"id"}),
             "channel_id": item.team_channel_id,
             "role": item.kind.owner_role,
-            "request_id": request_id,
         }
-        role = item.kind.owner_role
         if self.db.dialect == "postgresql":
-            statement = _FILE if request_id is None else _FILE_RECORDING_REQUEST
             with self.db.autocommit() as connection:
-                rows = connection.execute(statement, params).all()
-            new_id, first_time = rows[0][0], rows[0][1]
+                rows = connection.execute(_FILE, params).all()
+            new_id = rows[0][0]
         else:
             with self.db.fast_write() as connection:
-                first_time = request_id is None or self._requests.record_first_in(
-                    connection, request_id, item.created_at
-                )
-                new_id = (
-                    connection.execute(_INSERT_ITEM_SQLITE, params).scalar() if first_time else None
-                )
+                new_id = connection.execute(_INSERT_ITEM_SQLITE, params).scalar()
                 rows = connection.execute(_ROUTING, params).all()
-        if not first_time:
-            return None
-        routing = Routing.of(rows, role)
+        routing = Routing.of(rows, item.kind.owner_role)
         if new_id is not None:
             item.id = new_id
             return Filing(item, True, routing)
+        if item.request_id is not None:
+            filed = self._by_request(item.request_id)
+            if filed is not None:
+                return Filing(filed, True, routing, replayed=True)
         assert item.source_channel_id is not None and item.source_ts is not None
         existing = self.by_source(item.kind, item.source_channel_id, item.source_ts)
         assert existing is not None, "a conflict implies the row exists"
         return Filing(existing, False, routing)
+
+    def _by_request(self, request_id: str) -> Item | None:
+        query = select(Item).where(self._mine, Item.request_id == request_id)
+        with self.db.session() as session:
+            return session.exec(query).first()
 
     def by_source(self, kind: ItemKind, channel_id: str, ts: str) -> Item | None:
         query = select(Item).where(

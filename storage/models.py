@@ -148,6 +148,8 @@ class Item(SQLModel, table=True):
         UniqueConstraint("workspace_id", "kind", "source_channel_id", "source_ts"),
         # The queue and digest queries: one team's items of one kind and status, by age.
         Index("ix_item_queue", "workspace_id", "team_channel_id", "kind", "status", "created_at"),
+        # A slash command files one item however often its request comes.
+        Index("ux_item_request", "workspace_id", "request_id", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -163,6 +165,7 @@ class Item(SQLModel, table=True):
     status: ItemStatus = Field(default=ItemStatus.OPEN, sa_type=EnumText(ItemStatus))
     handled_by: str | None = Field(default=None, max_length=32)
     milestone_id: int | None = Field(default=None, foreign_key="milestone.id", index=True)
+    request_id: str | None = Field(default=None, max_length=64)  # the filing command's trigger
     created_at: datetime
     updated_at: datetime
 

@@ -77,7 +77,7 @@ _RECORD_SENT = (
     update(OutboxSend)
     .where(
         col(OutboxSend.workspace_id) == bindparam("workspace"),
-        col(OutboxSend.key).in_(bindparam("send_keys", expanding=True)),
+        col(OutboxSend.key) == bindparam("send_key"),
     )
     .values(
         status=SendStatus.SENT,
@@ -184,16 +184,23 @@ class OutboxStore:
     def record_sent(
         self, keys: Sequence[str], channel_id: str, message_ts: str, now: datetime
     ) -> None:
+        # One statement per key, sent together (psycopg pipelines executemany): each finds
+        # its row by the whole primary key, however out of date the table's statistics are
+        # (an `IN` over the keys was planned as a scan of the workspace's rows while they still
+        # described the outbox as nearly empty, in the first large run of the time loop).
         with self.db.autocommit() as connection:
             connection.execute(
                 _RECORD_SENT,
-                {
-                    "workspace": self.workspace_id,
-                    "send_keys": list(keys),
-                    "landed_in": channel_id,
-                    "ts": message_ts,
-                    "now": now,
-                },
+                [
+                    {
+                        "workspace": self.workspace_id,
+                        "send_key": key,
+                        "landed_in": channel_id,
+                        "ts": message_ts,
+                        "now": now,
+                    }
+                    for key in keys
+                ],
             )
 
     def record_failed(self, keys: Sequence[str], now: datetime, *, maybe_posted: bool) -> None:

@@ -157,10 +157,9 @@ def _item_listener(tenants: Tenants, after_ack: AfterAck, kind: ItemKind) -> Any
 
 
 def _file_once(services: Services, command: dict[str, Any], capture: Capture) -> Answer:
-    """File the capture, unless this very command (its trigger) was handled before."""
-    filed = services.capture.file_request(capture, command.get("trigger_id"))
-    if filed is None:
-        return Answer()  # the same command, replayed: it was filed the first time
+    """File the capture; this very command (its trigger) again gets the same answer and files
+    nothing more."""
+    filed = services.capture.file(capture, command.get("trigger_id"))
     return Answer(
         Message(filed.confirmation, []),
         lambda: services.capture.announce(filed, confirmed=True),

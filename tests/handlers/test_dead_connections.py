@@ -4,6 +4,7 @@ connection that dies in use is retried once, before the ack and after it."""
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -21,8 +22,8 @@ from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient
 from storage.db import Database, make_engine
 from storage.models import Item
-from tests.conftest import ALICE, CAROL
-from tests.handlers.scenario import cards, command, rendered, set_up_team
+from tests.conftest import ALICE, CAROL, TEAM
+from tests.handlers.scenario import cards, command, ephemerals, rendered, set_up_team
 
 FAILED = "I couldn't store it: the database isn't answering."
 SLOW = "still working on it"
@@ -262,3 +263,60 @@ def test_work_after_the_ack_that_dies_twice_tells_the_person(
     assert calls == [main, main]
     assert told.texts == ["your card will follow"]
     assert "retrying on a new one" in caplog.text
+
+
+# A connection that dies after the filing committed, before its answer came back -------------
+
+FILING = re.compile(r"\bINSERT INTO item\b")  # the filing statement (not item_vote's inserts)
+
+
+@contextmanager
+def answer_lost_once(engine: Engine, statement: re.Pattern[str]) -> Iterator[list[str]]:
+    """The first statement on `engine` matching `statement` runs (and, in autocommit, commits),
+    then its connection dies before the answer arrives: the caller sees a dead connection and
+    cannot tell whether the statement took effect. Yields the statements it did this to."""
+    lost: list[str] = []
+
+    def die_after(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        if not lost and statement.search(sql):
+            lost.append(sql)
+            raise exc.OperationalError(
+                "stmt", {}, Exception("server closed the connection"), connection_invalidated=True
+            )
+
+    event.listen(engine, "after_cursor_execute", die_after)
+    try:
+        yield lost
+    finally:
+        event.remove(engine, "after_cursor_execute", die_after)
+
+
+def test_a_command_whose_filing_committed_but_whose_answer_was_lost_is_confirmed_once(
+    runtime: Runtime,
+    slack: SignedClient,
+    fake: FakeSlack,
+    database_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    postgres_only(database_url)
+    db = runtime.tenants.db
+    set_up_team(slack, fake)
+    seen = len(ephemerals(fake, CAROL))
+
+    with answer_lost_once(db.engines[1], FILING) as lost, caplog.at_level(logging.WARNING):
+        response = slack.command("/feedback", "SSO for Acme", CAROL, TEAM)  # its card inline
+
+    assert len(lost) == 1, "the filing statement's answer was never lost"
+    # The retry found the item the first try stored and answered as that try would have.
+    assert response.status_code == 200
+    told = ephemerals(fake, CAROL)[seen:]
+    assert len(told) == 1, told
+    assert told[0].startswith("Filed in #launch's product manager queue and sent to @alice"), told
+    assert FAILED not in told[0] and SLOW not in told[0]
+    with db.session() as session:
+        stored = list(session.exec(select(Item)))
+    assert [item.text for item in stored] == ["SSO for Acme"]
+    assert stored[0].request_id is not None
+    [card] = cards(fake, ALICE)
+    assert "SSO for Acme" in rendered(fake, card)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text

@@ -31,7 +31,17 @@ from storage.db import Database, make_engine
 from storage.models import ItemKind
 from storage.workspaces import WorkspaceStore
 from tests.conftest import ALICE, BOB, CAROL, DAVE, ERIN, SIGNING_SECRET, TEAM, FixedClock
-from tests.handlers.scenario import cards, command, item_id, nudges, set_up_team, tick, utc
+from tests.handlers.scenario import (
+    cards,
+    command,
+    ephemerals,
+    item_id,
+    nudges,
+    rendered,
+    set_up_team,
+    tick,
+    utc,
+)
 
 METRICS = "http://rolecall.test/metrics"  # answered in process by the `slack` fixture's app
 
@@ -250,8 +260,12 @@ def test_items_filed_are_counted_by_entry_point_and_outcome(
     before = {labels: filed(*labels) for labels in counted}
     set_up_team(slack, fake)
 
-    command(slack, fake, "/feedback", "SSO for Acme", CAROL)
-    assert slack.replay().status_code == 200  # the same command, byte for byte
+    confirmation = command(slack, fake, "/feedback", "SSO for Acme", CAROL)
+    assert confirmation.startswith("Filed in #launch's product manager queue"), confirmation
+    replay = slack.replay()  # the same command, byte for byte
+    assert replay.status_code == 200
+    fake.record_reply(CAROL, TEAM, replay)  # what Slack would show its author
+    assert ephemerals(fake, CAROL)[-2:] == [confirmation, confirmation]  # told the same again
     quote, _ = slack.say(TEAM, ERIN, "customers want dark mode")
     slack.react(TEAM, CAROL, quote["ts"], "bulb")  # filed
     slack.react(TEAM, DAVE, quote["ts"], "bulb")  # a +1
@@ -269,7 +283,9 @@ def test_items_filed_are_counted_by_entry_point_and_outcome(
         ("blocker", "mention", "new"): 1,
         ("blocker", "message", "new"): 0,  # Slack's `message` event of the mention files nothing
     }
-    assert len(cards(fake, ALICE)) == 3 and len(cards(fake, BOB)) == 1  # the replay: no card
+    # The replay's announce ran again, but its card is keyed: no second one.
+    assert len(cards(fake, ALICE)) == 3 and len(cards(fake, BOB)) == 1
+    assert sum("SSO for Acme" in rendered(fake, card) for card in cards(fake, ALICE)) == 1
 
 
 def test_the_entry_point_is_named_or_told_by_the_source() -> None:

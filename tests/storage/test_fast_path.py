@@ -1,4 +1,4 @@
-"""The ack's fast path: filing records the request, stores the item and reads where its cards go
+"""The ack's fast path: filing stores the item with its request and reads where its cards go
 (on PostgreSQL in one statement, outside any explicit transaction); routing, outbox claims and
 sent records in one statement each; and the work acks wait for on a pool of its own (SQLite and
 PostgreSQL)."""
@@ -15,7 +15,6 @@ from sqlalchemy import Engine, event, func
 from sqlmodel import select
 
 from storage.db import Database, acking, make_engine
-from storage.events import EventStore
 from storage.items import ItemStore
 from storage.models import Item, ItemKind, ProcessedEvent, Role, SendKind, SendStatus
 from storage.outbox import OutboxStore, Send
@@ -41,6 +40,13 @@ def team(db: Database) -> TeamStore:
     return teams
 
 
+def requested(text: str = "x", request_id: str | None = None, **fields: Any) -> Item:
+    """An item as a slash command files it: `request_id` is the command's trigger."""
+    item = new_item(text, **fields)
+    item.request_id = request_id
+    return item
+
+
 def count(db: Database, table: Any) -> int:
     with db.session() as session:
         return session.exec(select(func.count()).select_from(table)).one()
@@ -50,71 +56,84 @@ def test_filing_returns_the_new_item_and_where_its_cards_go(db: Database) -> Non
     team(db)
     items = ItemStore(db, WORKSPACE)
 
-    feedback = items.file_request(new_item("SSO for Acme"), "trigger-1")
-    assert feedback is not None and feedback.created
+    feedback = items.file_request(requested("SSO for Acme", "trigger-1"))
+    assert feedback.created and not feedback.replayed
     assert feedback.item.id is not None
     stored = items.get(feedback.item.id)
     assert stored is not None and stored.text == "SSO for Acme"
-    assert stored.workspace_id == WORKSPACE
+    assert (stored.workspace_id, stored.request_id) == (WORKSPACE, "trigger-1")
     # Holders oldest assignment first (not in insertion order), and the product queue.
     assert (feedback.routing.holders, feedback.routing.queue_channel) == (["U1", "U2"], "CQ")
     assert feedback.routing.recipients == ["CQ"]
 
-    blocker = items.file_request(new_item("Staging down", kind=ItemKind.BLOCKER), "trigger-2")
-    assert blocker is not None and blocker.created
+    blocker = items.file_request(requested("Staging down", "trigger-2", kind=ItemKind.BLOCKER))
+    assert blocker.created and not blocker.replayed
     assert (blocker.routing.holders, blocker.routing.queue_channel) == (["U3"], None)
     assert blocker.item.id not in (None, feedback.item.id)
 
 
 def test_a_team_with_nobody_and_no_settings_routes_nowhere(db: Database) -> None:
-    filing = ItemStore(db, WORKSPACE).file_request(new_item("lonely"), "trigger-1")
-    assert filing is not None and filing.created and filing.item.id is not None
+    filing = ItemStore(db, WORKSPACE).file_request(requested("lonely", "trigger-1"))
+    assert filing.created and filing.item.id is not None
     assert (filing.routing.holders, filing.routing.queue_channel) == ([], None)
 
 
-def test_a_replayed_request_files_nothing(db: Database) -> None:
+def test_a_replayed_request_returns_the_item_it_filed_and_files_nothing(db: Database) -> None:
     team(db)
     items = ItemStore(db, WORKSPACE)
-    first = items.file_request(new_item("SSO for Acme"), "trigger-1")
-    assert first is not None and first.created
+    first = items.file_request(requested("SSO for Acme", "trigger-1"))
+    assert first.created and not first.replayed and first.item.id is not None
 
-    assert items.file_request(new_item("SSO for Acme"), "trigger-1") is None
-    assert items.file_request(new_item("something else", source_ts="9.9"), "trigger-1") is None
+    # The same request again (a replay, or a retry after its answer was lost), and even with
+    # other text: the item the request filed, as created (the same confirmation, the same
+    # cards), and no second one.
+    for again in [requested("SSO for Acme", "trigger-1"), requested("else", "trigger-1")]:
+        replay = items.file_request(again)
+        assert replay.created and replay.replayed
+        assert replay.item.id == first.item.id
+        assert (replay.item.text, replay.item.request_id) == ("SSO for Acme", "trigger-1")
+        assert (replay.routing.holders, replay.routing.queue_channel) == (["U1", "U2"], "CQ")
 
     assert count(db, Item) == 1
-    assert count(db, ProcessedEvent) == 1
+    assert count(db, ProcessedEvent) == 0  # the request is on its item, not an event
     assert [q.item.text for q in items.open_queue("C1", ItemKind.FEEDBACK)] == ["SSO for Acme"]
-    # The same request id in another workspace is a request of its own.
-    other = ItemStore(db, OTHER_WORKSPACE).file_request(new_item("theirs"), "trigger-1")
-    assert other is not None and other.created
+    # The same request id in another workspace is a request of its own: it files an item there.
+    other = ItemStore(db, OTHER_WORKSPACE).file_request(requested("theirs", "trigger-1"))
+    assert other.created and not other.replayed
+    assert other.item.id not in (None, first.item.id)
+    assert other.item.workspace_id == OTHER_WORKSPACE
     assert other.routing.holders == ["U9"] and other.routing.queue_channel is None
+    assert count(db, Item) == 2
+    assert [q.item.text for q in items.open_queue("C1", ItemKind.FEEDBACK)] == ["SSO for Acme"]
+    theirs = ItemStore(db, OTHER_WORKSPACE).open_queue("C1", ItemKind.FEEDBACK)
+    assert [q.item.text for q in theirs] == ["theirs"]
 
 
 def test_a_second_filing_of_the_same_source_message_returns_the_first_item(db: Database) -> None:
     team(db)
     items = ItemStore(db, WORKSPACE)
-    first = items.file_request(new_item("from a thread", source_ts="1.5", reporter="U4"), "t-1")
-    assert first is not None and first.created and first.item.id is not None
+    first = items.file_request(requested("from a thread", "t-1", source_ts="1.5", reporter="U4"))
+    assert first.created and not first.replayed and first.item.id is not None
 
-    again = items.file_request(new_item("edited text", source_ts="1.5", reporter="U5"), "t-2")
-    assert again is not None and not again.created
+    again = items.file_request(requested("edited text", "t-2", source_ts="1.5", reporter="U5"))
+    assert not again.created and not again.replayed
     assert again.item.id == first.item.id
     assert (again.item.text, again.item.reporter_id) == ("from a thread", "U4")
     assert (again.routing.holders, again.routing.queue_channel) == (["U1", "U2"], "CQ")
 
-    without_request = items.file_request(new_item(source_ts="1.5"), None)
-    assert without_request is not None and not without_request.created
+    without_request = items.file_request(requested(source_ts="1.5"))
+    assert not without_request.created and not without_request.replayed
     assert without_request.item.id == first.item.id
 
     # Another kind from the same message is an item of its own.
-    blocker = items.file_request(new_item(kind=ItemKind.BLOCKER, source_ts="1.5"), "t-3")
-    assert blocker is not None and blocker.created and blocker.item.id != first.item.id
+    blocker = items.file_request(requested(kind=ItemKind.BLOCKER, source_ts="1.5"))
+    assert blocker.created and blocker.item.id != first.item.id
 
     assert count(db, Item) == 2
-    # Each request was new (none was a replay), so each is remembered.
-    assert count(db, ProcessedEvent) == 3
-    events = EventStore(db, WORKSPACE)
-    assert not events.record_first("t-2", NOW)
+    # The first item keeps its own request; the duplicate's was not stored anywhere.
+    stored = items.get(first.item.id)
+    assert stored is not None and stored.request_id == "t-1"
+    assert count(db, ProcessedEvent) == 0
 
 
 # PostgreSQL: statements and round trips ----------------------------------------------------
@@ -200,14 +219,20 @@ def test_filing_with_a_request_id_is_one_statement_without_a_transaction(
     team(postgres)
     items = ItemStore(postgres, WORKSPACE)
     with watching(postgres.engines) as wire:
-        filing = items.file_request(new_item("SSO for Acme"), "trigger-1")
-    assert filing is not None and filing.created
+        filing = items.file_request(requested("SSO for Acme", "trigger-1"))
+    assert filing.created and not filing.replayed
     assert filing.routing.holders == ["U1", "U2"]
     one_round_trip(wire)
 
+    # A replay: the filing statement inserts nothing, then one read finds the request's item;
+    # each statement commits itself.
     with watching(postgres.engines) as wire:
-        assert items.file_request(new_item("SSO for Acme"), "trigger-1") is None
-    one_round_trip(wire)
+        replay = items.file_request(requested("SSO for Acme", "trigger-1"))
+    assert replay.replayed and replay.item.id == filing.item.id
+    assert len(wire.statements) == 2, wire.statements
+    assert wire.autocommit == [True, True]
+    assert wire.round_trips == 2, wire.traces
+    assert wire.queries == [], "no BEGIN, COMMIT or ROLLBACK"
     assert count(postgres, Item) == 1
 
 
@@ -264,8 +289,9 @@ def test_work_acks_wait_for_runs_on_the_ack_engine(engine: Engine, ack_engine: E
         event.listen(watched.pool, "checkout", lambda *_, e=watched: checkouts.append(e))
     items = ItemStore(db, WORKSPACE)
     with acking():
-        filing = items.file_request(new_item("acked"), "trigger-1")
-        assert filing is not None and filing.created
+        filing = items.file_request(requested("acked", "trigger-1"))
+        assert filing.created
+        assert items.file_request(requested("acked", "trigger-1")).replayed
         TeamStore(db, WORKSPACE).routing("C1", Role.PRODUCT)
         with db.session() as session:
             session.exec(select(Item)).all()

@@ -7,6 +7,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 from storage.db import Database, UnassignedRows, alembic_config, make_engine, migrate
@@ -139,3 +140,46 @@ def test_upgrading_data_without_knowing_its_workspace_changes_nothing(tmp_path: 
         )
         assert connection.execute(text("SELECT count(*) FROM item")).scalar() == 1
     engine.dispose()
+
+
+def test_an_items_request_is_unique_in_its_workspace(engine: Engine) -> None:
+    """Migration 0009: `item.request_id` (a slash command's trigger) with a unique index over
+    the workspace and the request. Items without a request (NULL) are never in each other's
+    way, and another workspace's request id is its own."""
+    migrate(engine)
+    columns = {c["name"]: c for c in inspect(engine).get_columns("item")}
+    assert columns["request_id"]["nullable"]
+    [index] = [i for i in inspect(engine).get_indexes("item") if i["name"] == "ux_item_request"]
+    assert index["unique"] and index["column_names"] == ["workspace_id", "request_id"]
+
+    insert = text(
+        "INSERT INTO item (workspace_id, kind, team_channel_id, text, reporter_id, status, "
+        "request_id, created_at, updated_at) "
+        "VALUES (:workspace, 'feedback', 'C1', :text, 'U1', 'open', :request, :at, :at)"
+    )
+
+    def store(said: str, request: str | None, workspace: str = "T0001") -> None:
+        with engine.begin() as connection:
+            connection.execute(
+                insert, {"workspace": workspace, "text": said, "request": request, "at": NOW}
+            )
+
+    store("first", "trigger-1")
+    with pytest.raises(IntegrityError):
+        store("second", "trigger-1")
+    store("theirs", "trigger-1", workspace="T0002")
+    store("another request", "trigger-2")
+    store("no request", None)
+    store("no request either", None)
+
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT workspace_id, text, request_id FROM item ORDER BY id")
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        ("T0001", "first", "trigger-1"),
+        ("T0002", "theirs", "trigger-1"),
+        ("T0001", "another request", "trigger-2"),
+        ("T0001", "no request", None),
+        ("T0001", "no request either", None),
+    ]
