@@ -281,10 +281,11 @@ class OutboxSend(SQLModel, table=True):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        # The retry scan of every tick looks for the few unsent rows of one kind.
-        Index("ix_outbox_unsent", "workspace_id", "kind", "status"),
+        # The retry scan of every tick looks for the few unsent rows of one kind. Only the
+        # primary key starts with the workspace: the planner never mistakes these for it.
+        Index("ix_outbox_unsent", "kind", "status", "workspace_id"),
         # A click on a digest row: is (channel, ts) a message we posted?
-        Index("ix_outbox_message", "workspace_id", "channel_id", "message_ts"),
+        Index("ix_outbox_message", "channel_id", "message_ts", "workspace_id"),
     )
 
     workspace_id: str = workspace_field(primary_key=True)

@@ -5,7 +5,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_, update
+import sqlalchemy
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    column,
+    func,
+    literal,
+    or_,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 from sqlmodel import col, select
 
 from storage.db import Database
@@ -88,6 +103,49 @@ _RECORD_SENT = (
 )
 
 
+def _claim_new_statement() -> Any:
+    """PostgreSQL: insert the claims of new keys from one JSON array of (key, kind, item_id,
+    message). Its text is the same however many sends a message carries, so PostgreSQL and
+    psycopg prepare it once; a multi-row VALUES list is a new statement for every row count
+    (converted and planned each time: most of a scheduled post's cost)."""
+    sends = (
+        func.json_to_recordset(bindparam("sends", type_=JSON))
+        .table_valued(
+            column("key", String),
+            column("kind", String),
+            column("item_id", Integer),
+            column("message", JSON),
+        )
+        .render_derived(name="send", with_types=True)
+    )
+    now = bindparam("now", type_=DateTime(timezone=True))
+    values = sqlalchemy.select(
+        bindparam("workspace_id", type_=String),
+        sends.c.key,
+        sends.c.kind,
+        sends.c.item_id,
+        sends.c.message,
+        bindparam("destination", type_=String),
+        literal(SendStatus.CLAIMED.value),
+        literal(1),
+        now,
+        now,
+        bindparam("tag", type_=String),
+        literal(""),
+    ).select_from(sends)
+    names = ["workspace_id", "key", "kind", "item_id", "message", "destination", "status"]
+    names += ["attempts", "created_at", "claimed_at", "post_tag", "earlier_tags"]
+    return (
+        postgresql.insert(OutboxSend)
+        .from_select(names, values, include_defaults=False)
+        .on_conflict_do_nothing(index_elements=["workspace_id", "key"])
+        .returning(col(OutboxSend.key))
+    )
+
+
+_CLAIM_NEW_POSTGRES = _claim_new_statement()
+
+
 class OutboxStore:
     def __init__(self, db: Database, workspace_id: str) -> None:
         self.db = db
@@ -118,22 +176,14 @@ class OutboxStore:
         """
         if not sends:
             return {}
-        rows = [
-            _row(
-                self.workspace_id,
-                send,
-                destination,
-                now,
-                status=SendStatus.CLAIMED,
-                attempts=1,
-                post_tag=tag,
-            )
-            for send in sorted(sends, key=lambda s: s.key)
-        ]
+        ordered = sorted(sends, key=lambda s: s.key)
         # Autocommit: each statement is atomic, and what one wins is a claim of its own.
         with self.db.autocommit() as connection:
             won: dict[str, list[str]] = {
-                key: [] for key in connection.execute(self._insert_new, rows).scalars()
+                key: []
+                for key in connection.execute(
+                    *self._claim_new(ordered, destination, now, tag)
+                ).scalars()
             }
             existing = sorted({send.key for send in sends} - won.keys())
             if existing:
@@ -161,6 +211,37 @@ class OutboxStore:
                 )
                 won.update({key: tags.split() for key, tags in connection.execute(retake)})
         return won
+
+    def _claim_new(
+        self, sends: Sequence[Send], destination: str, now: datetime, tag: str
+    ) -> tuple[Any, Any]:
+        """The insert of new keys' claims, and its parameters, for this dialect."""
+        if self.db.dialect == "postgresql":
+            rows = [
+                {"key": s.key, "kind": s.kind.value, "item_id": s.item_id, "message": s.message}
+                for s in sends
+            ]
+            params = {
+                "workspace_id": self.workspace_id,
+                "sends": rows,
+                "destination": destination,
+                "now": now,
+                "tag": tag,
+            }
+            return _CLAIM_NEW_POSTGRES, params
+        claims = [
+            _row(
+                self.workspace_id,
+                send,
+                destination,
+                now,
+                status=SendStatus.CLAIMED,
+                attempts=1,
+                post_tag=tag,
+            )
+            for send in sends
+        ]
+        return self._insert_new, claims
 
     def queue(self, sends: Sequence[tuple[Send, str]], now: datetime) -> None:
         """Rows, each with its destination, due at once for the next claim (cards nobody tried to
