@@ -83,6 +83,7 @@ class Filed:
     counted_vote: bool
     routing: Routing
     milestone_name: str | None
+    webhooks: bool  # the team has a webhook to tell
 
     @property
     def confirmation(self) -> str:
@@ -158,6 +159,7 @@ class Capturer:
             counted,
             filing.routing,
             milestone.name if milestone and created else None,
+            filing.webhooks,
         )
 
     def announce(self, filed: Filed, *, confirmed: bool = False) -> None:
@@ -177,7 +179,8 @@ class Capturer:
             )
         if filed.created:
             self.cards.deliver(filed.item, filed.routing)
-            self.webhooks.item_filed(filed.item)
+            if filed.webhooks:
+                self.webhooks.item_filed(filed.item)
 
     def file_and_announce(self, capture: Capture) -> Filed:
         filed = self.file(capture)

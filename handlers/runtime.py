@@ -64,7 +64,8 @@ def connect(
     engine = make_engine(settings.database_url)
     # PostgreSQL: acks get a pool of their own (SQLite's writers queue on one lock anyway).
     postgres = engine.dialect.name == "postgresql"
-    db = Database(engine, make_engine(settings.database_url) if postgres else None)
+    acks = make_engine(settings.database_url, plan_each_execution=False) if postgres else None
+    db = Database(engine, acks)
     store = WorkspaceStore(db)
     workspaces = Workspaces(store, clock)
 

@@ -31,13 +31,17 @@ POOL_OVERFLOW = 8
 _ACKING: ContextVar[bool] = ContextVar("acking", default=False)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, plan_each_execution: bool = True) -> Engine:
     """Create an engine tuned for a threaded server on either SQLite or PostgreSQL.
 
     PostgreSQL connections are not pinged on checkout (a round trip each time): a connection
     whose server closed it (a restart, an idle timeout) has something to read on its socket,
     and is replaced when it is checked out. A connection that dies in use fails its
     statement, which the caller retries once (`handlers.after_ack`).
+
+    `plan_each_execution` (see `_plan_each_execution`): off for the ack pool, whose few
+    statements read and write tables that change slowly, and for which planning is most of the
+    cost of a one-row statement.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -47,7 +51,8 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _tune_sqlite)
         return engine
     engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
-    event.listen(engine, "connect", _plan_each_execution)
+    if plan_each_execution:
+        event.listen(engine, "connect", _plan_each_execution)
     event.listen(engine, "checkout", _closed_by_server)
     return engine
 

@@ -20,17 +20,27 @@ from storage.models import (
     OutboxSend,
     SendKind,
     SendStatus,
+    Webhook,
 )
 from storage.teams import Routing, routing_query
 
 _ITEM_COLUMNS = [column for column in Item.__table__.columns if column.name != "id"]  # type: ignore[attr-defined]
 
 
+# Whether the team has a webhook to tell: read with the routing, so that a team without one
+# (most) costs nothing more when an item is filed.
+_HAS_WEBHOOKS = exists().where(
+    col(Webhook.workspace_id) == bindparam("workspace_id"),
+    col(Webhook.team_channel_id) == bindparam("channel_id"),
+    col(Webhook.active).is_(True),
+)
+
+
 def _filing_statement() -> Any:
     """PostgreSQL: the whole ack path of filing in one statement, one round trip: insert the
     item (a conflict means the same request, or the same source message, filed one already)
     and read the routing. Rows as `routing_query`'s, led by the new item's id (None when
-    nothing was inserted)."""
+    nothing was inserted) and whether the team has webhooks."""
     values = select(*(bindparam(c.name, type_=c.type) for c in _ITEM_COLUMNS))
     filed = (
         postgresql.insert(Item)
@@ -39,13 +49,13 @@ def _filing_statement() -> Any:
         .returning(col(Item.id))
         .cte("filed")
     )
-    return routing_query(select(filed.c.id).scalar_subquery()).add_cte(filed)
+    return routing_query(select(filed.c.id).scalar_subquery(), _HAS_WEBHOOKS).add_cte(filed)
 
 
 # The ack path: prebuilt once (compiling a statement costs more than running it).
 _FILE = _filing_statement()
 _INSERT_ITEM_SQLITE = sqlite.insert(Item).on_conflict_do_nothing().returning(col(Item.id))
-_ROUTING = routing_query()
+_ROUTING_SQLITE = routing_query(_HAS_WEBHOOKS)
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,7 @@ class Filing:
     item: Item
     created: bool
     routing: Routing
+    webhooks: bool  # the team has an active webhook
     replayed: bool = False
 
 
@@ -119,23 +130,24 @@ class ItemStore:
         if self.db.dialect == "postgresql":
             with self.db.autocommit() as connection:
                 rows = connection.execute(_FILE, params).all()
-            new_id = rows[0][0]
+            new_id, webhooks = rows[0][0], rows[0][1]
         else:
             with self.db.fast_write() as connection:
                 new_id = connection.execute(_INSERT_ITEM_SQLITE, params).scalar()
-                rows = connection.execute(_ROUTING, params).all()
+                rows = connection.execute(_ROUTING_SQLITE, params).all()
+            webhooks = rows[0][0]
         routing = Routing.of(rows, item.kind.owner_role)
         if new_id is not None:
             item.id = new_id
-            return Filing(item, True, routing)
+            return Filing(item, True, routing, bool(webhooks))
         if item.request_id is not None:
             filed = self._by_request(item.request_id)
             if filed is not None:
-                return Filing(filed, True, routing, replayed=True)
+                return Filing(filed, True, routing, bool(webhooks), replayed=True)
         assert item.source_channel_id is not None and item.source_ts is not None
         existing = self.by_source(item.kind, item.source_channel_id, item.source_ts)
         assert existing is not None, "a conflict implies the row exists"
-        return Filing(existing, False, routing)
+        return Filing(existing, False, routing, bool(webhooks))
 
     def _by_request(self, request_id: str) -> Item | None:
         query = select(Item).where(self._mine, Item.request_id == request_id)
