@@ -64,7 +64,7 @@ def connect(
     engine = make_engine(settings.database_url)
     # PostgreSQL: acks get a pool of their own (SQLite's writers queue on one lock anyway).
     postgres = engine.dialect.name == "postgresql"
-    acks = make_engine(settings.database_url, plan_each_execution=False) if postgres else None
+    acks = make_engine(settings.database_url, for_acks=True) if postgres else None
     db = Database(engine, acks)
     store = WorkspaceStore(db)
     workspaces = Workspaces(store, clock)

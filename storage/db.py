@@ -23,15 +23,17 @@ class UnassignedRows(RuntimeError):
     """The database holds rows from before workspaces were stored, and nobody said whose."""
 
 
-# Connections per PostgreSQL pool (a process has two: acks, and work after acks or on a
-# schedule): at most 2 x (POOL_SIZE + POOL_OVERFLOW) per process.
+# PostgreSQL connections of a process: its main pool (work after acks, scheduled runs) and
+# the pool of acks (one statement each, so few): at most 16 + 8 = 24 per process.
 POOL_SIZE = 8
 POOL_OVERFLOW = 8
+ACK_POOL_SIZE = 4
+ACK_POOL_OVERFLOW = 4
 
 _ACKING: ContextVar[bool] = ContextVar("acking", default=False)
 
 
-def make_engine(url: str, *, plan_each_execution: bool = True) -> Engine:
+def make_engine(url: str, *, for_acks: bool = False) -> Engine:
     """Create an engine tuned for a threaded server on either SQLite or PostgreSQL.
 
     PostgreSQL connections are not pinged on checkout (a round trip each time): a connection
@@ -39,9 +41,9 @@ def make_engine(url: str, *, plan_each_execution: bool = True) -> Engine:
     and is replaced when it is checked out. A connection that dies in use fails its
     statement, which the caller retries once (`handlers.after_ack`).
 
-    `plan_each_execution` (see `_plan_each_execution`): off for the ack pool, whose few
-    statements read and write tables that change slowly, and for which planning is most of the
-    cost of a one-row statement.
+    `for_acks`: the smaller pool of the work acks wait for. Its few statements keep
+    PostgreSQL's generic plans (planning is most of the cost of a one-row statement, and the
+    tables they read change slowly); the main pool plans each execution (`_plan_each_execution`).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -50,8 +52,10 @@ def make_engine(url: str, *, plan_each_execution: bool = True) -> Engine:
         )
         event.listen(engine, "connect", _tune_sqlite)
         return engine
-    engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
-    if plan_each_execution:
+    if for_acks:
+        engine = create_engine(url, pool_size=ACK_POOL_SIZE, max_overflow=ACK_POOL_OVERFLOW)
+    else:
+        engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
         event.listen(engine, "connect", _plan_each_execution)
     event.listen(engine, "checkout", _closed_by_server)
     return engine

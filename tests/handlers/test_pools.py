@@ -100,3 +100,16 @@ def test_the_first_command_in_a_while_is_not_queued_behind_work_after_acks(
         response = to_replica.command("/feedback", "SSO for Acme", CAROL, TEAM)
         assert response.status_code == 200
         assert ephemerals(fake, CAROL) == [CONFIRMATION, CONFIRMATION]
+
+
+def test_only_the_main_pool_plans_each_execution(replica: Runtime) -> None:
+    """The outbox grows by thousands of rows within one scheduled run: a generic plan made on
+    the nearly empty table would scan it. The ack pool's one-row statements keep generic
+    plans, which save planning on every ack."""
+    main, acks = replica.tenants.db.engines
+    settings = {}
+    for name, engine in (("main", main), ("acks", acks)):
+        with engine.connect() as connection:
+            settings[name] = connection.exec_driver_sql("SHOW plan_cache_mode").scalar()
+    assert settings == {"main": "force_custom_plan", "acks": "auto"}
+    assert acks.pool.size() < main.pool.size()  # type: ignore[attr-defined]
