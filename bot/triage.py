@@ -19,6 +19,7 @@ from bot.permissions import Permissions
 from bot.slack_client import log_api_error
 from bot.status import TRANSITIONS
 from bot.team_webhooks import Webhooks
+from storage.db import is_disconnect
 from storage.items import ItemStore, QueuedItem
 from storage.models import Item, ItemKind, SendKind
 from storage.outbox import OutboxStore
@@ -71,14 +72,13 @@ class Triage:
             item_id, transition.allowed_from, transition.to, actor_id, self.clock()
         )
         try:
-            current = self.items.get(item_id)
-            assert current is not None
-            if moved and current.reporter_id != actor_id:
-                # Claimed before the cards are touched: a slow Slack cannot cost the news.
-                self.notices.item_triaged(current)
-            self.cards.refresh(current)
-            if moved:
-                self.webhooks.item_status_changed(current)
+            try:
+                current = self._follow_up(item_id, moved, actor_id)
+            except SQLAlchemyError as error:
+                if not is_disconnect(error):
+                    raise
+                # Keyed (the notice, the webhook) or idempotent (the cards): safe to redo.
+                current = self._follow_up(item_id, moved, actor_id)
         except SQLAlchemyError:
             # The change is made; the next run of the time loop tells the reporter.
             log.exception("item %s triaged; its follow-ups failed", item_id)
@@ -87,6 +87,19 @@ class Triage:
             status = STATUS_LABEL[current.status].lower()
             return Triaged(current, f"Already {status} by <@{current.handled_by}>.")
         return Triaged(current)
+
+    def _follow_up(self, item_id: int, moved: bool, actor_id: str) -> Item:
+        """After a status change: tell the reporter, update every copy of the card, and tell
+        the team's webhooks."""
+        current = self.items.get(item_id)
+        assert current is not None
+        if moved and current.reporter_id != actor_id:
+            # Claimed before the cards are touched: a slow Slack cannot cost the news.
+            self.notices.item_triaged(current)
+        self.cards.refresh(current)
+        if moved:
+            self.webhooks.item_status_changed(current)
+        return current
 
     def queue(self, channel_id: str, kind: ItemKind) -> Message:
         """The team's open queue of one kind, as its owners work it."""

@@ -3,9 +3,11 @@ within a time budget, and the slow part (Web API calls) after it, on pools of th
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +23,34 @@ ACK_BUDGET = 2.0  # seconds of work before an ack, from the request's arrival: S
 RECEIVED_AT = "received_at"  # the context key holding when the request arrived (time.monotonic)
 LISTENER_THREADS = 16
 SHUTDOWN_GRACE = 20.0  # seconds to finish accepted work when stopping (within compose's 30)
+
+# The request ids recorded by the work running now (see `first_time_here`).
+_RECORDED: ContextVar[set[str] | None] = ContextVar("recorded", default=None)
+
+
+def first_time_here(request_id: str, record: Callable[[str], bool]) -> bool:
+    """`record(request_id)` (False: the request was handled before), except that an id this
+    very work recorded on its first attempt is still first on its second: a retry after a
+    connection died is not a replay."""
+    recorded = _RECORDED.get()
+    if recorded is not None and request_id in recorded:
+        return True
+    if not record(request_id):
+        return False
+    if recorded is not None:
+        recorded.add(request_id)
+    return True
+
+
+@contextmanager
+def _attempts(recorded: set[str]) -> Iterator[None]:
+    """Run one piece of work, or its retry, with the ids its attempts recorded (see
+    `first_time_here`)."""
+    token = _RECORDED.set(recorded)
+    try:
+        yield
+    finally:
+        _RECORDED.reset(token)
 
 
 @dataclass(frozen=True)
@@ -73,14 +103,15 @@ class AfterAck:
         comes: a locked or slow database must not turn an ack into Slack's timeout. If the
         database fails, the person hears `failed`; a connection found dead is retried once on
         a new one first."""
-        pending = self._before_ack.submit(_acking, work)
+        recorded: set[str] = set()
+        pending = self._before_ack.submit(_acking, work, recorded)
         try:
             try:
                 answer = pending.result(timeout=self._budget_left(context))
             except SQLAlchemyError as error:
                 if not is_disconnect(error):
                     raise
-                pending = self._before_ack.submit(_acking, work)
+                pending = self._before_ack.submit(_acking, work, recorded)
                 answer = pending.result(timeout=self._budget_left(context))
         except FutureTimeout:
             ack(text=slow)
@@ -168,7 +199,7 @@ class AfterAck:
         ack is keyed: what the first attempt did is not done twice). Its connections come
         from the main pool, not the one acks use."""
         try:
-            with acking(False):
+            with acking(False), _attempts(set()):
                 try:
                     work()
                 except SQLAlchemyError as error:
@@ -180,9 +211,9 @@ class AfterAck:
             report_failure(error, body, context, apology)
 
 
-def _acking(work: Callable[[], Answer]) -> Answer:
+def _acking(work: Callable[[], Answer], recorded: set[str]) -> Answer:
     """Run work an ack waits for on the database's ack pool."""
-    with acking():
+    with acking(), _attempts(recorded):
         return work()
 
 

@@ -320,3 +320,31 @@ def test_a_command_whose_filing_committed_but_whose_answer_was_lost_is_confirmed
     [card] = cards(fake, ALICE)
     assert "SSO for Acme" in rendered(fake, card)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+def test_an_event_whose_connection_died_after_its_id_was_recorded_is_still_filed(
+    runtime: Runtime, slack: SignedClient, fake: FakeSlack, database_url: str
+) -> None:
+    """The retry of an event's work meets the event id its first attempt recorded: that is
+    the same work again, not Slack's retry of the event, so it files the item."""
+    postgres_only(database_url)
+    main = runtime.tenants.db.engines[0]  # events are handled after their ack
+    set_up_team(slack, fake)
+    died: list[str] = []
+
+    def die_before(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        if not died and FILING.search(sql):
+            died.append(sql)
+            raise died_in_use()
+
+    event.listen(main, "before_cursor_execute", die_before)
+    try:
+        slack.say(TEAM, CAROL, "feedback: CSV export for the finance team")
+    finally:
+        event.remove(main, "before_cursor_execute", die_before)
+
+    assert len(died) == 1, "the filing never met a dead connection"
+    with runtime.tenants.db.session() as session:
+        assert [i.text for i in session.exec(select(Item))] == ["CSV export for the finance team"]
+    [card] = cards(fake, ALICE)
+    assert "CSV export for the finance team" in rendered(fake, card)
