@@ -168,6 +168,16 @@ def scratch_databases(
     return urls, drop_and_dispose
 
 
+def machine_speed() -> float:
+    """Seconds for a 10M-step Python loop: this kind of machine's speed drifts by up to 70%
+    over a day (shared host), so every result is printed beside it."""
+    started = time.perf_counter()
+    total = 0
+    for step in range(10_000_000):
+        total += step
+    return time.perf_counter() - started
+
+
 def percentile(values: list[float], fraction: float) -> float:
     return statistics.quantiles(values, n=1000, method="inclusive")[int(fraction * 1000) - 1]
 
@@ -182,6 +192,7 @@ def main() -> int:
     options.add_argument("--database-url", help="PostgreSQL (default: a SQLite file)")
     args = options.parse_args()
     count = int(args.rate * args.seconds)
+    speed = machine_speed()
 
     with FakeSlack() as fake, tempfile.TemporaryDirectory() as folder:
         fake.add_user(PM, "pm")
@@ -237,7 +248,8 @@ def main() -> int:
     rows = [("bare Bolt", bare_latency), ("rolecall", ours)]
     print(
         f"Ack latency, signed /feedback at {args.rate:.0f} req/s, {count} requests each "
-        f"({os.cpu_count()} cores, {backend}, {args.workers} worker(s))"
+        f"({os.cpu_count()} cores, {backend}, {args.workers} worker(s); "
+        f"a 10M-step loop took {speed:.2f} s)"
     )
     print(f"{'':12}{'p50':>10}{'p99':>10}{'max':>10}")
     for name, values in rows:
