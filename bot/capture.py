@@ -146,7 +146,7 @@ class Capturer:
             created = False  # triaged since: no cards with buttons that no longer apply
         assert stored.id is not None
         counted = False
-        if not created and stored.reporter_id != capture.reporter_id:
+        if not created and not filing.replayed and stored.reporter_id != capture.reporter_id:
             counted = self.items.add_vote(stored.id, capture.reporter_id, now)
         if filing.replayed:
             _count_filed(capture, "replay")

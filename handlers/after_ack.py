@@ -3,11 +3,9 @@ within a time budget, and the slow part (Web API calls) after it, on pools of th
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,34 +21,6 @@ ACK_BUDGET = 2.0  # seconds of work before an ack, from the request's arrival: S
 RECEIVED_AT = "received_at"  # the context key holding when the request arrived (time.monotonic)
 LISTENER_THREADS = 16
 SHUTDOWN_GRACE = 20.0  # seconds to finish accepted work when stopping (within compose's 30)
-
-# The request ids recorded by the work running now (see `first_time_here`).
-_RECORDED: ContextVar[set[str] | None] = ContextVar("recorded", default=None)
-
-
-def first_time_here(request_id: str, record: Callable[[str], bool]) -> bool:
-    """`record(request_id)` (False: the request was handled before), except that an id this
-    very work recorded on its first attempt is still first on its second: a retry after a
-    connection died is not a replay."""
-    recorded = _RECORDED.get()
-    if recorded is not None and request_id in recorded:
-        return True
-    if not record(request_id):
-        return False
-    if recorded is not None:
-        recorded.add(request_id)
-    return True
-
-
-@contextmanager
-def _attempts(recorded: set[str]) -> Iterator[None]:
-    """Run one piece of work, or its retry, with the ids its attempts recorded (see
-    `first_time_here`)."""
-    token = _RECORDED.set(recorded)
-    try:
-        yield
-    finally:
-        _RECORDED.reset(token)
 
 
 @dataclass(frozen=True)
@@ -102,16 +72,16 @@ class AfterAck:
         request's arrival. Past the budget, ack with `slow` and respond with the answer when it
         comes: a locked or slow database must not turn an ack into Slack's timeout. If the
         database fails, the person hears `failed`; a connection found dead is retried once on
-        a new one first."""
-        recorded: set[str] = set()
-        pending = self._before_ack.submit(_acking, work, recorded)
+        a new one first. `work` must be safe to run twice: a read, or a filing keyed by the
+        command's trigger id (a second run finds what the first stored)."""
+        pending = self._before_ack.submit(_acking, work)
         try:
             try:
                 answer = pending.result(timeout=self._budget_left(context))
             except SQLAlchemyError as error:
                 if not is_disconnect(error):
                     raise
-                pending = self._before_ack.submit(_acking, work, recorded)
+                pending = self._before_ack.submit(_acking, work)
                 answer = pending.result(timeout=self._budget_left(context))
         except FutureTimeout:
             ack(text=slow)
@@ -195,25 +165,20 @@ class AfterAck:
     def _guarded(
         body: dict[str, Any], context: BoltContext, work: Callable[[], object], apology: str
     ) -> None:
-        """Run `work`, once more if a database connection turned out dead (the work after an
-        ack is keyed: what the first attempt did is not done twice). Its connections come
-        from the main pool, not the one acks use."""
+        """Run `work` on the main pool, not the one acks use. It is not retried when its
+        database connection dies: much of it is not safe to run twice (a deadline added, a
+        digest posted on request); what it leaves undone is recovered by the time loop (cards,
+        the reporter's notice) or reported to the person."""
         try:
-            with acking(False), _attempts(set()):
-                try:
-                    work()
-                except SQLAlchemyError as error:
-                    if not is_disconnect(error):
-                        raise
-                    log.warning("a database connection died; retrying on a new one: %r", error)
-                    work()
+            with acking(False):
+                work()
         except Exception as error:  # noqa: BLE001 - reported with traceback and to the user
             report_failure(error, body, context, apology)
 
 
-def _acking(work: Callable[[], Answer], recorded: set[str]) -> Answer:
+def _acking(work: Callable[[], Answer]) -> Answer:
     """Run work an ack waits for on the database's ack pool."""
-    with acking(), _attempts(recorded):
+    with acking():
         return work()
 
 

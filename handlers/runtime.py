@@ -74,7 +74,9 @@ def connect(
 
     if settings.oauth_enabled:
         migrate(engine)
-        tokens = BotTokens(Installations(settings.secret("slack_client_id"), engine), store)
+        # Read to authorize each request, before its ack: on the ack pool.
+        installations = Installations(settings.secret("slack_client_id"), db.engines[-1])
+        tokens = BotTokens(installations, store)
         tenants = Tenants(
             db,
             workspaces,

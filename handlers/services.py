@@ -33,7 +33,6 @@ from bot.tick import Ticker, TickReport
 from bot.triage import Triage
 from bot.webhooks import new_client
 from bot.workspaces import Workspaces
-from handlers.after_ack import first_time_here
 from handlers.install import workspace_of
 from storage.db import Database
 from storage.digest import DigestStore
@@ -78,9 +77,7 @@ class Services:
     def first_time(self, request_id: str | None) -> bool:
         """False when this request was handled before: an Events API id Slack retried, or a
         slash command's or click's trigger id replayed within the signature window."""
-        return request_id is None or first_time_here(
-            request_id, lambda new: self.events.record_first(new, self.clock())
-        )
+        return request_id is None or self.events.record_first(request_id, self.clock())
 
 
 def build_services(

@@ -60,8 +60,9 @@ _ROUTING_SQLITE = routing_query(_HAS_WEBHOOKS)
 
 @dataclass(frozen=True)
 class Filing:
-    """An item filed, or the one filed before by the same request (`replayed`) or from the
-    same source message, and where its cards go."""
+    """An item filed, or the one filed before by the same request (`replayed`; `created` as
+    the first time, unless the request now says something else) or from the same source
+    message, and where its cards go."""
 
     item: Item
     created: bool
@@ -143,7 +144,14 @@ class ItemStore:
         if item.request_id is not None:
             filed = self._by_request(item.request_id)
             if filed is not None:
-                return Filing(filed, True, routing, bool(webhooks), replayed=True)
+                # The same request only if it says the same (a forged one would not): else it
+                # is told where that item is, and nothing is posted for it.
+                same = (filed.team_channel_id, filed.kind, filed.reporter_id) == (
+                    item.team_channel_id,
+                    item.kind,
+                    item.reporter_id,
+                )
+                return Filing(filed, same, routing, bool(webhooks), replayed=True)
         assert item.source_channel_id is not None and item.source_ts is not None
         existing = self.by_source(item.kind, item.source_channel_id, item.source_ts)
         assert existing is not None, "a conflict implies the row exists"

@@ -78,6 +78,23 @@ def test_a_team_with_nobody_and_no_settings_routes_nowhere(db: Database) -> None
     assert (filing.routing.holders, filing.routing.queue_channel) == ([], None)
 
 
+def test_a_request_id_reused_for_another_team_posts_nothing_for_the_first_item(
+    db: Database,
+) -> None:
+    """Slack never sends one trigger id for two commands: a request that does (forged) is
+    told where that item is, as a duplicate, and its channel's owners get no card of it."""
+    team(db)
+    items = ItemStore(db, WORKSPACE)
+    first = items.file_request(requested("SSO for Acme", "trigger-1"))
+    other_team = requested("else", "trigger-1")
+    other_team.team_channel_id = "C2"
+    forged = items.file_request(other_team)
+
+    assert forged.replayed and not forged.created
+    assert forged.item.id == first.item.id and forged.item.team_channel_id == "C1"
+    assert count(db, Item) == 1
+
+
 def test_a_replayed_request_returns_the_item_it_filed_and_files_nothing(db: Database) -> None:
     team(db)
     items = ItemStore(db, WORKSPACE)
