@@ -39,7 +39,7 @@ def make_engine(url: str, *, for_acks: bool = False) -> Engine:
     PostgreSQL connections are not pinged on checkout (a round trip each time): a connection
     whose server closed it (a restart, an idle timeout) has something to read on its socket,
     and is replaced when it is checked out. A connection that dies in use fails its
-    statement, which the caller retries once (`handlers.after_ack`).
+    statement; work before an ack is then retried once (`handlers.after_ack`).
 
     `for_acks`: the smaller pool of the work acks wait for. Its few statements keep
     PostgreSQL's generic plans (planning is most of the cost of a one-row statement, and the
