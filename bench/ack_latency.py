@@ -38,6 +38,13 @@ SECRET = "bench-signing-secret"
 TEAM, PM, REPORTER = "CBENCH", "UPM", "UREPORTER"
 
 
+def add_bench_team(fake: FakeSlack) -> None:
+    """The bench's team: a product manager and a reporter in #bench."""
+    fake.add_user(PM, "pm")
+    fake.add_user(REPORTER, "reporter")
+    fake.add_channel(TEAM, "bench", [PM, REPORTER])
+
+
 def start(
     command: list[str], env: dict[str, str], problems: list[str]
 ) -> tuple[subprocess.Popen[str], str]:
@@ -195,9 +202,7 @@ def main() -> int:
     speed = machine_speed()
 
     with FakeSlack() as fake, tempfile.TemporaryDirectory() as folder:
-        fake.add_user(PM, "pm")
-        fake.add_user(REPORTER, "reporter")
-        fake.add_channel(TEAM, "bench", [PM, REPORTER])
+        add_bench_team(fake)
         (database_url,), drop = scratch_databases(args.database_url, folder, ["ack"])
         env = {
             "SLACK_BOT_TOKEN": "xoxb-bench",

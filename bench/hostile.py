@@ -29,7 +29,15 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
-from ack_latency import PM, REPORTER, SECRET, TEAM, percentile, signed_command, start
+from ack_latency import (
+    PM,
+    REPORTER,
+    SECRET,
+    add_bench_team,
+    percentile,
+    signed_command,
+    start,
+)
 from slack_sdk.signature import SignatureVerifier
 
 from sandbox.fake_slack import FakeSlack
@@ -195,9 +203,7 @@ def main() -> int:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     with FakeSlack() as fake, tempfile.TemporaryDirectory() as folder:
-        fake.add_user(PM, "pm")
-        fake.add_user(REPORTER, "reporter")
-        fake.add_channel(TEAM, "bench", [PM, REPORTER])
+        add_bench_team(fake)
         env = {
             "SLACK_BOT_TOKEN": "xoxb-bench",
             "SLACK_SIGNING_SECRET": SECRET,

@@ -3,10 +3,7 @@
 sent records in one statement each; and the work acks wait for on a pool of its own (SQLite and
 PostgreSQL)."""
 
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, event, func
 from sqlmodel import select
 
+from sandbox.wire import Wire, watching
 from storage.db import Database, acking, make_engine
 from storage.items import ItemStore
 from storage.models import Item, ItemKind, ProcessedEvent, Role, SendKind, SendStatus
@@ -156,64 +154,6 @@ def test_a_second_filing_of_the_same_source_message_returns_the_first_item(db: D
 # PostgreSQL: statements and round trips ----------------------------------------------------
 
 
-@dataclass
-class Wire:
-    """What went to the database: statements SQLAlchemy ran, and (PostgreSQL) each
-    connection's protocol trace while it was checked out."""
-
-    statements: list[str] = field(default_factory=list)
-    autocommit: list[bool] = field(default_factory=list)
-    traces: list[list[str]] = field(default_factory=list)
-
-    @property
-    def round_trips(self) -> int:
-        """One per ReadyForQuery the server sent: each ends one round trip."""
-        return sum("\tReadyForQuery\t" in line for trace in self.traces for line in trace)
-
-    @property
-    def queries(self) -> list[str]:
-        """Simple-protocol queries (how psycopg sends BEGIN, COMMIT and ROLLBACK)."""
-        return [line for trace in self.traces for line in trace if "\tQuery\t" in line]
-
-
-@contextmanager
-def watching(engines: list[Engine]) -> Iterator[Wire]:
-    wire = Wire()
-    open_traces: dict[int, Any] = {}
-    folder = tempfile.TemporaryDirectory()
-
-    def statement(conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
-        wire.statements.append(sql)
-        wire.autocommit.append(bool(conn.connection.driver_connection.autocommit))
-
-    def checkout(dbapi_connection: Any, *_: Any) -> None:
-        trace = tempfile.TemporaryFile(mode="w+b", dir=folder.name)  # noqa: SIM115 - at checkin
-        open_traces[id(dbapi_connection)] = trace
-        dbapi_connection.pgconn.trace(trace.fileno())
-
-    def checkin(dbapi_connection: Any, *_: Any) -> None:
-        trace = open_traces.pop(id(dbapi_connection), None)
-        if trace is None:
-            return
-        dbapi_connection.pgconn.untrace()
-        trace.seek(0)
-        wire.traces.append([line.decode(errors="replace") for line in trace])
-        trace.close()
-
-    listeners: list[tuple[Any, str, Callable[..., None]]] = [
-        (e, "before_cursor_execute", statement) for e in engines
-    ]
-    listeners += [(e.pool, "checkout", checkout) for e in engines]
-    listeners += [(e.pool, "checkin", checkin) for e in engines]
-    with ExitStack() as cleanup:
-        cleanup.callback(folder.cleanup)
-        for target, name, listener in listeners:
-            event.listen(target, name, listener)
-            cleanup.callback(event.remove, target, name, listener)
-        yield wire
-    assert not open_traces, "a connection was still checked out"
-
-
 @pytest.fixture
 def postgres(db: Database) -> Database:
     if db.dialect != "postgresql":
@@ -224,10 +164,10 @@ def postgres(db: Database) -> Database:
 
 
 def one_round_trip(wire: Wire) -> None:
-    assert len(wire.statements) == 1, wire.statements
-    assert wire.autocommit == [True]
-    assert wire.round_trips == 1, wire.traces
-    assert wire.queries == [], "no BEGIN, COMMIT or ROLLBACK"
+    assert len(wire.sql()) == 1, wire.sql()
+    assert wire.autocommit() == [True]
+    assert wire.round_trips() == 1, wire.traces
+    assert wire.queries() == [], "no BEGIN, COMMIT or ROLLBACK"
 
 
 def test_filing_with_a_request_id_is_one_statement_without_a_transaction(
@@ -246,10 +186,10 @@ def test_filing_with_a_request_id_is_one_statement_without_a_transaction(
     with watching(postgres.engines) as wire:
         replay = items.file_request(requested("SSO for Acme", "trigger-1"))
     assert replay.replayed and replay.item.id == filing.item.id
-    assert len(wire.statements) == 2, wire.statements
-    assert wire.autocommit == [True, True]
-    assert wire.round_trips == 2, wire.traces
-    assert wire.queries == [], "no BEGIN, COMMIT or ROLLBACK"
+    assert len(wire.sql()) == 2, wire.sql()
+    assert wire.autocommit() == [True, True]
+    assert wire.round_trips() == 2, wire.traces
+    assert wire.queries() == [], "no BEGIN, COMMIT or ROLLBACK"
     assert count(postgres, Item) == 1
 
 
