@@ -17,6 +17,7 @@ from bot.blocks.cards import already_filed, filed_confirmation, linked
 from bot.cards import Cards
 from bot.clock import Clock
 from bot.metrics import ITEMS_FILED
+from bot.parsing.words import tags_in
 from bot.planning import Planning
 from bot.slack_client import log_api_error
 from bot.team_webhooks import Webhooks
@@ -137,6 +138,7 @@ class Capturer:
             source_ts=source.ts if source else None,
             milestone_id=milestone.id if milestone else None,
             request_id=request_id,
+            tags=tags_in(capture.text),
             created_at=now,
             updated_at=now,
         )

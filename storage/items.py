@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, exists, func, literal, or_, update
+from sqlalchemy import String, bindparam, cast, exists, literal, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -83,13 +83,7 @@ IS_OPEN = or_(
         for kind, statuses in OPEN_STATUSES.items()
     )
 )
-_VOTE_COUNTS = (
-    select(ItemVote.item_id, func.count().label("votes"))
-    .where(ItemVote.workspace_id == bindparam("workspace_id"))
-    .group_by(col(ItemVote.item_id))
-    .subquery()
-)
-VOTES = func.coalesce(_VOTE_COUNTS.c.votes, 0)
+VOTES = col(Item.vote_count)
 _CARDS = select(OutboxSend.item_id).where(
     OutboxSend.workspace_id == bindparam("workspace_id"), OutboxSend.kind == SendKind.CARD
 )
@@ -99,11 +93,7 @@ _POSTED_CARDS = _CARDS.where(OutboxSend.status == SendStatus.SENT)
 def with_votes(*where: Any) -> Any:
     """Items matching `where`, each with its +1 count; run with the `workspace_id` param
     (`ItemStore.queued` gives it)."""
-    return (
-        select(Item, VOTES)
-        .outerjoin(_VOTE_COUNTS, _VOTE_COUNTS.c.item_id == Item.id)
-        .where(Item.workspace_id == bindparam("workspace_id"), *where)
-    )
+    return select(Item, VOTES).where(Item.workspace_id == bindparam("workspace_id"), *where)
 
 
 class ItemStore:
@@ -193,19 +183,21 @@ class ItemStore:
         with self.db.writing() as session:
             session.add(vote)
             try:
-                session.commit()
+                session.flush()
             except IntegrityError:
                 return False
+            session.execute(
+                update(Item)
+                .where(self._mine, col(Item.id) == item_id)
+                .values(vote_count=col(Item.vote_count) + 1)
+            )
+            session.commit()
         return True
 
     def votes(self, item_id: int) -> int:
-        query = (
-            select(func.count())
-            .select_from(ItemVote)
-            .where(ItemVote.workspace_id == self.workspace_id, ItemVote.item_id == item_id)
-        )
+        query = select(Item.vote_count).where(self._mine, Item.id == item_id)
         with self.db.session() as session:
-            return int(session.exec(query).one())
+            return int(session.exec(query).first() or 0)
 
     def transition(
         self,

@@ -64,12 +64,23 @@ class ItemStatus(StrEnum):
     PLANNED = "planned"
     DECLINED = "declined"
     DUPLICATE = "duplicate"
+    NEEDS_INFO = "needs_info"  # the owner asked the reporter a question
+    SNOOZED = "snoozed"  # out of the queue until `snoozed_until`
 
 
+# Not closed: still the owner's to handle (a snoozed item comes back by itself).
 OPEN_STATUSES: dict[ItemKind, tuple[ItemStatus, ...]] = {
-    ItemKind.FEEDBACK: (ItemStatus.OPEN,),
+    ItemKind.FEEDBACK: (ItemStatus.OPEN, ItemStatus.NEEDS_INFO, ItemStatus.SNOOZED),
     ItemKind.BLOCKER: (ItemStatus.OPEN, ItemStatus.ACKNOWLEDGED),
 }
+
+
+class Level(StrEnum):
+    """A three-step scale: a feedback's impact, a blocker's severity."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
 
 
 class WorkStatus(StrEnum):
@@ -150,6 +161,10 @@ class Item(SQLModel, table=True):
         Index("ix_item_queue", "workspace_id", "team_channel_id", "kind", "status", "created_at"),
         # A slash command files one item however often its request comes.
         Index("ux_item_request", "workspace_id", "request_id", unique=True),
+        # "Most +1'd" pages of a queue.
+        Index("ix_item_votes", "workspace_id", "team_channel_id", "kind", "status", "vote_count"),
+        # "What I raised", newest first.
+        Index("ix_item_reporter", "workspace_id", "reporter_id", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -166,6 +181,17 @@ class Item(SQLModel, table=True):
     handled_by: str | None = Field(default=None, max_length=32)
     milestone_id: int | None = Field(default=None, foreign_key="milestone.id", index=True)
     request_id: str | None = Field(default=None, max_length=64)  # the filing command's trigger
+    title: str | None = Field(default=None, max_length=150)  # a modal's title; else none
+    customer: str | None = Field(default=None, max_length=200)  # whose words feedback carries
+    impact: Level | None = Field(default=None, sa_type=EnumText(Level))  # feedback
+    severity: Level | None = Field(default=None, sa_type=EnumText(Level))  # blockers
+    tags: str = Field(default="", max_length=300)  # " pricing mobile ": #tags, space-padded
+    vote_count: int = Field(default=0)  # +1s, kept with the votes: queues sort by it
+    reason: str | None = Field(default=None, max_length=2000)  # what the last triage said
+    duplicate_of: int | None = Field(default=None, foreign_key="item.id")
+    snoozed_until: datetime | None = None
+    assignee_id: str | None = Field(default=None, max_length=32)  # a blocker handed to one holder
+    moved_from: ItemKind | None = Field(default=None, sa_type=EnumText(ItemKind))
     created_at: datetime
     updated_at: datetime
 

@@ -86,3 +86,14 @@ def parse_row_id(value: object) -> int | None:
 def echo(word: str) -> str:
     """Quote a word back to its author without letting it format or ping."""
     return safe_mrkdwn(word, 80)[0]
+
+
+TAG = re.compile(r"(?<![\w<&])#([a-z0-9][a-z0-9_-]{0,29})", re.IGNORECASE)
+
+
+def tags_in(text: str) -> str:
+    """The #tags a text carries, as stored: lowercased, sorted, space-padded (" a b "), so a
+    tag is found with `LIKE '% tag %'`; "" when it has none. Channel links (`<#C…|name>`) and
+    entities (`&#39;`) are not tags."""
+    found = sorted({tag.lower() for tag in TAG.findall(text)})[:10]
+    return f" {' '.join(found)} " if found else ""
