@@ -30,12 +30,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("customer", _TEXT(length=200), nullable=True))
         batch.add_column(sa.Column("impact", sa.String(length=16), nullable=True))
         batch.add_column(sa.Column("severity", sa.String(length=16), nullable=True))
-        batch.add_column(
-            sa.Column("tags", _TEXT(length=300), nullable=False, server_default="")
-        )
-        batch.add_column(
-            sa.Column("vote_count", sa.Integer(), nullable=False, server_default="0")
-        )
+        batch.add_column(sa.Column("tags", _TEXT(length=300), nullable=False, server_default=""))
+        batch.add_column(sa.Column("vote_count", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("reason", _TEXT(length=2000), nullable=True))
         batch.add_column(sa.Column("duplicate_of", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("snoozed_until", sa.DateTime(), nullable=True))
