@@ -19,16 +19,20 @@ from bot.clock import Clock
 from bot.metrics import ITEMS_FILED
 from bot.parsing.words import tags_in
 from bot.planning import Planning
+from bot.similarity import best_match
 from bot.slack_client import log_api_error
 from bot.team_webhooks import Webhooks
 from storage.items import ItemStore
-from storage.models import OPEN_STATUSES, Item, ItemKind
+from storage.models import OPEN_STATUSES, Item, ItemKind, Level
+from storage.queues import QueueOrder, QueueQuery, QueueStore
 from storage.teams import Routing, TeamStore
 
 log = logging.getLogger(__name__)
 # What Slack answers for a message that is gone by the time a reaction to it is handled.
 VANISHED = frozenset({"thread_not_found", "message_not_found", "channel_not_found"})
 
+SIMILAR_CANDIDATES = 500  # the newest open feedback a new item is compared with
+NEWEST = QueueOrder.NEWEST
 EntryPoint = Literal["command", "reaction", "message", "mention", "modal"]
 
 
@@ -55,6 +59,18 @@ class SourceMessage:
 
 
 @dataclass(frozen=True)
+class Details:
+    """What a modal adds to a capture: a title, and per kind its customer and impact
+    (feedback) or its severity and the milestone it holds up (blockers)."""
+
+    title: str | None = None
+    customer: str | None = None
+    impact: Level | None = None
+    severity: Level | None = None
+    milestone_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Capture:
     """Something raised: what kind, what it says, for which team, by whom, from which message
     (none for a slash command), and through which entry point (`via`, for metrics) when the
@@ -66,6 +82,7 @@ class Capture:
     reporter_id: str
     source: SourceMessage | None = None
     via: EntryPoint | None = None
+    details: Details = Details()
 
     @property
     def entry_point(self) -> EntryPoint:
@@ -98,6 +115,7 @@ class Capturer:
     def __init__(
         self,
         items: ItemStore,
+        queues: QueueStore,
         teams: TeamStore,
         cards: Cards,
         planning: Planning,
@@ -106,6 +124,7 @@ class Capturer:
         clock: Clock,
     ) -> None:
         self.items = items
+        self.queues = queues
         self.teams = teams
         self.cards = cards
         self.planning = planning
@@ -125,8 +144,11 @@ class Capturer:
         source = capture.source
         # Reads first (the routing comes with the insert): once the item is stored, nothing may
         # fail and make the person think it was not (they would send it again).
+        details = capture.details
         milestone = None
-        if capture.kind is ItemKind.BLOCKER:
+        if capture.kind is ItemKind.BLOCKER and details.milestone_id is not None:
+            milestone = self.planning.open_milestone(capture.team_channel_id, details.milestone_id)
+        elif capture.kind is ItemKind.BLOCKER:
             milestone = self.planning.milestone_named_in(capture.team_channel_id, capture.text)
         item = Item(
             kind=capture.kind,
@@ -136,9 +158,14 @@ class Capturer:
             author_id=source.author_id if source else None,
             source_channel_id=source.channel_id if source else None,
             source_ts=source.ts if source else None,
+            notice_thread_ts=_thread_of(capture),
             milestone_id=milestone.id if milestone else None,
             request_id=request_id,
-            tags=tags_in(capture.text),
+            tags=tags_in(f"{details.title or ''} {capture.text}"),
+            title=details.title,
+            customer=details.customer,
+            impact=details.impact if capture.kind is ItemKind.FEEDBACK else None,
+            severity=details.severity if capture.kind is ItemKind.BLOCKER else None,
             created_at=now,
             updated_at=now,
         )
@@ -174,15 +201,38 @@ class Capturer:
                 filed.item.permalink = permalink
                 self.items.set_permalink(filed.item.id, permalink)
         if not confirmed:
-            channel_id = source.channel_id if source else filed.capture.team_channel_id
-            thread_ts = source.thread_ts if source else None
+            # A modal's source may be anywhere: its reporter just chose the team channel.
+            by_modal = filed.capture.entry_point == "modal"
+            channel_id = (
+                source.channel_id if source and not by_modal else filed.capture.team_channel_id
+            )
+            thread_ts = source.thread_ts if source and not by_modal else None
             self.post_ephemeral(
                 channel_id, filed.capture.reporter_id, filed.confirmation, thread_ts
             )
         if filed.created:
+            if filed.item.kind is ItemKind.FEEDBACK:
+                self._suggest_original(filed.item)
             self.cards.deliver(filed.item, filed.routing)
             if filed.webhooks:
                 self.webhooks.item_filed(filed.item)
+
+    def _suggest_original(self, item: Item) -> None:
+        """Note the open feedback of the team that new feedback most resembles, if any is
+        close enough to be trusted: its card offers a one-click merge."""
+        assert item.id is not None
+        kind = ItemKind.FEEDBACK
+        query = QueueQuery((item.team_channel_id,), kind, OPEN_STATUSES[kind], order=NEWEST)
+        recent = self.queues.page(query, SIMILAR_CANDIDATES + 1).entries
+        candidates = [
+            (e.item.id, _words(e.item))
+            for e in recent
+            if e.item.id is not None and e.item.id != item.id
+        ]
+        match = best_match(_words(item), candidates)
+        if match is not None:
+            item.similar_to = match[0]
+            self.items.set_similar(item.id, match[0])
 
     def file_and_announce(self, capture: Capture) -> Filed:
         filed = self.file(capture)
@@ -264,6 +314,20 @@ class Capturer:
             return None
         permalink: str = response["permalink"]
         return permalink
+
+
+def _words(item: Item) -> str:
+    return item.title or item.text
+
+
+def _thread_of(capture: Capture) -> str | None:
+    """Where the reporter hears back: the source message's thread, when Rolecall is in its
+    channel (it heard the message, a reaction or a mention); a modal's source may be in any
+    conversation, so its reporter hears back by DM."""
+    source = capture.source
+    if source is None or capture.entry_point == "modal":
+        return None
+    return source.thread_ts or source.ts
 
 
 def _count_filed(capture: Capture, outcome: str) -> None:

@@ -3,7 +3,7 @@ the outbox, once each, and kept up to date wherever they landed."""
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -13,8 +13,8 @@ from bot.blocks.common import Message
 from bot.clock import Clock
 from bot.outbox import LEASE, Outbox, Outcome
 from bot.slack_client import log_api_error
-from storage.items import ItemStore
-from storage.models import OPEN_STATUSES, Item, ItemKind, Role, SendKind
+from storage.items import ItemStore, QueuedItem
+from storage.models import OPEN_STATUSES, Item, ItemKind, SendKind
 from storage.outbox import OutboxStore, Send
 from storage.teams import Routing, TeamStore
 
@@ -57,7 +57,7 @@ class Cards:
     def routing(self, team_channel_id: str, kind: ItemKind) -> Routing:
         return self.teams.routing(team_channel_id, kind.owner_role)
 
-    def deliver(self, item: Item, routing: Routing | None = None, votes: int = 0) -> int:
+    def deliver(self, item: Item, routing: Routing | None = None) -> int:
         """Post the card to each recipient that has none yet; returns how many now have it.
 
         With several recipients, all their cards are queued first: a process that stops after
@@ -69,24 +69,49 @@ class Cards:
         recipients = routing.recipients
         if len(recipients) > 1:
             self.sends.queue([(card_send(item.id, r), r) for r in recipients], self.clock())
-        card = item_card(item, votes)
+        card = self.card(item)
         delivered = 0
         for recipient in recipients:
             outcome = self.outbox.send([card_send(item.id, recipient)], recipient, lambda _: card)
             delivered += outcome.ts is not None
         return delivered
 
-    def deliver_waiting(self, channel_id: str, role: Role) -> int:
-        """Send the items that waited for a role holder; returns how many found someone."""
-        kind = ItemKind.FEEDBACK if role is Role.PRODUCT else ItemKind.BLOCKER
+    def deliver_waiting(self, channel_id: str, kind: ItemKind, limit: int) -> int:
+        """Send the cards of up to `limit` items that waited for a role holder; returns how
+        many found someone."""
         routing = self.routing(channel_id, kind)
-        waiting = self.items.waiting_for_owner(channel_id, kind)
-        return sum(1 for queued in waiting if self.deliver(queued.item, routing, queued.votes))
+        waiting = self.items.waiting_for_owner(channel_id, kind, limit)
+        return sum(1 for queued in waiting if self.deliver(queued.item, routing))
+
+    def hand_to(self, item: Item, holder: str, by: str) -> None:
+        """A blocker reassigned: its new holder gets the card by DM (unless they have one)
+        and a note of who handed it to them."""
+        assert item.id is not None
+        card = self.card(item)
+        self.outbox.send([card_send(item.id, holder)], holder, lambda _: card)
+        if holder != by:
+            message = Message(
+                f"<@{by}> handed you blocker #{item.id} in <#{item.team_channel_id}>.", []
+            )
+            send = Send(
+                f"notice:assigned:{item.id}:{holder}", SendKind.NOTICE, item.id, message.to_dict()
+            )
+            self.outbox.send([send], holder, lambda _: message)
+
+    def card(self, item: Item) -> Message:
+        """The item's card as it stands: its +1s, and the open item it looks like."""
+        assert item.id is not None
+        similar = None
+        if item.similar_to is not None and item.status in OPEN_STATUSES[item.kind]:
+            original = self.items.get(item.similar_to)
+            if original is not None and original.status in OPEN_STATUSES[original.kind]:
+                similar = QueuedItem(original, original.vote_count)
+        return item_card(item, item.vote_count, similar)
 
     def refresh(self, item: Item) -> None:
         """Bring every posted copy of the card (found in our records) up to date."""
         assert item.id is not None
-        card = item_card(item, self.items.votes(item.id))
+        card = self.card(item)
         for posted in self.sends.posted_cards(item.id):
             assert posted.channel_id is not None and posted.message_ts is not None
             try:
@@ -107,6 +132,8 @@ class Cards:
         any (queued first for every recipient, so a capped run leaves none behind)."""
         for item in self.items.never_carded(at - RECOVERY_WINDOW, at - ACK_GRACE):
             assert item.id is not None
+            if self._waited(item):
+                continue
             recipients = self.routing(item.team_channel_id, item.kind).recipients
             self.sends.queue([(card_send(item.id, r), r) for r in recipients], at)
         return [
@@ -116,6 +143,13 @@ class Cards:
             )
             if send.item_id is not None
         ]
+
+    def _waited(self, item: Item) -> bool:
+        """Filed while nobody held its role (no card was due then): whoever took the role
+        since was told of it with the rest of the backlog, not by a card each."""
+        role = item.kind.owner_role
+        taken = [a.assigned_at for a in self.teams.roles(item.team_channel_id) if a.role is role]
+        return not any(_aware(at) <= _aware(item.created_at) for at in taken)
 
     def resend(self, owed: Owed) -> Outcome:
         """Post an owed card, if this run wins it. The card of an item triaged meanwhile is not
@@ -138,4 +172,9 @@ class Cards:
     def _current_card(self, item_id: int) -> Message:
         item = self.items.get(item_id)
         assert item is not None, "outbox rows reference existing items"
-        return item_card(item, self.items.votes(item_id))
+        return self.card(item)
+
+
+def _aware(at: datetime) -> datetime:
+    """SQLite gives datetimes back without their zone (always UTC here)."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)

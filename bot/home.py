@@ -1,17 +1,371 @@
-"""App Home: published when someone opens Rolecall's Home tab."""
+"""App Home: each person's queues, per role they hold, and what they raised.
+
+Built from one page of each list (never a whole queue), published when someone opens the tab or
+changes a filter or a page, and refreshed, at most once per person every few seconds, when
+something it shows changes (`refresh_soon`).
+"""
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.blocks.home import home_view
+from bot.blocks.home import (
+    CLEAR,
+    COUNT_CAP,
+    FILTER_STATUSES,
+    LISTED,
+    MORE,
+    ROWS,
+    STATUS,
+    TAG,
+    TEAM,
+    TOP,
+    HomeData,
+    HomeState,
+    ProductPart,
+    ProjectPart,
+    Rows,
+    Section,
+    home_view,
+    horizon,
+    tag_of,
+    team_of,
+)
+from bot.clock import Clock, utc_now
+from bot.mrkdwn import safe_mrkdwn
+from storage.items import QueuedItem
+from storage.models import ItemKind, ItemStatus, Role, RoleAssignment
+from storage.planning import PlanningStore
+from storage.queues import Page, QueueOrder, QueueQuery, QueueStore, cursor_of, page_from
 from storage.teams import TeamStore
+
+log = logging.getLogger(__name__)
+
+REFRESH_SECONDS = 5.0  # at most one refresh of a person's Home this often
+TAG_PROBE = 100  # a tag filter matching at most this many items is paged in memory
+PRODUCT_SECTIONS = (
+    (Section.NEW, QueueOrder.NEWEST),
+    (Section.WAITING, QueueOrder.OLDEST),
+    (Section.VOTED, QueueOrder.MOST_VOTED),
+)
+PRODUCT_COUNTED = (ItemStatus.OPEN, ItemStatus.NEEDS_INFO, ItemStatus.SNOOZED)
+PROJECT_COUNTED = (ItemStatus.OPEN, ItemStatus.ACKNOWLEDGED)
+# The blockers section pages through the unacknowledged, then the acknowledged: its cursor
+# names which ("o:" or "a:") before the queue's own cursor.
+_OPEN, _ACKNOWLEDGED = "o", "a"
+
+Schedule = Callable[[float, Callable[[], None]], None]
+Read = Callable[[int, str | None], Page]
+
+
+def on_a_timer(delay_seconds: float, work: Callable[[], None]) -> None:
+    """Run `work` on its own daemon thread after `delay_seconds`."""
+    timer = threading.Timer(delay_seconds, work)
+    timer.daemon = True
+    timer.start()
 
 
 class Home:
-    def __init__(self, teams: TeamStore, client: WebClient) -> None:
+    def __init__(
+        self,
+        queues: QueueStore,
+        teams: TeamStore,
+        planning: PlanningStore,
+        client: WebClient,
+        clock: Clock = utc_now,
+        *,
+        refresh_seconds: float = REFRESH_SECONDS,
+        schedule: Schedule = on_a_timer,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`schedule(delay, work)` runs a deferred refresh and `monotonic` times the refresh
+        window: tests pass their own, so nothing sleeps."""
+        self.queues = queues
         self.teams = teams
+        self.planning = planning
         self.client = client
+        self.clock = clock
+        self.refresh_seconds = refresh_seconds
+        self.schedule = schedule
+        self.monotonic = monotonic
+        self._lock = threading.Lock()
+        self._published: dict[str, float] = {}  # person → when their Home was last published
+        self._pending: dict[str, float] = {}  # person → latest change a deferred refresh owes
+        self._states: dict[str, HomeState] = {}  # person → what their Home last showed
+        self._closed = False
 
-    def publish(self, user_id: str) -> None:
-        self.client.views_publish(
-            user_id=user_id, view=home_view(user_id, self.teams.roles_of(user_id))
+    # Publishing --------------------------------------------------------------------------
+
+    def opened(self, user_id: str, view: object) -> None:
+        """They opened the Home tab: publish it afresh, with the filters the view Slack shows
+        them carries (every section from its first page)."""
+        metadata = view.get("private_metadata") if isinstance(view, dict) else None
+        self.publish(user_id, HomeState.parse(metadata).from_top() if metadata else None)
+
+    def publish(
+        self, user_id: str, view_state: HomeState | None = None, note: str | None = None
+    ) -> None:
+        """Build and publish the person's Home now: in `view_state` (the filters and pages
+        their view carried), else as this process last showed it to them, else the default.
+        `note`: a line the bot wrote for them (a filter it could not apply)."""
+        with self._lock:
+            self._published[user_id] = self.monotonic()
+            state = view_state or self._states.get(user_id) or HomeState()
+        self._send(user_id, state, note)
+
+    def refresh_soon(self, user_ids: Iterable[str]) -> None:
+        """Something these people's Homes show changed. Each is republished at once if their
+        Home was last published long enough ago; else once, when the window since then ends,
+        however many changes come in it (`refresh_seconds`)."""
+        now_users: list[str] = []
+        for user_id in dict.fromkeys(user_ids):
+            with self._lock:
+                if self._closed:
+                    return
+                now = self.monotonic()
+                if user_id in self._pending:
+                    self._pending[user_id] = now
+                    continue
+                last = self._published.get(user_id)
+                if last is None or now - last >= self.refresh_seconds:
+                    self._published[user_id] = now
+                    now_users.append(user_id)
+                    continue
+                self._pending[user_id] = now
+                delay = last + self.refresh_seconds - now
+            self.schedule(delay, partial(self._deferred, user_id))
+        for user_id in now_users:
+            self._refresh(user_id)
+
+    def close(self) -> None:
+        """The process stops: refreshes waiting for their window are dropped (their timers
+        find nothing to do), and no more are taken. Opening the Home publishes it afresh."""
+        with self._lock:
+            self._closed = True
+            self._pending.clear()
+
+    def _deferred(self, user_id: str) -> None:
+        with self._lock:
+            asked_at = self._pending.pop(user_id, None)
+            if asked_at is None or self._published.get(user_id, float("-inf")) > asked_at:
+                return  # published since the last change (they opened it, or a filter)
+            self._published[user_id] = self.monotonic()
+        self._refresh(user_id)
+
+    def _refresh(self, user_id: str) -> None:
+        with self._lock:
+            state = self._states.get(user_id) or HomeState()
+        try:
+            self._send(user_id, state, None)
+        except Exception:  # a refresh is a courtesy: the next one catches up
+            log.warning("could not refresh the App Home of %s", user_id, exc_info=True)
+
+    def _send(self, user_id: str, state: HomeState, note: str | None) -> None:
+        data = self.read(user_id, state, note)
+        self.client.views_publish(user_id=user_id, view=home_view(data))
+        with self._lock:
+            self._states[user_id] = data.state
+
+    # Reading -----------------------------------------------------------------------------
+
+    def view(
+        self, user_id: str, state: HomeState | None = None, note: str | None = None
+    ) -> dict[str, Any]:
+        """The person's Home, built but not published."""
+        return home_view(self.read(user_id, state, note))
+
+    def read(
+        self, user_id: str, state: HomeState | None = None, note: str | None = None
+    ) -> HomeData:
+        """One page of each section the person's Home shows. An item shows once: later
+        sections read past the items earlier ones show."""
+        state = state or HomeState()
+        now = self.clock()
+        assignments = self.teams.roles_of(user_id)
+        product_teams = _teams(assignments, Role.PRODUCT)
+        project_teams = _teams(assignments, Role.PROJECT)
+        if state.team is not None and state.team not in product_teams:
+            if product_teams:
+                note = (
+                    f"You are not the product manager of <#{state.team}>: showing all your teams."
+                )
+            state = state.with_filters(team=None)
+        seen: set[int] = set()
+        product = self._product(product_teams, state, seen) if product_teams else None
+        project = self._project(project_teams, state, seen) if project_teams else None
+        raised, _ = self._fill(
+            lambda limit, after: self.queues.raised(user_id, limit, after),
+            QueueOrder.NEWEST,
+            state.after.get(Section.RAISED),
+            seen,
         )
+        deadlines, total = self.planning.deadlines_of(user_id, LISTED)
+        return HomeData(
+            user_id=user_id,
+            assignments=assignments,
+            now=now,
+            state=state,
+            product=product,
+            project=project,
+            raised=raised,
+            deadlines=deadlines,
+            deadlines_total=total,
+            note=note,
+        )
+
+    def _product(self, teams: Sequence[str], state: HomeState, seen: set[int]) -> ProductPart:
+        shown_teams = (state.team,) if state.team else tuple(teams)
+        newest, every_match = self._tagged(shown_teams, state)
+        rows: dict[Section, Rows] = {}
+        every_match_seen = False
+        for name, order in PRODUCT_SECTIONS:
+            if every_match_seen and name not in state.after:
+                # An earlier section, read from the top, found every item the filters match
+                # (a rare tag, say): from the top, this one could only list those again.
+                rows[name] = Rows()
+                continue
+            query = QueueQuery(
+                shown_teams,
+                ItemKind.FEEDBACK,
+                (state.status,),
+                tag=state.tag,
+                order=order,
+                min_votes=1 if name is Section.VOTED else 0,
+            )
+            if every_match or (name is Section.NEW and newest and name not in state.after):
+                read: Read = partial(page_from, newest, query)
+            else:
+                read = partial(self.queues.page_each, query)
+            rows[name], complete = self._fill(read, order, state.after.get(name), seen)
+            every_match_seen |= complete and name is not Section.VOTED
+        return ProductPart(
+            teams,
+            self.queues.counts_upto(teams, ItemKind.FEEDBACK, PRODUCT_COUNTED, COUNT_CAP),
+            rows[Section.NEW],
+            rows[Section.WAITING],
+            rows[Section.VOTED],
+        )
+
+    def _tagged(self, teams: tuple[str, ...], state: HomeState) -> tuple[list[QueuedItem], bool]:
+        """With a tag filter: the newest `TAG_PROBE` items it matches, and whether that is
+        all of them. A rare tag would otherwise cost each section a scan of the whole queue
+        for its few items: when it matches no more, the sections page through them in memory
+        (and "New" always starts from them)."""
+        if not state.tag:
+            return [], False
+        query = QueueQuery(
+            teams, ItemKind.FEEDBACK, (state.status,), tag=state.tag, order=QueueOrder.NEWEST
+        )
+        probe = self.queues.page_each(query, TAG_PROBE)
+        return probe.entries, probe.after is None
+
+    def _project(self, teams: Sequence[str], state: HomeState, seen: set[int]) -> ProjectPart:
+        counts = self.queues.counts_upto(teams, ItemKind.BLOCKER, PROJECT_COUNTED, COUNT_CAP)
+        blockers = self._blockers(teams, state.after.get(Section.BLOCKERS), counts)
+        seen.update(entry.item.id for entry in blockers.entries if entry.item.id is not None)
+        today = self.clock().date()
+        milestones, milestones_total = self.planning.due_milestones(teams, horizon(today), LISTED)
+        overdue, overdue_total = self.planning.overdue_in(teams, today, LISTED)
+        return ProjectPart(
+            teams, counts, blockers, milestones, milestones_total, overdue, overdue_total
+        )
+
+    def _blockers(
+        self, teams: Sequence[str], cursor: str | None, counts: dict[ItemStatus, int]
+    ) -> Rows:
+        """Open blockers by age: the unacknowledged, then the acknowledged."""
+
+        def oldest(status: ItemStatus) -> QueueQuery:
+            return QueueQuery(tuple(teams), ItemKind.BLOCKER, (status,))
+
+        phase, _, after = (cursor or "").partition(":")
+        paged = cursor is not None
+        entries = []
+        if phase != _ACKNOWLEDGED:
+            page = self.queues.page_each(oldest(ItemStatus.OPEN), ROWS, after or None)
+            entries = list(page.entries)
+            if page.after is not None:
+                return Rows(entries, f"{_OPEN}:{page.after}", paged)
+            after = ""
+        room = ROWS - len(entries)
+        if room == 0:
+            more = counts.get(ItemStatus.ACKNOWLEDGED, 0) > 0
+            return Rows(entries, f"{_ACKNOWLEDGED}:" if more else None, paged)
+        page = self.queues.page_each(oldest(ItemStatus.ACKNOWLEDGED), room, after or None)
+        entries += page.entries
+        return Rows(entries, f"{_ACKNOWLEDGED}:{page.after}" if page.after else None, paged)
+
+    @staticmethod
+    def _fill(
+        read: Read, order: QueueOrder, after: str | None, seen: set[int]
+    ) -> tuple[Rows, bool]:
+        """Up to `ROWS` items not `seen` yet, from after the cursor, and the cursor of the next
+        page (after the last one shown); and whether that was every item the read matches."""
+        page = read(ROWS + len(seen), after)
+        shown: list[QueuedItem] = []
+        rest = False
+        for entry in page.entries:
+            if entry.item.id in seen:
+                continue
+            if len(shown) == ROWS:
+                rest = True
+                break
+            shown.append(entry)
+        seen.update(entry.item.id for entry in shown if entry.item.id is not None)
+        more = bool(shown) and (rest or page.after is not None)
+        complete = after is None and not rest and page.after is None
+        rows = Rows(shown, cursor_of(shown[-1].item, order) if more else None, after is not None)
+        return rows, complete
+
+
+def _teams(assignments: Sequence[RoleAssignment], role: Role) -> list[str]:
+    return sorted({a.channel_id for a in assignments if a.role is role})
+
+
+def changed(state: HomeState, action_id: str, value: str | None) -> tuple[HomeState, str | None]:
+    """The state after one of the Home's own controls (`value`: what the person picked, typed
+    or pressed), and a note for them when it could not be applied. Values come from the
+    client: anything unexpected leaves the state as it was (or at its default)."""
+    if action_id == TEAM:
+        return state.with_filters(team=team_of(value)), None
+    if action_id == STATUS:
+        picked = ItemStatus(value) if value in FILTER_STATUSES else ItemStatus.OPEN
+        return state.with_filters(status=picked), None
+    if action_id == TAG:
+        if not value or not value.strip():
+            return state.with_filters(tag=None), None
+        tag = tag_of(value)
+        if tag is None:
+            typed = safe_mrkdwn(" ".join(value.split()), 40)[0]
+            return state, f"“{typed}” is not a tag: tags are single words, like `#pricing`."
+        return state.with_filters(tag=tag), None
+    if action_id == CLEAR:
+        return HomeState(), None
+    if action_id in (MORE, TOP):
+        section, cursor = _paging(action_id, value)
+        if section is not None:
+            return state.paged(section, cursor), None
+    return state, None
+
+
+def _paging(action_id: str, value: str | None) -> tuple[Section | None, str | None]:
+    """The section (and, for "Show more", the cursor) a paging button carries."""
+    if action_id == TOP:
+        return (Section(value) if value in _SECTIONS else None), None
+    try:
+        carried = json.loads(value or "")
+    except (ValueError, RecursionError):
+        return None, None
+    if not isinstance(carried, dict) or carried.get("s") not in _SECTIONS:
+        return None, None
+    cursor = carried.get("c")
+    return Section(carried["s"]), cursor if isinstance(cursor, str) else None
+
+
+_SECTIONS = frozenset(section.value for section in Section)

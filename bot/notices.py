@@ -4,13 +4,14 @@ A notice is a keyed outbox send like any other; its message is stored with its c
 post fails, a later run posts the same words.
 """
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bot.blocks.cards import reporter_update
+from bot.blocks.cards import reporter_update, voter_update
 from bot.blocks.common import Message
 from bot.outbox import LEASE, Outbox, Outcome
 from storage.items import ItemStore
-from storage.models import Item, OutboxSend, SendKind
+from storage.models import Item, ItemStatus, OutboxSend, SendKind
 from storage.outbox import OutboxStore, Send
 
 RETRY_WINDOW = timedelta(days=1)  # past this, news is stale: a notice is given up
@@ -28,36 +29,57 @@ class Notices:
         send = Send(f"notice:{key}", SendKind.NOTICE, item_id, message.to_dict())
         return self.outbox.send([send], user_id, lambda _: message)
 
-    def item_triaged(self, item: Item) -> Outcome:
-        """Tell the reporter what became of what they raised."""
-        return self.dm(_triaged_key(item), item.reporter_id, reporter_update(item), item.id)
+    def item_triaged(
+        self, item: Item, voters: Sequence[str] = (), *, reporter: bool = True
+    ) -> Outcome | None:
+        """Tell the reporter (unless not `reporter`: they triaged it themselves) what became
+        of what they raised, in its source thread when it has one (else by DM), and each of
+        `voters` by DM; the person who triaged it hears nothing of their own doing."""
+        for voter in voters:
+            if voter not in {item.reporter_id, item.handled_by}:
+                key = f"{_triaged_key(item)}:{voter}"
+                self.dm(key, voter, voter_update(item), item.id)
+        if not reporter:
+            return None
+        send, destination, thread_ts, message = reporter_notice(item)
+        return self.outbox.send([send], destination, lambda _: message, thread_ts=thread_ts)
 
     def owed(self, at: datetime) -> list[OutboxSend]:
         """Notices whose post failed (or whose runner died) and are due again, after queueing
         those of items triaged by a process that stopped before claiming the notice."""
         unnoticed = self.items.triaged_unnoticed(at - RETRY_WINDOW, at - GRACE)
-        self.sends.queue(
-            [
-                (
-                    Send(
-                        f"notice:{_triaged_key(item)}",
-                        SendKind.NOTICE,
-                        item.id,
-                        Message(reporter_update(item), []).to_dict(),
-                    ),
-                    item.reporter_id,
-                )
-                for item in unnoticed
-            ],
-            at,
-        )
+        notices = [reporter_notice(item) for item in unnoticed]
+        self.sends.queue([(send, destination) for send, destination, _, _ in notices], at)
         return self.sends.to_retry(SendKind.NOTICE, at, at - LEASE, since=at - RETRY_WINDOW)
 
     def resend(self, owed: OutboxSend) -> Outcome:
-        message = Message.from_dict(owed.message or {})
+        stored = owed.message or {}
+        message = Message.from_dict(stored)
         send = Send(owed.key, SendKind.NOTICE, owed.item_id, owed.message)
-        return self.outbox.send([send], owed.destination, lambda _: message, paced=True)
+        return self.outbox.send(
+            [send],
+            owed.destination,
+            lambda _: message,
+            paced=True,
+            thread_ts=stored.get("thread_ts"),
+        )
+
+
+def reporter_notice(item: Item) -> tuple[Send, str, str | None, Message]:
+    """The reporter's notice of the item's current state: its send (the thread it goes to is
+    stored with it, for a retry), destination, thread and message."""
+    in_thread = item.source_channel_id is not None and item.notice_thread_ts is not None
+    message = Message(reporter_update(item, in_thread=in_thread), [])
+    thread_ts = item.notice_thread_ts if in_thread else None
+    stored = {**message.to_dict(), "thread_ts": thread_ts}
+    send = Send(f"notice:{_triaged_key(item)}", SendKind.NOTICE, item.id, stored)
+    destination = item.source_channel_id if in_thread else item.reporter_id
+    assert destination is not None
+    return send, destination, thread_ts, message
 
 
 def _triaged_key(item: Item) -> str:
+    """One notice per item and state: a move is named by the queue it moved to."""
+    if item.status is ItemStatus.OPEN and item.moved_from:
+        return f"moved:{item.id}:{item.kind.value}"
     return f"triaged:{item.id}:{item.status.value}"

@@ -5,6 +5,8 @@
 - Milestones (and other people's deadlines): the team's project managers and workspace admins;
   anyone while the team has no project manager.
 - Triage: holders of the role that owns the item, nobody else (not even an admin).
+- Exports: the team's role holders and workspace admins; nobody else, even while the channel
+  has no roles (an export takes the queue out of Slack).
 """
 
 from bot.blocks.common import ROLE_LABEL
@@ -25,6 +27,15 @@ class Permissions:
     def require_team_manager(self, channel_id: str, user_id: str, what: str) -> None:
         assignments = self.teams.roles(channel_id)
         if not assignments or any(a.user_id == user_id for a in assignments):
+            return
+        if not self.people.is_admin(user_id):
+            raise Refused(
+                f"Sorry, only the people who hold a role in <#{channel_id}> (or a workspace "
+                f"admin) can {what}."
+            )
+
+    def require_exporter(self, channel_id: str, user_id: str, what: str) -> None:
+        if any(a.user_id == user_id for a in self.teams.roles(channel_id)):
             return
         if not self.people.is_admin(user_id):
             raise Refused(

@@ -60,6 +60,13 @@ class Planning:
                 return tracked.milestone
         return None
 
+    def open_milestone(self, team_channel_id: str, milestone_id: int) -> Milestone | None:
+        """The team's open milestone with this id (one picked in a modal), if it is one."""
+        for tracked in self.store.tracked(team_channel_id):
+            if tracked.milestone.id == milestone_id:
+                return tracked.milestone
+        return None
+
     # Milestones --------------------------------------------------------------------------
 
     def run_milestone_command(

@@ -1,6 +1,6 @@
 """/role: who holds which role in a team; a new holder receives what waited for the role."""
 
-from bot.blocks.common import ROLE_LABEL
+from bot.blocks.common import ROLE_LABEL, plural
 from bot.blocks.lists import roles_summary
 from bot.cards import Cards
 from bot.clock import Clock
@@ -8,7 +8,13 @@ from bot.notices import Notices
 from bot.parsing.team import AssignRole, ListRoles, RemoveRole, RoleCommand
 from bot.people import People
 from bot.permissions import Permissions
+from storage.models import ItemKind, Role
 from storage.teams import TeamStore
+
+# Up to this many items that waited for a role reach its new holder as cards; more, as one
+# message that points to Home.
+CARDS_FOR_WAITING = 5
+KIND_OF = {kind.owner_role: kind for kind in ItemKind}
 
 
 class Roles:
@@ -46,14 +52,31 @@ class Roles:
         )
         if assignment is None:
             return f"{who} is already the {label} of <#{channel_id}>."
-        waiting = self.cards.deliver_waiting(channel_id, command.role)
+        waiting = self._hand_over(channel_id, command.user_id, command.role)
         if command.user_id != actor_id:
             self.notices.dm(
                 f"role:{assignment}",
                 command.user_id,
                 f"<@{actor_id}> made you the {label} of <#{channel_id}>.",
             )
-        reply = f"{who} is now the {label} of <#{channel_id}>."
-        if waiting:
-            reply += f" I sent {waiting} waiting item{'s' if waiting != 1 else ''} to them."
-        return reply
+        return f"{who} is now the {label} of <#{channel_id}>." + waiting
+
+    def _hand_over(self, channel_id: str, user_id: str, role: Role) -> str:
+        """What waited for the role goes to its new holder: a few items as cards, a backlog
+        as one message (a card each would flood them, and Slack's rate limits with them).
+        Returns what the reply adds."""
+        kind = KIND_OF[role]
+        waiting = self.cards.items.count_waiting(channel_id, kind)
+        if not waiting:
+            return ""
+        if waiting <= CARDS_FOR_WAITING:
+            sent = self.cards.deliver_waiting(channel_id, kind, CARDS_FOR_WAITING)
+            return f" I sent {plural(sent, 'waiting item')} to them." if sent else ""
+        self.notices.dm(
+            f"waiting:{channel_id}:{role.value}:{user_id}:{waiting}",
+            user_id,
+            f"{plural(waiting, f'{kind.value} item')} in <#{channel_id}> waited for a "
+            f"{ROLE_LABEL[role]} and are yours now. Work through them in Rolecall's *Home* tab "
+            f"(oldest first), or with `/{kind.value} list`.",
+        )
+        return f" {plural(waiting, 'item')} waited for the role: I told them in one message."

@@ -1,9 +1,36 @@
-"""The item status machine, as one table: each triage button, the kind it applies to, the
-statuses it may move an item from, and the status it moves it to."""
+"""The triage machine, as one table: each button, the kind of item it applies to, the statuses
+it may move an item from, where it moves it, what it asks the owner first, and what the person
+who raised the item hears.
+
+The role that may press a button is always the one that owns the item's kind when it is
+pressed (`Transition.role`): the product manager for feedback, the project manager for
+blockers.
+"""
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-from storage.models import Item, ItemKind, ItemStatus
+from storage.models import OPEN_STATUSES, Item, ItemKind, ItemStatus, Role
+
+
+class Ask(StrEnum):
+    """What the owner is asked (in a modal) before the transition applies."""
+
+    NOTHING = "nothing"  # one click
+    REASON = "reason"  # required: the reporter hears it
+    NOTE = "note"  # optional: the reporter hears it when given
+    QUESTION = "question"  # required: asked of the reporter
+    ORIGINAL = "original"  # the item this one duplicates
+    UNTIL = "until"  # the day the item comes back
+    HOLDER = "holder"  # another holder of the role
+
+
+class Hears(StrEnum):
+    """Who is told, and where: the reporter in the source thread (else by DM)."""
+
+    NOBODY = "nobody"
+    REPORTER = "reporter"  # the reporter
+    EVERYONE = "everyone"  # the reporter and every +1 (merged reporters included)
 
 
 @dataclass(frozen=True)
@@ -12,9 +39,20 @@ class Transition:
     label: str
     kind: ItemKind
     allowed_from: tuple[ItemStatus, ...]
-    to: ItemStatus
+    to: ItemStatus | None  # None: the status stays (a reassignment)
+    ask: Ask = Ask.NOTHING
+    hears: Hears = Hears.REPORTER
+    moves_to: ItemKind | None = None  # a re-route: the item changes queue and owner
     style: str | None = None
 
+    @property
+    def role(self) -> Role:
+        return self.kind.owner_role
+
+
+_FEEDBACK_WAITING = (ItemStatus.OPEN, ItemStatus.NEEDS_INFO, ItemStatus.SNOOZED)
+_BLOCKER_OPEN = OPEN_STATUSES[ItemKind.BLOCKER]
+FEEDBACK, BLOCKER = ItemKind.FEEDBACK, ItemKind.BLOCKER
 
 TRANSITIONS: dict[str, Transition] = {
     t.action_id: t
@@ -22,40 +60,96 @@ TRANSITIONS: dict[str, Transition] = {
         Transition(
             "item_plan",
             "Plan",
-            ItemKind.FEEDBACK,
-            (ItemStatus.OPEN,),
+            FEEDBACK,
+            _FEEDBACK_WAITING,
             ItemStatus.PLANNED,
-            "primary",
+            hears=Hears.EVERYONE,
+            style="primary",
         ),
         Transition(
             "item_decline",
             "Decline",
-            ItemKind.FEEDBACK,
-            (ItemStatus.OPEN,),
+            FEEDBACK,
+            _FEEDBACK_WAITING,
             ItemStatus.DECLINED,
-            "danger",
+            Ask.REASON,
+            Hears.EVERYONE,
+            style="danger",
         ),
         Transition(
             "item_duplicate",
             "Duplicate",
-            ItemKind.FEEDBACK,
-            (ItemStatus.OPEN,),
+            FEEDBACK,
+            _FEEDBACK_WAITING,
             ItemStatus.DUPLICATE,
+            Ask.ORIGINAL,
+        ),
+        Transition(
+            "item_needs_info",
+            "Needs info",
+            FEEDBACK,
+            (ItemStatus.OPEN, ItemStatus.SNOOZED),
+            ItemStatus.NEEDS_INFO,
+            Ask.QUESTION,
+        ),
+        Transition(
+            "item_snooze",
+            "Snooze",
+            FEEDBACK,
+            (ItemStatus.OPEN, ItemStatus.NEEDS_INFO),
+            ItemStatus.SNOOZED,
+            Ask.UNTIL,
+            Hears.NOBODY,
+        ),
+        Transition(
+            "item_reopen",
+            "Back to queue",
+            FEEDBACK,
+            (ItemStatus.NEEDS_INFO, ItemStatus.SNOOZED),
+            ItemStatus.OPEN,
+            hears=Hears.NOBODY,
+        ),
+        Transition(
+            "item_to_blockers",
+            "Move to blockers",
+            FEEDBACK,
+            _FEEDBACK_WAITING,
+            ItemStatus.OPEN,
+            moves_to=BLOCKER,
         ),
         Transition(
             "item_acknowledge",
             "Acknowledge",
-            ItemKind.BLOCKER,
+            BLOCKER,
             (ItemStatus.OPEN,),
             ItemStatus.ACKNOWLEDGED,
-            "primary",
+            style="primary",
         ),
         Transition(
             "item_resolve",
             "Resolve",
-            ItemKind.BLOCKER,
-            (ItemStatus.OPEN, ItemStatus.ACKNOWLEDGED),
+            BLOCKER,
+            _BLOCKER_OPEN,
             ItemStatus.RESOLVED,
+            Ask.NOTE,
+            Hears.EVERYONE,
+        ),
+        Transition(
+            "item_to_feedback",
+            "Move to feedback",
+            BLOCKER,
+            _BLOCKER_OPEN,
+            ItemStatus.OPEN,
+            moves_to=FEEDBACK,
+        ),
+        Transition(
+            "item_reassign",
+            "Reassign",
+            BLOCKER,
+            _BLOCKER_OPEN,
+            None,
+            Ask.HOLDER,
+            Hears.NOBODY,
         ),
     )
 }

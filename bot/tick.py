@@ -21,6 +21,7 @@ from bot.metrics import TICK_SECONDS
 from bot.notices import Notices
 from bot.reminders import Planned, Reminders
 from bot.team_webhooks import Webhooks
+from bot.triage import Triage
 from storage.models import OutboxSend
 
 log = logging.getLogger(__name__)
@@ -68,8 +69,10 @@ class Ticker:
         reminders: Reminders,
         digests: Digests,
         webhooks: Webhooks,
+        triage: Triage,
         threads: int = 8,
     ) -> None:
+        self.triage = triage
         self.cards = cards
         self.notices = notices
         self.reminders = reminders
@@ -89,6 +92,7 @@ class Ticker:
         def later(destination: str, job: Callable[[], None]) -> None:
             work.setdefault(destination, []).append(job)
 
+        self.triage.wake(at)
         cards: dict[str, list[Owed]] = {}
         for owed in self.cards.owed(at):
             queued = cards.setdefault(owed.recipient, [])

@@ -3,26 +3,28 @@ its card follows, and the person who raised it hears back."""
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.blocks.common import STATUS_LABEL, Message
+from bot.blocks.common import STATUS_LABEL
 from bot.blocks.digest import settled_in_place
-from bot.blocks.lists import queue_list
 from bot.cards import Cards
 from bot.clock import Clock
 from bot.digest import parent_key as digest_parent_key
+from bot.home import Home
 from bot.notices import Notices
-from bot.permissions import Permissions
+from bot.permissions import Permissions, Refused
 from bot.slack_client import log_api_error
-from bot.status import TRANSITIONS
+from bot.status import TRANSITIONS, Ask, Hears, Transition
 from bot.team_webhooks import Webhooks
 from storage.db import is_disconnect
-from storage.items import ItemStore, QueuedItem
-from storage.models import Item, ItemKind, SendKind
+from storage.items import AlreadyQueued, ItemStore, QueuedItem
+from storage.models import OPEN_STATUSES, Item, ItemStatus, SendKind
 from storage.outbox import OutboxStore
+from storage.teams import TeamStore
 
 log = logging.getLogger(__name__)
 
@@ -40,70 +42,180 @@ class Triaged:
     note: str | None = None
 
 
+@dataclass(frozen=True)
+class Decision:
+    """What the owner answered in the transition's modal (`Transition.ask`)."""
+
+    reason: str | None = None
+    original_id: int | None = None
+    until: datetime | None = None
+    holder: str | None = None
+
+
+GONE = "That item no longer exists."
+
+
 class Triage:
     def __init__(
         self,
         items: ItemStore,
+        teams: TeamStore,
         sends: OutboxStore,
         cards: Cards,
         permissions: Permissions,
         notices: Notices,
         webhooks: Webhooks,
+        home: Home,
         client: WebClient,
         clock: Clock,
     ) -> None:
         self.items = items
+        self.teams = teams
         self.sends = sends
         self.cards = cards
         self.permissions = permissions
         self.notices = notices
         self.webhooks = webhooks
+        self.home = home
         self.client = client
         self.clock = clock
 
-    def apply(self, action_id: str, item_id: int, actor_id: str) -> Triaged:
-        """Apply a button for an owner of the item's role (else `Refused` is raised)."""
+    def check(self, action_id: str, item_id: int, actor_id: str) -> Item:
+        """The item a button may be applied to by this person: raises `Refused` when it is
+        gone, no longer in a status the button applies to, or not theirs to triage. Run
+        before a modal opens and again when it is submitted."""
         transition = TRANSITIONS[action_id]
         item = self.items.get(item_id)
         if item is None or item.kind is not transition.kind:
-            return Triaged(None, "That item no longer exists.")
+            raise Refused(GONE)
         self.permissions.require_owner(item, actor_id, f"{transition.label.lower()} this")
-        moved = self.items.transition(
-            item_id, transition.allowed_from, transition.to, actor_id, self.clock()
-        )
+        if item.status not in transition.allowed_from:
+            raise Refused(_already(item))
+        return item
+
+    def holders(self, item: Item) -> list[str]:
+        """Whom a blocker may be reassigned to: the role's holders but its current one."""
+        holders = self.teams.holders(item.team_channel_id, item.kind.owner_role)
+        return [h for h in holders if h != item.assignee_id]
+
+    def apply(
+        self, action_id: str, item_id: int, actor_id: str, decision: Decision = Decision()
+    ) -> Triaged:
+        """Apply a transition for an owner of the item's role (else `Refused` is raised),
+        with what its modal asked (`decision`)."""
+        transition = TRANSITIONS[action_id]
+        item = self.items.get(item_id)
+        if item is None or item.kind is not transition.kind:
+            return Triaged(None, GONE)
+        self.permissions.require_owner(item, actor_id, f"{transition.label.lower()} this")
+        holders_before = self.teams.holders(item.team_channel_id, item.kind.owner_role)
+        moved = self._change(item, transition, actor_id, decision)
         try:
             try:
-                current = self._follow_up(item_id, moved, actor_id)
+                current = self._follow_up(item_id, transition, moved, actor_id)
             except SQLAlchemyError as error:
                 if not is_disconnect(error):
                     raise
                 # Keyed (the notice, the webhook) or idempotent (the cards): safe to redo.
-                current = self._follow_up(item_id, moved, actor_id)
+                current = self._follow_up(item_id, transition, moved, actor_id)
         except SQLAlchemyError:
             # The change is made; the next run of the time loop tells the reporter.
             log.exception("item %s triaged; its follow-ups failed", item_id)
-            return Triaged(None, FOLLOW_UPS_LATE.format(status=STATUS_LABEL[transition.to]))
+            return Triaged(None, FOLLOW_UPS_LATE.format(status=transition.label))
+        self.home.refresh_soon(
+            {actor_id, current.reporter_id, *holders_before, *self._owners(current)}
+        )
         if not moved:
-            status = STATUS_LABEL[current.status].lower()
-            return Triaged(current, f"Already {status} by <@{current.handled_by}>.")
+            return Triaged(current, _already(current))
         return Triaged(current)
 
-    def _follow_up(self, item_id: int, moved: bool, actor_id: str) -> Item:
-        """After a status change: tell the reporter, update every copy of the card, and tell
-        the team's webhooks."""
+    def wake(self, at: datetime) -> int:
+        """Snoozed items whose day has come go back to the queue: their cards show it and
+        their owners' Home lists them again. Returns how many woke."""
+        woken = 0
+        for item in self.items.due_to_wake(at):
+            assert item.id is not None
+            if self.items.transition(
+                item.id, (ItemStatus.SNOOZED,), ItemStatus.OPEN, item.handled_by or "", at
+            ):
+                woken += 1
+                current = self.items.get(item.id)
+                assert current is not None
+                self.cards.refresh(current)
+                self.home.refresh_soon(self._owners(current))
+        return woken
+
+    def _change(
+        self, item: Item, transition: Transition, actor_id: str, decision: Decision
+    ) -> bool:
+        """Make the change in the database, if the item is still where the button expects."""
+        assert item.id is not None
+        now = self.clock()
+        allowed = transition.allowed_from
+        reason = decision.reason.strip() if decision.reason else None
+        if transition.ask is Ask.ORIGINAL:
+            original = self._original(item, decision.original_id)
+            assert original.id is not None
+            return self.items.merge(item.id, original.id, allowed, actor_id, now)
+        changes: dict[str, object] = {"reason": reason}
+        if transition.moves_to is not None:
+            changes |= {"kind": transition.moves_to, "moved_from": item.kind, "assignee_id": None}
+        elif transition.ask is Ask.UNTIL:
+            if decision.until is None or decision.until <= now:
+                raise Refused("Pick a day after today to snooze it until.")
+            changes["snoozed_until"] = decision.until
+        elif transition.ask is Ask.HOLDER:
+            if decision.holder not in self.holders(item):
+                raise Refused("Pick another holder of the role to hand it to.")
+            changes = {"assignee_id": decision.holder}
+        try:
+            return self.items.transition(item.id, allowed, transition.to, actor_id, now, **changes)
+        except AlreadyQueued:
+            assert transition.moves_to is not None
+            raise Refused(
+                f"That message is already in the {transition.moves_to.value} queue."
+            ) from None
+
+    def _original(self, item: Item, original_id: int | None) -> Item:
+        """The open item of the same team and kind that `item` duplicates (followed to the
+        item it was itself merged into)."""
+        original = self.items.get(original_id) if original_id is not None else None
+        while original is not None and original.duplicate_of is not None:
+            original = self.items.get(original.duplicate_of)
+        if (
+            original is None
+            or original.id == item.id
+            or original.team_channel_id != item.team_channel_id
+            or original.kind is not item.kind
+            or original.status not in OPEN_STATUSES[original.kind]
+        ):
+            raise Refused("Pick an open item of the same team to merge it into.")
+        return original
+
+    def _follow_up(self, item_id: int, transition: Transition, moved: bool, actor_id: str) -> Item:
+        """After a change: tell who hears of it, update every copy of the card, deliver it
+        where it is new (a move, a reassignment), and tell the team's webhooks."""
         current = self.items.get(item_id)
         assert current is not None
-        if moved and current.reporter_id != actor_id:
+        if moved and transition.hears is not Hears.NOBODY:
             # Claimed before the cards are touched: a slow Slack cannot cost the news.
-            self.notices.item_triaged(current)
+            voters = self.items.voters(item_id) if transition.hears is Hears.EVERYONE else []
+            self.notices.item_triaged(current, voters, reporter=current.reporter_id != actor_id)
         self.cards.refresh(current)
+        if moved and transition.moves_to is not None:
+            self.cards.deliver(current)
+        if moved and transition.ask is Ask.HOLDER and current.assignee_id:
+            self.cards.hand_to(current, current.assignee_id, actor_id)
+        if moved and transition.ask is Ask.ORIGINAL and current.duplicate_of is not None:
+            original = self.items.get(current.duplicate_of)
+            assert original is not None
+            self.cards.refresh(original)  # its +1 count grew
         if moved:
             self.webhooks.item_status_changed(current)
         return current
 
-    def queue(self, channel_id: str, kind: ItemKind) -> Message:
-        """The team's open queue of one kind, as its owners work it."""
-        return queue_list(channel_id, kind, self.items.open_queue(channel_id, kind))
+    def _owners(self, item: Item) -> set[str]:
+        return set(self.teams.holders(item.team_channel_id, item.kind.owner_role))
 
     def update_digest(self, item: Item, channel_id: str, ts: str) -> None:
         """Bring the item's rows up to date in the digest reply at (channel, ts) that was
@@ -142,3 +254,8 @@ class Triage:
             log_api_error(error, channel=channel_id)
         except OSError as error:  # Slack slow or unreachable: the row stays as it was
             log.error("digest reply %s in %s not updated: %r", ts, channel_id, error)
+
+
+def _already(item: Item) -> str:
+    status = STATUS_LABEL[item.status].lower()
+    return f"Already {status} by <@{item.handled_by}>."

@@ -13,7 +13,7 @@ from bot.slack_client import quiet_logger
 from handlers.after_ack import AfterAck
 from handlers.errors import on_error
 from handlers.install import Installs
-from handlers.listeners import actions, commands, events
+from handlers.listeners import actions, commands, events, home, lists, modals
 from handlers.services import Tenants
 from storage.db import acking
 
@@ -50,6 +50,9 @@ def create_app(
     commands.register(app, tenants, after_ack)
     events.register(app, tenants, installs, after_ack)
     actions.register(app, tenants, after_ack)
+    home.register(app, tenants, after_ack)
+    lists.register(app, tenants, after_ack)
+    modals.register(app, tenants, after_ack)
     return app
 
 

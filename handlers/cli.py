@@ -1,10 +1,13 @@
-"""The `rolecall` command (also `python -m handlers`): serve, socket, tick, migrate, demo."""
+"""The `rolecall` command (also `python -m handlers`): serve, socket, tick, migrate, export,
+demo."""
 
 import argparse
 import gc
+import itertools
 import logging
 import multiprocessing
 import os
+import re
 import resource
 import signal
 import socket
@@ -17,11 +20,15 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import utc_now
+from bot.export import export_items, write_csv, write_json_lines
+from bot.parsing.team import LIST_FILTERS, ItemFilter
 from handlers.logs import configure_logging
 from handlers.runtime import build_runtime, connect, start_http
 from handlers.settings import ConfigError, Settings
 from handlers.web import HttpServer
 from storage.db import Database, UnassignedRows, make_engine, migrate
+from storage.models import ItemKind
+from storage.queues import QueueStore
 from storage.workspaces import WorkspaceStore
 
 log = logging.getLogger("rolecall")
@@ -169,6 +176,47 @@ def _purge(args: argparse.Namespace, settings: Settings) -> None:
     print(f"purged {args.team}: {removed} rows deleted")
 
 
+def _export(args: argparse.Namespace, settings: Settings) -> None:
+    """One team's items as CSV or JSON Lines, streamed a page at a time to a file or stdout;
+    the count goes to stderr, so stdout holds only the export."""
+    if not re.fullmatch(r"[CG][A-Z0-9]{2,31}", args.team):
+        raise ConfigError(f"--team takes a team channel's id (C…), not {args.team!r}")
+    kinds = [ItemKind(args.kind)] if args.kind else list(ItemKind)
+    for kind in kinds:
+        if args.status not in LIST_FILTERS[kind]:
+            known = " ".join(LIST_FILTERS[kind])
+            raise ConfigError(
+                f"--status {args.status} is not a {kind.value} filter ({known})"
+                + ("" if args.kind else "; pick one kind with --kind")
+            )
+    engine = make_engine(settings.database_url)
+    try:
+        db = Database(engine)
+        queues = QueueStore(db, args.workspace or _only_workspace(WorkspaceStore(db)))
+        items = itertools.chain.from_iterable(
+            export_items(queues, args.team, ItemFilter(kind, args.status)) for kind in kinds
+        )
+        write = write_csv if args.format == "csv" else write_json_lines
+        if args.output is None:
+            count = write(items, sys.stdout)
+            sys.stdout.flush()
+        else:
+            with open(args.output, "w", newline="", encoding="utf-8") as out:
+                count = write(items, out)
+    finally:
+        engine.dispose()
+    where = f" to {args.output}" if args.output else ""
+    print(f"exported {count} items of {args.team}{where}", file=sys.stderr)
+
+
+def _only_workspace(store: WorkspaceStore) -> str:
+    recorded = store.all()
+    if len(recorded) != 1:
+        found = ", ".join(recorded) or "none"
+        raise ConfigError(f"name the workspace with --workspace (this database has: {found})")
+    return recorded[0]
+
+
 def _demo(_: argparse.Namespace, __: Settings) -> None:
     from handlers.demo import run_demo  # the fake Slack is loaded only for the demo
 
@@ -199,6 +247,22 @@ def parser() -> argparse.ArgumentParser:
     purge.add_argument("--team", required=True, help="the workspace (T…) or organization (E…)")
     purge.add_argument("--force", action="store_true", help="even while it has Rolecall installed")
     purge.set_defaults(run=_purge)
+    export = commands.add_parser("export", help="write one team's items as CSV or JSON Lines")
+    export.add_argument("--team", required=True, help="the team channel (C…)")
+    export.add_argument("--format", choices=("csv", "json"), default="csv", help="default csv")
+    export.add_argument("--kind", choices=[k.value for k in ItemKind], help="default: both")
+    export.add_argument(
+        "--status",
+        default="all",
+        type=lambda word: word.lower().replace("_", "-"),
+        help="a filter of `/feedback list` or `/blocker list`: open, planned, resolved… "
+        "(default all)",
+    )
+    export.add_argument(
+        "--workspace", help="the workspace (T…) or organization (E…); needed when there are several"
+    )
+    export.add_argument("--output", help="the file to write (default: stdout)")
+    export.set_defaults(run=_export)
     commands.add_parser(
         "demo", help="a scripted team week against a local fake Slack"
     ).set_defaults(run=_demo)

@@ -33,6 +33,7 @@ BOT_SCOPES = (
     "im:write",
     "chat:write",
     "commands",
+    "files:write",
     "reactions:read",
     "users:read",
 )

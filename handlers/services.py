@@ -19,7 +19,9 @@ from bot.capture import Capturer
 from bot.cards import Cards
 from bot.clock import Clock, utc_now
 from bot.digest import Digests
+from bot.export import Exports
 from bot.home import Home
+from bot.lists import Lists
 from bot.notices import Notices
 from bot.outbox import Claims, Outbox, Pacer
 from bot.people import People
@@ -40,6 +42,7 @@ from storage.events import EventStore
 from storage.items import ItemStore
 from storage.outbox import OutboxStore
 from storage.planning import PlanningStore
+from storage.queues import QueueStore
 from storage.teams import TeamStore
 from storage.webhooks import WebhookStore
 
@@ -72,6 +75,8 @@ class Services:
     digests: Digests
     home: Home
     webhooks: Webhooks
+    lists: Lists
+    exports: Exports
     ticker: Ticker
 
     def first_time(self, request_id: str | None) -> bool:
@@ -97,6 +102,7 @@ def build_services(
     teams, items = TeamStore(db, workspace_id), ItemStore(db, workspace_id)
     sends = OutboxStore(db, workspace_id)
     planning_store, events = PlanningStore(db, workspace_id), EventStore(db, workspace_id)
+    queues = QueueStore(db, workspace_id)
     outbox = Outbox(sends, client, clock, pacer or Pacer(), workspaces, claims or Claims())
     people = People(client)
     permissions = Permissions(teams, people)
@@ -115,6 +121,8 @@ def build_services(
     planning = Planning(planning_store, teams, permissions, people, notices, webhooks, clock)
     digests = Digests(DigestStore(db, workspace_id), teams, sends, outbox, permissions, clock)
     reminders = Reminders(planning_store, items, teams, sends, outbox)
+    home = Home(queues, teams, planning_store, client, clock)
+    triage = Triage(items, teams, sends, cards, permissions, notices, webhooks, home, client, clock)
     return Services(
         workspace_id=workspace_id,
         clock=clock,
@@ -123,15 +131,17 @@ def build_services(
         events=events,
         outbox=outbox,
         workspaces=workspaces,
-        capture=Capturer(items, teams, cards, planning, webhooks, client, clock),
+        capture=Capturer(items, queues, teams, cards, planning, webhooks, client, clock),
         roles=Roles(teams, permissions, people, cards, notices, clock),
         team_settings=TeamSettingsCommands(teams, permissions),
         planning=planning,
-        triage=Triage(items, sends, cards, permissions, notices, webhooks, client, clock),
+        triage=triage,
         digests=digests,
-        home=Home(teams, client),
+        home=home,
         webhooks=webhooks,
-        ticker=Ticker(cards, notices, reminders, digests, webhooks),
+        lists=Lists(queues, clock),
+        exports=Exports(client, queues, permissions, clock),
+        ticker=Ticker(cards, notices, reminders, digests, webhooks, triage),
     )
 
 
@@ -209,7 +219,11 @@ class Tenants:
         return built
 
     def close(self) -> None:
-        """Close the webhooks' connections."""
+        """Close the webhooks' connections; drop the App Home refreshes still waiting."""
+        with self._lock:
+            built = list(self._built.values())
+        for services in built:
+            services.home.close()
         self.http.close()
 
     def forget(self, workspace_id: str) -> None:

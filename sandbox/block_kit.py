@@ -15,6 +15,8 @@ KNOWN_TOKEN = re.compile(r"[@#][UWCG][A-Z0-9]+(\|.*)?|!.+|(https?|mailto):[^|\s]
 MESSAGE_BLOCK_LIMIT = 50
 VIEW_BLOCK_LIMIT = 100
 TEXT_LIMIT = 40_000
+VIEW_BUTTON_LIMIT = 24  # a modal's title, submit and close texts
+PRIVATE_METADATA_LIMIT = 3000
 
 
 def block_kit_errors(blocks: list[dict[str, Any]], max_blocks: int) -> list[str]:
@@ -65,6 +67,36 @@ def block_kit_errors(blocks: list[dict[str, Any]], max_blocks: int) -> list[str]
                         errors.append(f"{where} button text > 75")
                     if len(element.get("value", "")) > 2000:
                         errors.append(f"{where} button value > 2000")
-        elif kind not in {"divider", "image", "rich_text", "input", "file"}:
+        elif kind == "input":
+            label = block.get("label") or {}
+            if label.get("type") != "plain_text" or not 1 <= len(label.get("text", "")) <= 2000:
+                errors.append(f"{where} input needs a plain_text label <= 2000")
+            if not block.get("element"):
+                errors.append(f"{where} input needs an element")
+        elif kind not in {"divider", "image", "rich_text", "file"}:
             errors.append(f"{where} unknown block type {kind!r}")
+    return errors
+
+
+def view_errors(view: dict[str, Any], surface: str) -> list[str]:
+    """Everything Slack would refuse in a modal or Home tab view (`surface`: "modal" or
+    "home"); the views.* methods answer `invalid_arguments` with these."""
+    errors = [f"view.{e}" for e in block_kit_errors(view.get("blocks", []), VIEW_BLOCK_LIMIT)]
+    if view.get("type") != surface:
+        errors.append(f"view.type {view.get('type')!r} is not {surface!r}")
+    if len(view.get("private_metadata", "")) > PRIVATE_METADATA_LIMIT:
+        errors.append(f"view.private_metadata > {PRIVATE_METADATA_LIMIT}")
+    for key in ("callback_id", "external_id"):
+        if len(view.get(key, "")) > 255:
+            errors.append(f"view.{key} > 255")
+    if surface == "modal":
+        for key in ("title", "submit", "close"):
+            if key not in view and key != "title":
+                continue  # only the title is required
+            text = view.get(key) or {}
+            size = len(text.get("text", ""))
+            if text.get("type") != "plain_text" or not 1 <= size <= VIEW_BUTTON_LIMIT:
+                errors.append(f"view.{key} must be plain_text of 1..{VIEW_BUTTON_LIMIT}")
+        if "submit" not in view and any(b.get("type") == "input" for b in view.get("blocks", [])):
+            errors.append("view.submit is required with input blocks")
     return errors

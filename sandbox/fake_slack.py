@@ -1,8 +1,9 @@
 """A stand-in for Slack's Web API on loopback, over a fake workspace's state.
 
 One implementation serves the tests, `rolecall demo` and the benchmarks. It checks Block Kit
-limits the way Slack does (`invalid_blocks`, `msg_too_long`), can answer 429 with
-`Retry-After`, stall, fail, or post a message and lose its response, and records every call.
+limits the way Slack does (`invalid_blocks`, `msg_too_long`, `invalid_arguments` for views),
+can answer 429 with `Retry-After`, stall, fail, or post a message and lose its response, and
+records every call. It also hosts the upload URLs files.getUploadURLExternal hands out.
 """
 
 import base64
@@ -67,6 +68,7 @@ class FakeSlack(WebApi):
         workspace.enterprise_id = enterprise_id
         workspace.is_enterprise_install = is_enterprise_install
         workspace._changed = self._changed
+        workspace.monotonic = lambda: self.monotonic()  # one clock, however a test moves it
         self._workspaces[workspace.token] = workspace
         return workspace
 
@@ -151,25 +153,34 @@ class FakeSlack(WebApi):
         """A response_url for a command or an action, tied to the person who will see it."""
         return f"{self.url}/respond/{self.team_id}/{channel_id}/{user_id}/{uuid.uuid4().hex}"
 
+    def upload_url(self, file_id: str) -> str:
+        return f"{self.url}/upload/{self.team_id}/{file_id}"
+
+    def _by_team(self, team_id: str) -> "FakeSlack":
+        return next(w for w in [self, *self._workspaces.values()] if w.team_id == team_id)
+
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         url = urlparse(request.path)
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length) if length else b""
+        if url.path.startswith("/upload/"):  # a file's raw bytes, whatever the Content-Type
+            _, _, team_id, file_id = url.path.split("/")
+            status, text = self._by_team(team_id).receive_upload(file_id, raw)
+            _send(request, status, text.encode(), "text/plain; charset=utf-8")
+            return
         params: dict[str, Any] = dict(parse_qsl(url.query))
         if raw:
             if "json" in (request.headers.get("Content-Type") or ""):
                 params.update(json.loads(raw))
             else:
                 params.update(parse_qsl(raw.decode()))
-        for key in ("blocks", "view", "attachments", "metadata"):
+        for key in ("blocks", "view", "attachments", "metadata", "files"):
             if isinstance(params.get(key), str):
                 params[key] = json.loads(params[key])
         headers: dict[str, str] = {}
         if url.path.startswith("/respond/"):
             _, _, team_id, channel_id, user_id, _ = url.path.split("/")
-            workspaces = [self, *self._workspaces.values()]
-            target = next(w for w in workspaces if w.team_id == team_id)
-            status, body = target._respond(channel_id, user_id, params)
+            status, body = self._by_team(team_id)._respond(channel_id, user_id, params)
         elif url.path.startswith("/api/"):
             method = url.path.removeprefix("/api/")
             status, body, retry_after = self._api(method, params, request.headers)
@@ -177,14 +188,9 @@ class FakeSlack(WebApi):
                 headers["Retry-After"] = str(retry_after)
         else:
             status, body = 404, {"ok": False, "error": "not_found"}
-        payload = json.dumps(body).encode()
-        request.send_response(status)
-        request.send_header("Content-Type", "application/json; charset=utf-8")
-        request.send_header("Content-Length", str(len(payload)))
-        for name, value in headers.items():
-            request.send_header(name, value)
-        request.end_headers()
-        request.wfile.write(payload)
+        _send(
+            request, status, json.dumps(body).encode(), "application/json; charset=utf-8", headers
+        )
 
     def _api(
         self, method: str, params: dict[str, Any], headers: Any
@@ -227,9 +233,13 @@ class FakeSlack(WebApi):
                     call.status = 429
                     self._changed.notify_all()
                     return 429, {"ok": False, "error": "ratelimited"}, 1
-                if error.code in {"invalid_blocks", "msg_too_long"}:
+                if error.code in {"invalid_blocks", "msg_too_long", "invalid_arguments"}:
                     target.rejected.append(call)
                 body = {"ok": False, "error": error.code, "errors": error.details}
+                if error.details:
+                    body["response_metadata"] = {
+                        "messages": [f"[ERROR] {d}" for d in error.details]
+                    }
             else:
                 body = {"ok": True, **body}
             self._changed.notify_all()
@@ -277,3 +287,19 @@ class FakeSlack(WebApi):
         if error:
             return 400, {"ok": False, "error": error}
         return 200, {"ok": True}
+
+
+def _send(
+    request: BaseHTTPRequestHandler,
+    status: int,
+    payload: bytes,
+    content_type: str,
+    headers: dict[str, str] | None = None,
+) -> None:
+    request.send_response(status)
+    request.send_header("Content-Type", content_type)
+    request.send_header("Content-Length", str(len(payload)))
+    for name, value in (headers or {}).items():
+        request.send_header(name, value)
+    request.end_headers()
+    request.wfile.write(payload)

@@ -8,6 +8,7 @@ import json
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,17 @@ class Seen:
     blocks: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass
+class File:
+    """A file the app uploads: announced (name, length), then its bytes, then shared (title)."""
+
+    id: str
+    name: str
+    length: int
+    data: bytes | None = None
+    title: str = ""
+
+
 class SlackError(Exception):
     def __init__(self, code: str, details: list[str] | None = None) -> None:
         super().__init__(code)
@@ -61,7 +73,14 @@ class Workspace:
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, list[dict[str, Any]]] = {}
-        self.home_views: dict[str, dict[str, Any]] = {}
+        self.views: dict[str, dict[str, Any]] = {}  # open modals and Home tabs, by view id
+        self._modals: dict[str, list[str]] = {}  # each person's stack of modal view ids
+        self._homes: dict[str, str] = {}  # each person's Home tab view id
+        self.files: dict[str, File] = {}
+        # The clock trigger_ids expire by (and the per-channel post limit): tests move it.
+        self.monotonic: Callable[[], float] = time.monotonic
+        self._triggers: dict[str, tuple[str, float]] = {}  # issued: user id, when
+        self._exchanged: set[str] = set()
         self.calls: list[Call] = []
         self.seen: list[Seen] = []
         self.rejected: list[Call] = []
@@ -127,6 +146,14 @@ class Workspace:
         self._see_channel(channel_id, "message", text, [], author=user_id)
         return message
 
+    def issue_trigger(self, user_id: str) -> str:
+        """A trigger_id, as Slack sends with a command, click or shortcut by `user_id`: views.open
+        or views.push exchange it once, for that person, within 3 seconds."""
+        trigger_id = f"{time.time():.0f}.1.{uuid.uuid4().hex}"
+        with self._changed:
+            self._triggers[trigger_id] = (user_id, self.monotonic())
+        return trigger_id
+
     # Looking at what happened ------------------------------------------------------------
 
     def calls_to(self, method: str) -> list[dict[str, Any]]:
@@ -141,6 +168,27 @@ class Workspace:
         channel = "D" + user_id[1:]
         with self._changed:
             return list(self.messages.get(channel, []))
+
+    @property
+    def home_views(self) -> dict[str, dict[str, Any]]:
+        """Each person's Home tab, as last published or updated."""
+        with self._changed:
+            return {user_id: self.views[view_id] for user_id, view_id in self._homes.items()}
+
+    def open_views(self, user_id: str) -> list[dict[str, Any]]:
+        """The person's open modal and the views pushed on it, newest last."""
+        with self._changed:
+            return [self.views[view_id] for view_id in self._modals.get(user_id, [])]
+
+    def files_in(self, channel_id: str) -> list[tuple[str, bytes, str]]:
+        """The files shared in a conversation, oldest first: (filename, bytes, title)."""
+        with self._changed:
+            shared = [
+                self.files[f["id"]]
+                for m in self.messages.get(channel_id, [])
+                for f in m.get("files", [])
+            ]
+        return [(f.name, f.data or b"", f.title) for f in shared]
 
     def wait_for(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
         """Block until the app has made the calls `condition` looks for (after-ack work)."""

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, exists, literal, or_, update
+from sqlalchemy import String, bindparam, cast, exists, func, literal, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -69,6 +69,10 @@ class Filing:
     routing: Routing
     webhooks: bool  # the team has an active webhook
     replayed: bool = False
+
+
+class AlreadyQueued(Exception):
+    """The item's source message is already in the queue it was to move to."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,15 @@ class ItemStore:
             )
             session.commit()
 
+    def set_similar(self, item_id: int, original_id: int) -> None:
+        with self.db.writing() as session:
+            session.execute(
+                update(Item)
+                .where(self._mine, col(Item.id) == item_id)
+                .values(similar_to=original_id)
+            )
+            session.commit()
+
     def add_vote(self, item_id: int, user_id: str, now: datetime) -> bool:
         """Count a +1 on one of this workspace's items; False when this person had already
         counted."""
@@ -203,30 +216,143 @@ class ItemStore:
         self,
         item_id: int,
         allowed_from: Iterable[ItemStatus],
-        to: ItemStatus,
+        to: ItemStatus | None,
+        by: str,
+        now: datetime,
+        **changes: Any,
+    ) -> bool:
+        """Move the item to `to` (None: keep its status) with `changes` (a reason, a snooze…)
+        only if the item is still in
+        `allowed_from` (safe across replicas: two owners clicking at once, one wins). A move
+        to a queue that already holds the same source message raises `AlreadyQueued`."""
+        with self.db.writing() as session:
+            try:
+                result = session.execute(
+                    update(Item)
+                    .where(
+                        self._mine,
+                        col(Item.id) == item_id,
+                        col(Item.status).in_(list(allowed_from)),
+                    )
+                    .values(
+                        handled_by=by,
+                        updated_at=now,
+                        **({} if to is None else {"status": to}),
+                        **changes,
+                    )
+                )
+                session.commit()
+            except IntegrityError as conflict:
+                raise AlreadyQueued(item_id) from conflict
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def merge(
+        self,
+        item_id: int,
+        original_id: int,
+        allowed_from: Iterable[ItemStatus],
         by: str,
         now: datetime,
     ) -> bool:
-        """Move the item's status only if it is still in `allowed_from` (safe across replicas)."""
+        """Mark the item a duplicate of `original_id` and carry its reporter and +1s over
+        to the original as +1s (each person once; never the original's own reporter), in one
+        transaction."""
         with self.db.writing() as session:
-            result = session.execute(
+            moved = session.execute(
                 update(Item)
                 .where(
-                    self._mine, col(Item.id) == item_id, col(Item.status).in_(list(allowed_from))
+                    self._mine,
+                    col(Item.id) == item_id,
+                    col(Item.status).in_(list(allowed_from)),
                 )
-                .values(status=to, handled_by=by, updated_at=now)
+                .values(
+                    status=ItemStatus.DUPLICATE,
+                    duplicate_of=original_id,
+                    handled_by=by,
+                    updated_at=now,
+                )
             )
+            if not moved.rowcount:  # type: ignore[attr-defined]
+                return False
+            duplicate = session.get_one(Item, item_id)
+            original = session.get_one(Item, original_id)
+            counted = set(
+                session.exec(
+                    select(ItemVote.user_id).where(
+                        ItemVote.workspace_id == self.workspace_id, ItemVote.item_id == original_id
+                    )
+                )
+            )
+            carried = set(
+                session.exec(
+                    select(ItemVote.user_id).where(
+                        ItemVote.workspace_id == self.workspace_id, ItemVote.item_id == item_id
+                    )
+                )
+            )
+            carried.add(duplicate.reporter_id)
+            new = carried - counted - {original.reporter_id}
+            for user_id in sorted(new):
+                session.add(
+                    ItemVote(
+                        workspace_id=self.workspace_id,
+                        item_id=original_id,
+                        user_id=user_id,
+                        created_at=now,
+                    )
+                )
+            original.vote_count = len(counted | new)
+            original.updated_at = now
+            session.add(original)
             session.commit()
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        return True
+
+    def voters(self, item_id: int) -> list[str]:
+        """Who +1'd the item (merged reporters included), in the order they did."""
+        query = (
+            select(ItemVote.user_id)
+            .where(ItemVote.workspace_id == self.workspace_id, ItemVote.item_id == item_id)
+            .order_by(col(ItemVote.id))
+        )
+        with self.db.session() as session:
+            return list(session.exec(query))
+
+    def due_to_wake(self, now: datetime) -> list[Item]:
+        """Snoozed items whose day has come."""
+        query = select(Item).where(
+            self._mine,
+            Item.status == ItemStatus.SNOOZED,
+            col(Item.snoozed_until) <= now,
+        )
+        with self.db.session() as session:
+            return list(session.exec(query.order_by(col(Item.id))))
 
     def open_queue(self, team_channel_id: str, kind: ItemKind) -> list[QueuedItem]:
         """The team's open queue, oldest first, with +1 counts."""
         return self.queued(self._queue(team_channel_id, kind))
 
-    def waiting_for_owner(self, team_channel_id: str, kind: ItemKind) -> list[QueuedItem]:
-        """Open items whose card never reached anyone: they wait for a role holder."""
+    def waiting_for_owner(
+        self, team_channel_id: str, kind: ItemKind, limit: int
+    ) -> list[QueuedItem]:
+        """The oldest open items whose card never reached anyone: they wait for a role
+        holder."""
         query = self._queue(team_channel_id, kind).where(col(Item.id).not_in(_POSTED_CARDS))
-        return self.queued(query)
+        return self.queued(query.limit(limit))
+
+    def count_waiting(self, team_channel_id: str, kind: ItemKind) -> int:
+        query = (
+            select(func.count())
+            .select_from(Item)
+            .where(
+                self._mine,
+                Item.team_channel_id == team_channel_id,
+                Item.kind == kind,
+                col(Item.status).in_(OPEN_STATUSES[kind]),
+                col(Item.id).not_in(_POSTED_CARDS),
+            )
+        )
+        with self.db.session() as session:
+            return int(session.execute(query, self._params).scalar_one())
 
     def never_carded(self, since: datetime, until: datetime) -> list[Item]:
         """Open items filed in the window that no card was ever claimed for: the process that
@@ -253,7 +379,7 @@ class ItemStore:
         )
         query = select(Item).where(
             self._mine,
-            Item.status != ItemStatus.OPEN,
+            col(Item.status).not_in([ItemStatus.OPEN, ItemStatus.SNOOZED]),  # nobody hears
             col(Item.handled_by).is_not(None),
             col(Item.handled_by) != col(Item.reporter_id),
             col(Item.updated_at) >= since,

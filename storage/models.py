@@ -176,6 +176,8 @@ class Item(SQLModel, table=True):
     author_id: str | None = Field(default=None, max_length=32)
     source_channel_id: str | None = Field(default=None, max_length=32)
     source_ts: str | None = Field(default=None, max_length=32)
+    # The thread the reporter hears back in (the source message's thread); None: by DM.
+    notice_thread_ts: str | None = Field(default=None, max_length=32)
     permalink: str | None = Field(default=None, max_length=1000)
     status: ItemStatus = Field(default=ItemStatus.OPEN, sa_type=EnumText(ItemStatus))
     handled_by: str | None = Field(default=None, max_length=32)
@@ -189,6 +191,7 @@ class Item(SQLModel, table=True):
     vote_count: int = Field(default=0)  # +1s, kept with the votes: queues sort by it
     reason: str | None = Field(default=None, max_length=2000)  # what the last triage said
     duplicate_of: int | None = Field(default=None, foreign_key="item.id")
+    similar_to: int | None = Field(default=None, foreign_key="item.id")  # a suggested original
     snoozed_until: datetime | None = None
     assignee_id: str | None = Field(default=None, max_length=32)  # a blocker handed to one holder
     moved_from: ItemKind | None = Field(default=None, sa_type=EnumText(ItemKind))

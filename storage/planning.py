@@ -1,10 +1,11 @@
 """Milestones and deadlines, and which blockers stand in a milestone's way."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import case, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -59,6 +60,20 @@ class PlanningStore:
         """Open milestones due on or before `last_day`, across every team."""
         return self._tracked(col(Milestone.due_date) <= last_day)
 
+    def due_milestones(
+        self, teams: Sequence[str], last_day: date, limit: int
+    ) -> tuple[list[TrackedMilestone], int]:
+        """The teams' open milestones due on or before `last_day` (overdue ones too): up to
+        `limit` of them, at risk first and then soonest, and how many there are in all."""
+        if not teams:
+            return [], 0
+        where = (
+            col(Milestone.team_channel_id).in_(list(teams)),
+            col(Milestone.due_date) <= last_day,
+        )
+        shown = self._tracked(*where, at_risk_first=True, limit=limit)
+        return shown, self._open_count(Milestone, *where)
+
     def reschedule(self, milestone_id: int, due: date, now: datetime) -> bool:
         """Move an open milestone; its nudges are planned afresh from the new date."""
         with self.db.writing() as session:
@@ -74,7 +89,9 @@ class PlanningStore:
             session.commit()
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    def _tracked(self, *where: Any) -> list[TrackedMilestone]:
+    def _tracked(
+        self, *where: Any, at_risk_first: bool = False, limit: int | None = None
+    ) -> list[TrackedMilestone]:
         blockers = (
             select(col(Item.milestone_id), func.count().label("blockers"))
             .where(
@@ -86,15 +103,20 @@ class PlanningStore:
             .group_by(col(Item.milestone_id))
             .subquery()
         )
+        open_blockers = func.coalesce(blockers.c.blockers, 0)
+        order: list[Any] = [col(Milestone.due_date), col(Milestone.id)]
+        if at_risk_first:
+            order.insert(0, case((open_blockers > 0, 0), else_=1))
         query = (
-            select(Milestone, func.coalesce(blockers.c.blockers, 0))
+            select(Milestone, open_blockers)
             .outerjoin(blockers, blockers.c.milestone_id == Milestone.id)
             .where(
                 Milestone.workspace_id == self.workspace_id,
                 Milestone.status == WorkStatus.OPEN,
                 *where,
             )
-            .order_by(col(Milestone.due_date), col(Milestone.id))
+            .order_by(*order)
+            .limit(limit)
         )
         with self.db.session() as session:
             return [TrackedMilestone(m, int(n)) for m, n in session.execute(query)]
@@ -117,6 +139,49 @@ class PlanningStore:
         )
         with self.db.session() as session:
             return list(session.exec(query.order_by(col(Deadline.due_date), col(Deadline.id))))
+
+    def overdue_in(
+        self, teams: Sequence[str], today: date, limit: int
+    ) -> tuple[list[Deadline], int]:
+        """The teams' open deadlines due before `today`: up to `limit`, most overdue first,
+        and how many there are in all."""
+        if not teams:
+            return [], 0
+        where = (
+            col(Deadline.team_channel_id).in_(list(teams)),
+            col(Deadline.due_date) < today,
+        )
+        return self._open_deadlines(*where, limit=limit), self._open_count(Deadline, *where)
+
+    def deadlines_of(self, assignee_id: str, limit: int) -> tuple[list[Deadline], int]:
+        """One person's open deadlines in every team: up to `limit`, soonest first, and how
+        many there are in all."""
+        where = (col(Deadline.assignee_id) == assignee_id,)
+        return self._open_deadlines(*where, limit=limit), self._open_count(Deadline, *where)
+
+    def _open_deadlines(self, *where: Any, limit: int) -> list[Deadline]:
+        query = (
+            select(Deadline)
+            .where(Deadline.workspace_id == self.workspace_id, Deadline.status == WorkStatus.OPEN)
+            .where(*where)
+            .order_by(col(Deadline.due_date), col(Deadline.id))
+            .limit(limit)
+        )
+        with self.db.session() as session:
+            return list(session.exec(query))
+
+    def _open_count(self, table: type[Milestone] | type[Deadline], *where: Any) -> int:
+        query = (
+            select(func.count())
+            .select_from(table)
+            .where(
+                col(table.workspace_id) == self.workspace_id,
+                col(table.status) == WorkStatus.OPEN,
+                *where,
+            )
+        )
+        with self.db.session() as session:
+            return int(session.exec(query).one())
 
     def deadlines_due_by(self, last_day: date) -> list[Deadline]:
         query = select(Deadline).where(

@@ -5,9 +5,9 @@ never OFFSET) or one count, so a list, a Home view or an export costs the same h
 the queue is, and an export streams in pages instead of holding the queue in memory.
 """
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -30,7 +30,7 @@ class QueueOrder(StrEnum):
 @dataclass(frozen=True)
 class QueueQuery:
     """Which items of which teams: a kind, its statuses, and optionally a #tag and words that
-    must appear in the text (matched literally, case-insensitively)."""
+    must appear in the text or the title (matched literally, case-insensitively)."""
 
     teams: tuple[str, ...]
     kind: ItemKind
@@ -39,6 +39,7 @@ class QueueQuery:
     words: str | None = None
     order: QueueOrder = QueueOrder.OLDEST
     reporter_id: str | None = None
+    min_votes: int = 0  # only items with at least this many +1s (App Home's "Most +1'd")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,12 @@ def _cursor(item: Item, order: QueueOrder) -> str:
     if order is QueueOrder.MOST_VOTED:
         return f"{item.vote_count}|{item.id}"
     return f"{item.created_at.isoformat()}|{item.id}"
+
+
+def cursor_of(item: Item, order: QueueOrder) -> str:
+    """The cursor of the page that starts right after `item` (a caller that shows only part
+    of a page, App Home, pages on from the last row it showed)."""
+    return _cursor(item, order)
 
 
 def _after(cursor: str, order: QueueOrder) -> Any:
@@ -80,6 +87,77 @@ def _after(cursor: str, order: QueueOrder) -> Any:
             col(Item.created_at) < at, and_(col(Item.created_at) == at, col(Item.id) < last_id)
         )
     return or_(col(Item.created_at) > at, and_(col(Item.created_at) == at, col(Item.id) > last_id))
+
+
+def valid_cursor(cursor: str, order: QueueOrder) -> bool:
+    """Whether `cursor` (say, from a button a person could have forged) is one `page` made
+    for `order`: a bounded row id after an aware time, or after a vote count."""
+    position, bar, raw_id = cursor.partition("|")
+    if not bar or len(cursor) > 64 or not (raw_id.isascii() and raw_id.isdigit()):
+        return False
+    if len(raw_id) > 18:
+        return False
+    if order is QueueOrder.MOST_VOTED:
+        return position.isascii() and position.isdigit() and len(position) <= 9
+    try:
+        at = datetime.fromisoformat(position)
+    except ValueError:
+        return False
+    return at.tzinfo is not None
+
+
+def page_from(
+    entries: Sequence[QueuedItem], query: QueueQuery, limit: int, after: str | None = None
+) -> Page:
+    """What `page` would read, taken from items already read: `entries` must be every item
+    the query's teams, kind, statuses, tag and words match (in any order), as a read that
+    found fewer than its limit gives them. Applies the order, the cursor and `min_votes`."""
+    key = _sort_key(query)
+    start = _cursor_position(after, query.order) if after else None
+    rows = sorted(
+        (
+            entry
+            for entry in entries
+            if entry.item.vote_count >= query.min_votes and (start is None or key(entry) > start)
+        ),
+        key=key,
+    )
+    shown = rows[:limit]
+    more = len(rows) > limit and shown
+    return Page(shown, _cursor(shown[-1].item, query.order) if more else None)
+
+
+def _sort_key(query: QueueQuery) -> Callable[[QueuedItem], tuple[float, float]]:
+    """The query's order in Python: merging pages read team by team, or paging in memory."""
+    return lambda entry: _position(
+        query.order, entry.item.vote_count, entry.item.created_at, entry.item.id or 0
+    )
+
+
+def _position(
+    order: QueueOrder, votes: int, at: datetime | None, item_id: int
+) -> tuple[float, float]:
+    if order is QueueOrder.MOST_VOTED or at is None:
+        return (-votes, item_id)
+    sign = -1 if order is QueueOrder.NEWEST else 1
+    return (_timestamp(at) * sign, item_id * sign)
+
+
+def _cursor_position(cursor: str, order: QueueOrder) -> tuple[float, float] | None:
+    """Where a cursor stands in `_sort_key`'s terms; None when it does not parse (from the
+    top, as `_after`)."""
+    position, _, raw_id = cursor.partition("|")
+    try:
+        item_id = int(raw_id)
+        if order is QueueOrder.MOST_VOTED:
+            return _position(order, int(position), None, item_id)
+        return _position(order, 0, datetime.fromisoformat(position), item_id)
+    except ValueError:
+        return None
+
+
+def _timestamp(at: datetime) -> float:
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
 
 
 _ORDER_BY = {
@@ -113,6 +191,36 @@ class QueueStore:
             _cursor(shown[-1], query.order) if more else None,
         )
 
+    def page_each(self, query: QueueQuery, limit: int, after: str | None = None) -> Page:
+        """`page` over several teams, read team by team and merged: one read of several teams
+        sorts every row they match (an index orders one team's rows, not two teams' together),
+        while each team's read stops after `limit` rows."""
+        if len(query.teams) <= 1:
+            return self.page(query, limit, after)
+        pages = [self.page(replace(query, teams=(team,)), limit, after) for team in query.teams]
+        merged = sorted((entry for page in pages for entry in page.entries), key=_sort_key(query))
+        shown = merged[:limit]
+        more = bool(shown) and (len(merged) > limit or any(page.after for page in pages))
+        return Page(shown, _cursor(shown[-1].item, query.order) if more else None)
+
+    def raised(self, reporter_id: str, limit: int, after: str | None = None) -> Page:
+        """What one person raised, of either kind and in any status, newest first."""
+        statement = select(Item).where(
+            col(Item.workspace_id) == self.workspace_id, col(Item.reporter_id) == reporter_id
+        )
+        position = _after(after, QueueOrder.NEWEST) if after else None
+        if position is not None:
+            statement = statement.where(position)
+        statement = statement.order_by(*_ORDER_BY[QueueOrder.NEWEST]).limit(limit + 1)
+        with self.db.session() as session:
+            rows = list(session.exec(statement))
+        shown = rows[:limit]
+        more = len(rows) > limit and shown
+        return Page(
+            [QueuedItem(item, item.vote_count) for item in shown],
+            _cursor(shown[-1], QueueOrder.NEWEST) if more else None,
+        )
+
     def count(self, query: QueueQuery) -> int:
         if not query.teams and query.reporter_id is None:
             return 0
@@ -136,6 +244,31 @@ class QueueStore:
         with self.db.session() as session:
             return {ItemStatus(status): int(n) for status, n in session.exec(statement)}
 
+    def counts_upto(
+        self, teams: Sequence[str], kind: ItemKind, statuses: Sequence[ItemStatus], cap: int
+    ) -> dict[ItemStatus, int]:
+        """How many of the teams' items of one kind are in each status, counted no further
+        than `cap` + 1 (App Home says "1,000+"): each count reads at most that many index
+        entries, however long the queue."""
+        if not teams:
+            return {}
+        found: dict[ItemStatus, int] = {}
+        with self.db.session() as session:
+            for status in statuses:
+                rows = (
+                    select(col(Item.id))
+                    .where(
+                        col(Item.workspace_id) == self.workspace_id,
+                        col(Item.team_channel_id).in_(list(teams)),
+                        col(Item.kind) == kind,
+                        col(Item.status) == status,
+                    )
+                    .limit(cap + 1)
+                    .subquery()
+                )
+                found[status] = int(session.exec(select(func.count()).select_from(rows)).one())
+        return found
+
     def stream(self, query: QueueQuery, page_size: int = EXPORT_PAGE) -> Iterator[QueuedItem]:
         """Every item the query matches, read a page at a time (an export)."""
         after: str | None = None
@@ -156,9 +289,16 @@ class QueueStore:
             where.append(col(Item.team_channel_id).in_(list(query.teams)))
         if query.reporter_id is not None:
             where.append(col(Item.reporter_id) == query.reporter_id)
+        if query.min_votes > 0:
+            where.append(col(Item.vote_count) >= query.min_votes)
         if query.tag:
             where.append(col(Item.tags).like(f"% {_literal(query.tag)} %", escape="\\"))
         if query.words:
             pattern = f"%{_literal(query.words)}%"
-            where.append(func.lower(col(Item.text)).like(pattern, escape="\\"))
+            where.append(
+                or_(
+                    func.lower(col(Item.text)).like(pattern, escape="\\"),
+                    func.lower(func.coalesce(col(Item.title), "")).like(pattern, escape="\\"),
+                )
+            )
         return where

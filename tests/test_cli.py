@@ -150,3 +150,103 @@ def test_tick_refuses_an_instant_it_cannot_read(tmp_path: Path) -> None:
     result = run_cli("tick", "--at", "next tuesday", env={"SLACK_BOT_TOKEN": "xoxb-cli"})
     assert result.returncode == 2
     assert "not an ISO-8601 instant: 'next tuesday'" in result.stderr
+
+
+def seed_export(database_url: str, workspaces: tuple[str, ...] = ("T0001",)) -> list[int]:
+    """Three feedback items and a blocker in #launch of the first workspace, one elsewhere."""
+    from datetime import UTC, datetime
+
+    from storage.db import Database, make_engine
+    from storage.items import ItemStore
+    from storage.models import Item, ItemKind, ItemStatus
+    from storage.workspaces import WorkspaceStore
+
+    at = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    engine = make_engine(database_url)
+    db = Database(engine)
+    for workspace in workspaces:
+        WorkspaceStore(db).known(workspace, workspace, None, at)
+    ids = []
+    for n, (kind, status, text) in enumerate(
+        [
+            (ItemKind.FEEDBACK, ItemStatus.OPEN, "=1+1 in the sheet"),
+            (ItemKind.FEEDBACK, ItemStatus.PLANNED, 'quotes " and, commas\nand lines'),
+            (ItemKind.BLOCKER, ItemStatus.OPEN, "db down"),
+            (ItemKind.FEEDBACK, ItemStatus.OPEN, "other team"),
+        ]
+    ):
+        item = Item(
+            kind=kind,
+            team_channel_id="CLAUNCH" if n < 3 else "COTHER",
+            text=text,
+            reporter_id="UCAROL",
+            status=status,
+            created_at=at,
+            updated_at=at,
+        )
+        filed, _ = ItemStore(db, workspaces[0]).file(item)
+        assert filed.id is not None
+        ids.append(filed.id)
+    engine.dispose()
+    return ids
+
+
+def test_export_streams_a_teams_items_as_csv_to_stdout(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import csv
+    import io
+
+    from bot.export import COLUMNS
+
+    ids = seed_export(database_url)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert main(["export", "--team", "CLAUNCH", "--format", "csv"]) == 0
+    out, err = capsys.readouterr()
+    rows = list(csv.reader(io.StringIO(out, newline="")))
+    assert rows[0] == list(COLUMNS)
+    by_column = [dict(zip(COLUMNS, row, strict=True)) for row in rows[1:]]
+    assert [(int(r["id"]), r["kind"], r["status"]) for r in by_column] == [
+        (ids[0], "feedback", "open"),
+        (ids[1], "feedback", "planned"),
+        (ids[2], "blocker", "open"),
+    ]
+    assert by_column[0]["text"] == "'=1+1 in the sheet"  # never a formula
+    assert by_column[1]["text"] == 'quotes " and, commas\nand lines'
+    assert by_column[0]["created_at"] == "2026-11-30T08:00:00Z"
+    assert err == "exported 3 items of CLAUNCH\n"
+
+
+def test_export_writes_json_lines_to_a_file(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    ids = seed_export(database_url, ("T0001", "T0002"))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    output = tmp_path / "out.jsonl"
+    args = ["export", "--team", "CLAUNCH", "--format", "json", "--kind", "feedback"]
+    assert main([*args, "--status", "open", "--workspace", "T0001", "--output", str(output)]) == 0
+    lines = [json.loads(line) for line in output.read_text().splitlines()]
+    assert [(line["id"], line["text"]) for line in lines] == [(ids[0], "=1+1 in the sheet")]
+    assert lines[0]["votes"] == 0 and lines[0]["title"] is None
+    assert main([*args, "--workspace", "T0002", "--output", str(output)]) == 0
+    assert output.read_text() == ""  # another workspace's rows are never its
+
+
+def test_export_refuses_what_it_cannot_do_in_one_line(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_export(database_url, ("T0001", "T0002"))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert main(["export", "--team", "CLAUNCH"]) == 2
+    assert capsys.readouterr().err == (
+        "rolecall: name the workspace with --workspace (this database has: T0001, T0002)\n"
+    )
+    assert main(["export", "--team", "CLAUNCH", "--workspace", "T0001", "--status", "planned"]) == 2
+    assert capsys.readouterr().err == (
+        "rolecall: --status planned is not a blocker filter (open acknowledged resolved all); "
+        "pick one kind with --kind\n"
+    )
+    assert main(["export", "--team", "#launch", "--workspace", "T0001"]) == 2
+    assert "--team takes a team channel's id" in capsys.readouterr().err

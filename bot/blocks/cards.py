@@ -12,33 +12,33 @@ from bot.blocks.common import (
     STATUS_LABEL,
     Message,
     context,
+    day_label,
+    plural,
+    quoted_name,
     render_blocks,
     section,
 )
 from bot.mrkdwn import safe_mrkdwn
 from bot.status import available
-from storage.models import Item, ItemStatus
+from storage.items import QueuedItem
+from storage.models import OPEN_STATUSES, Item, ItemKind, ItemStatus
 
 ACTIONS_BLOCK_ID = "item_actions"
+MERGE = "item_merge"  # merge into the item the card says this one looks like
 
 
-def item_card(item: Item, votes: int = 0) -> Message:
-    """The card a role holder triages from; its buttons follow the item's current status."""
+def item_card(item: Item, votes: int = 0, similar: QueuedItem | None = None) -> Message:
+    """The card a role holder triages from; its buttons follow the item's current status.
+    `similar`: an open item this one looks like, offered for a one-click merge."""
     longest_note = "\n_(shortened: Slack shows at most 3,000 characters here)_"
     reserved = len(f"\n<{item.permalink}|Read the full message>") if item.permalink else 0
-    body, cut = safe_mrkdwn(item.text, SECTION_LIMIT - max(reserved, len(longest_note)))
+    body, cut = safe_mrkdwn(item.text, SECTION_LIMIT - 200 - max(reserved, len(longest_note)))
+    if item.title:
+        body = f"*{quoted_name(item.title)}*\n{body}" if item.text != item.title else f"*{body}*"
     if item.permalink:
         body += f"\n<{item.permalink}|{'Read the full message' if cut else 'Source message'}>"
     elif cut:
         body += longest_note
-    facts = [
-        f"Raised by <@{item.reporter_id}> in <#{item.source_channel_id or item.team_channel_id}>"
-    ]
-    if item.author_id and item.author_id != item.reporter_id:
-        facts.append(f"written by <@{item.author_id}>")
-    if votes:
-        facts.append(f"+{votes}")
-    facts.append(f"#{item.id}")
     blocks: list[Block] = [
         section(
             f"*{KIND_LABEL[item.kind]}* for the {ROLE_LABEL[item.kind.owner_role]} "
@@ -46,20 +46,68 @@ def item_card(item: Item, votes: int = 0) -> Message:
             "item_kind",
         ),
         section(body, "item_text"),
-        context(" · ".join(facts), "item_context"),
+        context(" · ".join(item_facts(item, votes)), "item_context"),
     ]
-    if item.status is not ItemStatus.OPEN:
+    if item.status is not ItemStatus.OPEN or item.moved_from or item.assignee_id:
         blocks.append(context(handled(item), "item_status"))
     buttons = item_buttons(item)
+    open_now = item.status in OPEN_STATUSES[item.kind]
+    if similar is not None and open_now and item.kind is ItemKind.FEEDBACK:
+        original = similar.item
+        blocks.append(
+            section(
+                f"Looks like *#{original.id}* ({plural(similar.votes, '+1')}): "
+                f"{safe_mrkdwn(original.title or original.text, 150)[0]}",
+                "item_similar",
+            )
+        )
+        buttons.insert(0, ButtonElement(text="Merge", action_id=MERGE, value=str(item.id)))
     if buttons:
         blocks.append(ActionsBlock(block_id=ACTIONS_BLOCK_ID, elements=buttons))
-    preview = safe_mrkdwn(item.text, FALLBACK_PREVIEW)[0]
+    preview = safe_mrkdwn(item.title or item.text, FALLBACK_PREVIEW)[0]
     fallback = f"{KIND_LABEL[item.kind]} from <@{item.reporter_id}>: {preview}"
     return Message(fallback, render_blocks(blocks))
 
 
+def item_facts(item: Item, votes: int) -> list[str]:
+    """Who raised it, where, for whom, how it weighs: the card's context line."""
+    facts = [
+        f"Raised by <@{item.reporter_id}> in <#{item.source_channel_id or item.team_channel_id}>"
+    ]
+    if item.author_id and item.author_id != item.reporter_id:
+        facts.append(f"written by <@{item.author_id}>")
+    if item.customer:
+        facts.append(f"customer: {safe_mrkdwn(item.customer, 100)[0]}")
+    if item.impact:
+        facts.append(f"impact: {item.impact.value}")
+    if item.severity:
+        facts.append(f"severity: {item.severity.value}")
+    if votes:
+        facts.append(f"+{votes}")
+    facts.extend(f"#{tag}" for tag in item.tags.split()[:5])
+    facts.append(f"#{item.id}")
+    return facts
+
+
 def handled(item: Item) -> str:
-    return f"*{STATUS_LABEL[item.status]}* by <@{item.handled_by}>"
+    """Where the item stands and who put it there, with what they said."""
+    who = f"<@{item.handled_by}>"
+    if item.status is ItemStatus.DUPLICATE and item.duplicate_of:
+        text = f"*Merged into #{item.duplicate_of}* by {who}"
+    elif item.status is ItemStatus.SNOOZED and item.snoozed_until:
+        text = f"*Snoozed* until {day_label(item.snoozed_until.date())} by {who}"
+    elif item.status is ItemStatus.OPEN and item.moved_from:
+        text = f"*Moved here* from the {item.moved_from.value} queue by {who}"
+    elif item.status is ItemStatus.OPEN:
+        text = ""
+    else:
+        text = f"*{STATUS_LABEL[item.status]}* by {who}"
+    if item.assignee_id and item.status in OPEN_STATUSES[item.kind]:
+        text += f"{' · ' if text else ''}assigned to <@{item.assignee_id}>"
+    if item.reason:
+        label = "asked" if item.status is ItemStatus.NEEDS_INFO else "reason"
+        text += f"\n_{label}:_ {safe_mrkdwn(item.reason, 500)[0]}"
+    return text or f"*{STATUS_LABEL[item.status]}*"
 
 
 def item_buttons(item: Item) -> list[ButtonElement]:
@@ -100,12 +148,47 @@ def linked(milestone_name: str) -> str:
     return f" Linked to milestone *{safe_mrkdwn(milestone_name, 150)[0]}*, which is now at risk."
 
 
-def reporter_update(item: Item) -> str:
-    """The closing of the loop: what happened to what you raised."""
-    status = STATUS_LABEL[item.status].lower()
-    preview = safe_mrkdwn(item.text, FALLBACK_PREVIEW)[0]
-    source = f" (<{item.permalink}|source>)" if item.permalink else ""
-    return (
-        f"The {item.kind.value} you raised in <#{item.team_channel_id}> was {status} by "
-        f"<@{item.handled_by}>{source}:\n>{preview.replace(chr(10), chr(10) + '>')}"
+def reporter_update(item: Item, *, in_thread: bool = False) -> str:
+    """The closing of the loop: what happened to what you raised, and what the owner said.
+    In the source thread it names the reporter (everyone there sees it)."""
+    who = f"<@{item.handled_by}>"
+    what = f"The {item.kind.value} you raised in <#{item.team_channel_id}>"
+    if item.status is ItemStatus.NEEDS_INFO:
+        text = f"{who} needs more on the {item.kind.value} you raised: reply here."
+    elif item.status is ItemStatus.DUPLICATE:
+        text = (
+            f"{what} was merged into #{item.duplicate_of} by {who}: your +1 counts there, and "
+            "you'll hear when it's closed."
+        )
+    elif item.status is ItemStatus.OPEN and item.moved_from:
+        text = (
+            f"{what} was moved to the {item.kind.value} queue by {who}: the "
+            f"{ROLE_LABEL[item.kind.owner_role]} has it now."
+        )
+    else:
+        text = f"{what} was {STATUS_LABEL[item.status].lower()} by {who}."
+    if not item.reason and text.endswith("."):
+        text = text[:-1] + ":"
+    return (f"<@{item.reporter_id}> " if in_thread else "") + text + _said(item)
+
+
+def voter_update(item: Item) -> str:
+    """For everyone who +1'd it (merged duplicates included)."""
+    text = (
+        f"Something you +1'd in <#{item.team_channel_id}> was "
+        f"{STATUS_LABEL[item.status].lower()} by <@{item.handled_by}>."
     )
+    return (text if item.reason else text[:-1] + ":") + _said(item)
+
+
+def _said(item: Item) -> str:
+    """What the owner said (if anything), then the item quoted: `text` ends a sentence."""
+    label = {ItemStatus.NEEDS_INFO: "Question", ItemStatus.DECLINED: "Reason"}.get(
+        item.status, "Note"
+    )
+    preview = safe_mrkdwn(item.title or item.text, FALLBACK_PREVIEW)[0]
+    source = f" (<{item.permalink}|source>)" if item.permalink else ""
+    quoted = f">{preview.replace(chr(10), chr(10) + '>')}{source}"
+    if not item.reason:
+        return f"\n{quoted}"
+    return f"\n*{label}:* {safe_mrkdwn(item.reason, 1000)[0]}\n{quoted}"

@@ -28,6 +28,8 @@ STATUS_LABEL = {
     ItemStatus.PLANNED: "Planned",
     ItemStatus.DECLINED: "Declined",
     ItemStatus.DUPLICATE: "Marked duplicate",
+    ItemStatus.NEEDS_INFO: "Needs info",
+    ItemStatus.SNOOZED: "Snoozed",
 }
 
 

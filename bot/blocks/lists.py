@@ -1,9 +1,15 @@
 """Replies that list or summarise: queues, roles, settings, milestones, deadlines."""
 
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    HeaderBlock,
+)
 
 from bot.blocks.common import (
     ROLE_LABEL,
@@ -19,33 +25,13 @@ from bot.blocks.common import (
 from bot.mrkdwn import safe_mrkdwn
 from bot.schedule import WEEKDAYS
 from storage.items import QueuedItem
-from storage.models import Deadline, ItemKind, ItemStatus, Role, RoleAssignment, TeamSettings
+from storage.models import Deadline, ItemKind, Role, RoleAssignment, TeamSettings
 from storage.planning import TrackedMilestone
 
-MAX_LISTED_ITEMS = 20
 LISTED_REPLY = 40  # per /milestone or /deadline list
-
-
-def queue_list(channel_id: str, kind: ItemKind, queued: Sequence[QueuedItem]) -> Message:
-    """The open queue, newest work last; long queues are summarised to stay within 50 blocks."""
-    title = f"Open {kind.value} items"
-    where = f"<#{channel_id}>'s {ROLE_LABEL[kind.owner_role]} queue"
-    intro = f"{len(queued)} open in {where}." if queued else f"Nothing open in {where}."
-    blocks: list[Block] = [HeaderBlock(text=title), section(intro)]
-    for entry in queued[:MAX_LISTED_ITEMS]:
-        item = entry.item
-        text, _ = safe_mrkdwn(item.text, 500)
-        link = f" · <{item.permalink}|source>" if item.permalink else ""
-        votes = f" · +{entry.votes}" if entry.votes else ""
-        status = "" if item.status is ItemStatus.OPEN else f" · {item.status.value}"
-        blocks.append(DividerBlock())
-        blocks.append(
-            section(f"*#{item.id}* {text}\n_by <@{item.reporter_id}>{votes}{status}{link}_")
-        )
-    hidden = len(queued) - MAX_LISTED_ITEMS
-    if hidden > 0:
-        blocks.append(context(f"…and {hidden} more not shown."))
-    return Message(intro, render_blocks(blocks))
+LIST_PAGE = 15  # items per page of `/feedback list`: 2 blocks each, 33 blocks in all
+MORE_ACTION = "list_more"  # the "More" button of a list page
+LINE_TEXT = 200  # characters of an item's title or text on its list line
 
 
 def roles_summary(channel_id: str, assignments: Sequence[RoleAssignment]) -> str:
@@ -128,3 +114,84 @@ def deadline_list(channel_id: str, deadlines: Sequence[Deadline], today: date) -
         for d in deadlines
     ]
     return "\n".join([f"Open deadlines in <#{channel_id}>:", *capped(lines, LISTED_REPLY)])
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """What one page of `/feedback list …` shows: which items (for its heading), where this
+    page starts among them, how many match, and the "More" button's value (None: last page)."""
+
+    channel_id: str
+    kind: ItemKind
+    filter: str  # a filter name of `bot.parsing.team.LIST_FILTERS`
+    tag: str | None
+    words: str | None
+    newest_first: bool
+    total: int
+    start: int = 0  # how many came before this page
+    more: str | None = None
+
+
+def queue_page(page: ListPage, entries: Sequence[QueuedItem], now: datetime) -> Message:
+    """One page of a team's items, a line each (its own section and context: 2 blocks), with
+    a "More" button while there are more: at most 3 + 2 * `LIST_PAGE` blocks."""
+    what = _noun(page.kind, page.total)
+    label = "" if page.filter == "all" else f"{page.filter.replace('-', ' ')} "
+    where = f"in <#{page.channel_id}>'s {ROLE_LABEL[page.kind.owner_role]} queue"
+    matching = "".join(
+        [
+            f" tagged #{page.tag}" if page.tag else "",
+            f" matching “{safe_mrkdwn(page.words, 100)[0]}”" if page.words else "",
+        ]
+    )
+    order = "newest first" if page.newest_first else "waiting longest first"
+    if entries:
+        last = page.start + len(entries)
+        shown = f"{page.start + 1} to {last}" if len(entries) > 1 else f"{last}"
+        intro = f"{page.total} {label}{what} {where}{matching}, {order}. Showing {shown}."
+    elif page.start:
+        intro = (
+            f"No more {label}{_noun(page.kind, 2)} {where}{matching}: the rest were triaged "
+            "or changed since this list was shown."
+        )
+    else:
+        intro = f"No {label}{_noun(page.kind, 2)} {where}{matching}."
+    heading = "All" if page.filter == "all" else page.filter.replace("-", " ").capitalize()
+    title = f"{heading} {_noun(page.kind, 2).removesuffix(' items')}"
+    blocks: list[Block] = [HeaderBlock(text=title), section(intro)]
+    for entry in entries[:LIST_PAGE]:
+        blocks.extend(_item_line(entry, now))
+    if page.more is not None and entries:
+        button = ButtonElement(text="More", action_id=MORE_ACTION, value=page.more)
+        blocks.append(ActionsBlock(block_id=MORE_ACTION, elements=[button]))
+    return Message(intro, render_blocks(blocks))
+
+
+def _noun(kind: ItemKind, count: int) -> str:
+    word = "feedback item" if kind is ItemKind.FEEDBACK else "blocker"
+    return word if count == 1 else f"{word}s"
+
+
+def _item_line(entry: QueuedItem, now: datetime) -> list[Block]:
+    item = entry.item
+    text = safe_mrkdwn(" ".join((item.title or item.text).split()), LINE_TEXT)[0]
+    facts = [f"<@{item.reporter_id}>"]
+    if entry.votes:
+        facts.append(f"+{entry.votes}")
+    facts.extend([item.status.value.replace("_", " "), age(item.created_at, now)])
+    if item.permalink:
+        facts.append(f"<{item.permalink}|source>")
+    tags = " ".join(f"#{tag}" for tag in item.tags.split())
+    if tags:
+        facts.append(tags)
+    return [section(f"*#{item.id}* {text}"), context(" · ".join(facts))]
+
+
+def age(since: datetime, now: datetime) -> str:
+    """How long ago, in days, then weeks: "today", "3 days ago", "5 weeks ago"."""
+    days = (now - since).days
+    if days < 1:
+        return "today"
+    if days < 14:
+        return f"{plural(days, 'day')} ago"
+    return f"{plural(days // 7, 'week')} ago"

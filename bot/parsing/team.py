@@ -7,13 +7,14 @@ from bot.mrkdwn import unescape
 from bot.parsing.words import (
     ROLE_USAGE,
     UsageError,
+    echo,
     parse_role,
     parse_row_id,
     parse_user,
     parse_zone,
 )
 from bot.webhooks import WebhookEvent, parse_events
-from storage.models import ItemKind, Role
+from storage.models import ItemKind, ItemStatus, Role
 
 _CHANNEL = re.compile(r"<#(C[A-Z0-9]+|G[A-Z0-9]+)(?:\|[^<>]*)?>")
 _CAPTURE = re.compile(r"^\s*(feedback|blocker)\s*:\s*(.*\S)\s*$", re.IGNORECASE | re.DOTALL)
@@ -37,11 +38,46 @@ WEBHOOK_USAGE = (
 )
 
 
+# What `/feedback list …` and `/blocker list …` (and `export`) may show: a filter's statuses.
+LIST_FILTERS: dict[ItemKind, dict[str, tuple[ItemStatus, ...]]] = {
+    ItemKind.FEEDBACK: {
+        "open": (ItemStatus.OPEN, ItemStatus.NEEDS_INFO),  # not snoozed: out of the queue
+        "snoozed": (ItemStatus.SNOOZED,),
+        "needs-info": (ItemStatus.NEEDS_INFO,),
+        "planned": (ItemStatus.PLANNED,),
+        "declined": (ItemStatus.DECLINED,),
+        "duplicate": (ItemStatus.DUPLICATE,),
+        "all": tuple(ItemStatus),
+    },
+    ItemKind.BLOCKER: {
+        "open": (ItemStatus.OPEN, ItemStatus.ACKNOWLEDGED),
+        "acknowledged": (ItemStatus.ACKNOWLEDGED,),
+        "resolved": (ItemStatus.RESOLVED,),
+        "all": tuple(ItemStatus),
+    },
+}
+DEFAULT_FILTER = "open"
+MAX_SEARCH = 100  # characters of text a list searches for
+_TAG_WORD = re.compile(r"#[a-z0-9][a-z0-9_-]{0,29}", re.IGNORECASE)  # as `tags_in` reads tags
+
+
+def filter_names(kind: ItemKind) -> str:
+    return "|".join(LIST_FILTERS[kind])
+
+
+def list_usage(kind: ItemKind) -> str:
+    return (
+        f"`/{kind.value} list [{filter_names(kind)}] [#tag] [text]` shows this channel's "
+        f"{kind.value} items (default `open`); `/{kind.value} export …` with the same filters "
+        "sends them to you as a CSV file."
+    )
+
+
 def item_usage(kind: ItemKind) -> str:
     role = kind.owner_role.value
     return (
         f"Usage: `/{kind.value} &lt;text&gt;` files it in this channel's {role} manager's queue; "
-        f"`/{kind.value} list` shows the open ones."
+        f"{list_usage(kind)}"
     )
 
 
@@ -66,8 +102,28 @@ RoleCommand = ListRoles | AssignRole | RemoveRole
 
 
 @dataclass(frozen=True)
-class ListItems:
+class ItemFilter:
+    """Which of a team's items: a kind, a filter (`open`, `planned`, `all`…: see
+    `LIST_FILTERS`), and optionally a #tag (lowercase, without `#`) and text to find."""
+
     kind: ItemKind
+    filter: str = DEFAULT_FILTER
+    tag: str | None = None
+    words: str | None = None
+
+    @property
+    def statuses(self) -> tuple[ItemStatus, ...]:
+        return LIST_FILTERS[self.kind][self.filter]
+
+
+@dataclass(frozen=True)
+class ListItems(ItemFilter):
+    """`/feedback list …`: a page of the team's items, only to the person who asked."""
+
+
+@dataclass(frozen=True)
+class ExportItems(ItemFilter):
+    """`/feedback export …`: every matching item, as a CSV file in the person's DM."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +132,7 @@ class FileItem:
     text: str
 
 
-ItemCommand = ListItems | FileItem
+ItemCommand = ListItems | ExportItems | FileItem
 
 
 @dataclass(frozen=True)
@@ -146,9 +202,47 @@ def parse_item_command(kind: ItemKind, text: str) -> ItemCommand:
     stripped = text.strip()
     if not stripped or stripped.lower() == "help":
         raise UsageError(item_usage(kind))
-    if stripped.lower() == "list":
-        return ListItems(kind)
+    first, _, rest = stripped.partition(" ")
+    if first.lower() == "list":
+        return ListItems(*parse_item_filter(kind, rest))
+    if first.lower() == "export":
+        filtered = parse_item_filter(kind, rest)
+        if filtered[3] is None:  # "export to PDF, please" is feedback, not an export
+            return ExportItems(*filtered)
     return FileItem(kind, stripped)
+
+
+def parse_item_filter(kind: ItemKind, text: str) -> tuple[ItemKind, str, str | None, str | None]:
+    """`[filter] [#tag] [text…]` after `list` or `export`: (kind, filter, tag, words). The
+    filter comes first; one #tag may stand anywhere; the other words are text to find."""
+    words = text.split()
+    name = DEFAULT_FILTER
+    if words:
+        wanted = words[0].lower().replace("_", "-")
+        if wanted in LIST_FILTERS[kind]:
+            name = wanted
+            words = words[1:]
+        elif any(wanted in filters for filters in LIST_FILTERS.values()):
+            raise UsageError(
+                f"`{echo(words[0])}` is not a {kind.value} filter: use "
+                f"{', '.join(f'`{f}`' for f in LIST_FILTERS[kind])}. Usage: {list_usage(kind)}"
+            )
+    tags = [word for word in words if word.startswith("#")]
+    if len(tags) > 1:
+        raise UsageError(f"One #tag at a time, please. Usage: {list_usage(kind)}")
+    tag = None
+    if tags:
+        if _TAG_WORD.fullmatch(tags[0]) is None:
+            raise UsageError(
+                f"`{echo(tags[0])}` is not a tag: tags are letters, digits, `-` and `_` after "
+                f"`#`, like `#pricing`. Usage: {list_usage(kind)}"
+            )
+        tag = tags[0][1:].lower()
+        words = [word for word in words if word != tags[0]]
+    found = " ".join(words) or None
+    if found is not None and len(found) > MAX_SEARCH:
+        raise UsageError(f"Search for at most {MAX_SEARCH} characters of text.")
+    return kind, name, tag, found
 
 
 def parse_rolecall_command(text: str) -> SettingsCommand | WebhookCommand:

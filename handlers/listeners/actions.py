@@ -1,20 +1,27 @@
-"""Card and digest buttons: triage by a holder of the owning role."""
+"""Triage buttons, wherever they are pressed: a card, a digest row, a /digest preview, Home.
+
+A button whose transition asks something first (a reason, the original of a duplicate, a day)
+opens its modal at once (Slack's trigger is good for 3 s); the others apply on the click.
+"""
 
 import re
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 
-from bot.blocks.cards import ACTIONS_BLOCK_ID
+from bot.blocks.cards import ACTIONS_BLOCK_ID, MERGE
+from bot.blocks.modals import triage_modal
 from bot.parsing.words import parse_row_id
 from bot.permissions import Refused
-from bot.status import TRANSITIONS
+from bot.status import TRANSITIONS, Ask
+from bot.triage import Decision
 from handlers.after_ack import AfterAck
-from handlers.listeners import services_for
-from handlers.services import Tenants
+from handlers.listeners import services_for, tell
+from handlers.services import Services, Tenants
 
-ACTIONS = tuple(TRANSITIONS)
+ACTIONS = (*TRANSITIONS, MERGE)
 STALE_BUTTON = "That button doesn't point at anything I know. Open the item's card and try there."
+NO_MATCH = "That item no longer looks like an open one: use Duplicate to pick the original."
 
 
 def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
@@ -32,31 +39,62 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
 
         def apply() -> None:
             services = services_for(tenants, context)
-            triage = services.triage
             item_id = parse_row_id(action.get("value"))
             if item_id is None:
-                respond(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
+                tell(services, body, respond, STALE_BUTTON)
                 return
             if not services.first_time(body.get("trigger_id")):
                 return  # the same click, replayed
             try:
-                outcome = triage.apply(action["action_id"], item_id, body["user"]["id"])
+                _press(services, body, action, respond, item_id)
             except Refused as refused:
-                respond(text=str(refused), response_type="ephemeral", replace_original=False)
-                return
-            if outcome.note:
-                respond(text=outcome.note, response_type="ephemeral", replace_original=False)
-            item = outcome.item
-            if item is None or action.get("block_id") == ACTIONS_BLOCK_ID:
-                return  # a card: triage already updated every copy of it
-            container = body.get("container") or {}
-            if container.get("is_ephemeral"):
-                # A /digest preview: Slack sends no message; show the queue as it is now.
-                preview = services.digests.preview_reply(item.team_channel_id, item.kind.owner_role)
-                respond(text=preview.text, blocks=preview.blocks, replace_original=True)
-                return
-            triage.update_digest(
-                item, str(container.get("channel_id", "")), str(container.get("message_ts", ""))
-            )
+                tell(services, body, respond, str(refused))
 
         after_ack.run(body, context, apply)
+
+
+def _press(
+    services: Services,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: Respond,
+    item_id: int,
+) -> None:
+    triage, user_id = services.triage, body["user"]["id"]
+    action_id = action["action_id"]
+    if action_id == MERGE:
+        # The original is the one our records suggested, never one named by the payload.
+        item = triage.items.get(item_id)
+        if item is None or item.similar_to is None:
+            tell(services, body, respond, NO_MATCH)
+            return
+        outcome = triage.apply(
+            "item_duplicate", item_id, user_id, Decision(original_id=item.similar_to)
+        )
+    elif TRANSITIONS[action_id].ask is not Ask.NOTHING:
+        item = triage.check(action_id, item_id, user_id)
+        transition = TRANSITIONS[action_id]
+        today = services.planning.today(item.team_channel_id)
+        view = triage_modal(item, transition, triage.holders(item), today)
+        services.client.views_open(trigger_id=body["trigger_id"], view=view)
+        return
+    else:
+        outcome = triage.apply(action_id, item_id, user_id)
+    if outcome.note:
+        tell(services, body, respond, outcome.note)
+    item = outcome.item
+    container = body.get("container") or {}
+    if (
+        item is None
+        or action.get("block_id") == ACTIONS_BLOCK_ID
+        or container.get("type") != "message"
+    ):
+        return  # a card (every copy is updated) or Home (refreshed): nothing more to do
+    if container.get("is_ephemeral"):
+        # A /digest preview: Slack sends no message; show the queue as it is now.
+        preview = services.digests.preview_reply(item.team_channel_id, item.kind.owner_role)
+        respond(text=preview.text, blocks=preview.blocks, replace_original=True)
+        return
+    triage.update_digest(
+        item, str(container.get("channel_id", "")), str(container.get("message_ts", ""))
+    )

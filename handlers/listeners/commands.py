@@ -7,6 +7,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.blocks.common import Message
 from bot.capture import Capture
+from bot.export import EXPORT_FAILED, EXPORTING
 from bot.parsing.planning import (
     PostDigest,
     PreviewDigest,
@@ -16,6 +17,7 @@ from bot.parsing.planning import (
 )
 from bot.parsing.team import (
     AddWebhook,
+    ExportItems,
     ListItems,
     ListWebhooks,
     RemoveWebhook,
@@ -137,9 +139,18 @@ def _item_listener(tenants: Tenants, after_ack: AfterAck, kind: ItemKind) -> Any
                 respond,
                 command,
                 context,
-                lambda: Answer(services_for(tenants, context).triage.queue(channel_id, kind)),
+                lambda: Answer(services_for(tenants, context).lists.first(channel_id, parsed)),
                 slow=QUEUE_SLOW,
                 failed=QUEUE_FAILED,
+            )
+            return
+        if isinstance(parsed, ExportItems):
+            ack(text=EXPORTING)
+            after_ack.run(
+                command,
+                context,
+                lambda: _export(services_for(tenants, context), command, respond, parsed),
+                EXPORT_FAILED,
             )
             return
         capture = Capture(kind, parsed.text, channel_id, command["user_id"])
@@ -154,6 +165,18 @@ def _item_listener(tenants: Tenants, after_ack: AfterAck, kind: ItemKind) -> Any
         )
 
     return item
+
+
+def _export(
+    services: Services, command: dict[str, Any], respond: Respond, wanted: ExportItems
+) -> None:
+    """After the ack: stream the export into a file and upload it to the person's DM; a
+    refusal, or nothing to export, is told where they asked."""
+    if not services.first_time(command.get("trigger_id")):
+        return  # the same command, replayed
+    note = answer(lambda: services.exports.send(command["channel_id"], command["user_id"], wanted))
+    if note is not None:
+        respond(text=note, response_type="ephemeral")
 
 
 def _file_once(services: Services, command: dict[str, Any], capture: Capture) -> Answer:

@@ -133,7 +133,7 @@ def register(app: App, tenants: Tenants, installs: Installs, after_ack: AfterAck
 
     def home(event: dict[str, Any], _: dict[str, Any], __: BoltContext, services: Services) -> None:
         if event.get("tab") == "home":
-            services.home.publish(event["user"])
+            services.home.opened(event["user"], event.get("view"))
 
     uninstalling("app_uninstalled", lambda _: True)
     uninstalling("tokens_revoked", lambda event: bool((event.get("tokens") or {}).get("bot")))

@@ -3,11 +3,11 @@
 from datetime import UTC, date, datetime
 
 from bot.blocks.cards import item_card, reporter_update
-from bot.blocks.home import home_view
-from bot.blocks.lists import deadline_list, queue_list
+from bot.blocks.home import HomeData, home_view
+from bot.blocks.lists import deadline_list
 from sandbox.block_kit import MESSAGE_BLOCK_LIMIT, block_kit_errors
 from storage.items import QueuedItem
-from storage.models import Deadline, Item, ItemKind, ItemStatus, Role, RoleAssignment
+from storage.models import Deadline, Item, ItemKind, ItemStatus, Level, Role, RoleAssignment
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -33,6 +33,9 @@ def test_feedback_card_has_triage_buttons_with_the_item_id() -> None:
         ("Plan", "item_plan", "7"),
         ("Decline", "item_decline", "7"),
         ("Duplicate", "item_duplicate", "7"),
+        ("Needs info", "item_needs_info", "7"),
+        ("Snooze", "item_snooze", "7"),
+        ("Move to blockers", "item_to_blockers", "7"),
     ]
     assert "+3" in card.blocks[2]["elements"][0]["text"]
     assert card.text == ":bulb: Feedback from <@U1>: idea"
@@ -43,7 +46,11 @@ def test_a_handled_card_shows_who_and_keeps_only_the_buttons_still_possible() ->
     acknowledged = make_item(kind=ItemKind.BLOCKER, status=ItemStatus.ACKNOWLEDGED, handled_by="U2")
     card = item_card(acknowledged)
     assert card.blocks[-2]["elements"][0]["text"] == "*Acknowledged* by <@U2>"
-    assert [e["text"]["text"] for e in card.blocks[-1]["elements"]] == ["Resolve"]
+    assert [e["text"]["text"] for e in card.blocks[-1]["elements"]] == [
+        "Resolve",
+        "Move to feedback",
+        "Reassign",
+    ]
     resolved = item_card(
         make_item(kind=ItemKind.BLOCKER, status=ItemStatus.RESOLVED, handled_by="U2")
     )
@@ -62,14 +69,6 @@ def test_huge_text_fits_in_the_section_and_the_fallback() -> None:
     assert len(no_link) <= 3000 and no_link.endswith("3,000 characters here)_")
 
 
-def test_a_queue_of_hundreds_stays_under_fifty_blocks() -> None:
-    queued = [QueuedItem(make_item(f"idea {n}", id=n), votes=n % 3) for n in range(500)]
-    listing = queue_list("C1", ItemKind.FEEDBACK, queued)
-    assert len(listing.blocks) <= MESSAGE_BLOCK_LIMIT
-    assert block_kit_errors(listing.blocks, MESSAGE_BLOCK_LIMIT) == []
-    assert listing.blocks[-1]["elements"][0]["text"] == "…and 480 more not shown."
-
-
 def test_reporter_update_quotes_every_line() -> None:
     item = make_item("line one\nline two", status=ItemStatus.DECLINED, handled_by="U9")
     assert reporter_update(item) == (
@@ -77,11 +76,47 @@ def test_reporter_update_quotes_every_line() -> None:
     )
 
 
+def test_the_reason_reaches_the_reporter_escaped_and_names_them_in_the_thread() -> None:
+    item = make_item(
+        "idea", status=ItemStatus.DECLINED, handled_by="U9", reason="Not now <!channel> & later"
+    )
+    assert reporter_update(item, in_thread=True) == (
+        "<@U1> The feedback you raised in <#C1> was declined by <@U9>.\n"
+        "*Reason:* Not now &lt;!channel&gt; &amp; later\n>idea"
+    )
+
+
+def test_a_card_offers_a_merge_into_the_item_it_looks_like() -> None:
+    original = make_item("Export the audit log as CSV", id=3)
+    card = item_card(
+        make_item("CSV export of audit logs", similar_to=3), 0, QueuedItem(original, 5)
+    )
+    assert "Looks like *#3* (5 +1s): Export the audit log as CSV" in str(card.blocks)
+    buttons = card.blocks[-1]["elements"]
+    assert (buttons[0]["text"]["text"], buttons[0]["action_id"]) == ("Merge", "item_merge")
+    handled = make_item("CSV export", status=ItemStatus.PLANNED, handled_by="U2", similar_to=3)
+    assert "Looks like" not in str(item_card(handled, 0, QueuedItem(original, 5)).blocks)
+
+
+def test_a_card_shows_details_from_a_modal() -> None:
+    item = make_item(
+        "Checkout fails for EU cards",
+        title="EU checkout",
+        customer="Acme GmbH",
+        impact=Level.HIGH,
+        tags=" billing eu ",
+    )
+    card = item_card(item)
+    assert card.blocks[1]["text"]["text"].startswith("*EU checkout*\nCheckout fails")
+    facts = card.blocks[2]["elements"][0]["text"]
+    assert "customer: Acme GmbH" in facts and "impact: high" in facts and "#billing" in facts
+
+
 def test_home_view_lists_roles() -> None:
     assignment = RoleAssignment(
         channel_id="C1", user_id="U1", role=Role.PROJECT, assigned_by="U1", assigned_at=NOW
     )
-    view = home_view("U1", [assignment])
+    view = home_view(HomeData("U1", [assignment], NOW))
     assert view["type"] == "home"
     assert "• project manager in <#C1>" in str(view["blocks"])
 

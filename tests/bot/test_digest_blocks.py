@@ -52,6 +52,7 @@ def test_triaging_a_digest_row_twice_keeps_the_message_valid() -> None:
     assert [b["type"] for b in row] == ["context"]
     assert row[0]["elements"][0]["text"] == "*Resolved* by <@U2>"
     other = [b for b in twice if b.get("block_id") == "blocker_actions_2"]
-    assert [e["text"]["text"] for e in other[0]["elements"]] == ["Acknowledge", "Resolve"]
+    labels = [e["text"]["text"] for e in other[0]["elements"]]
+    assert labels == ["Acknowledge", "Resolve", "Move to feedback", "Reassign"]
     line = next(b for b in once if b.get("block_id") == "blocker_1")["text"]["text"]
     assert line.endswith("_<@U1> · 37 days old · owned by <@U2>_")  # filed 2 Nov

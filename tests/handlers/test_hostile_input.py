@@ -51,13 +51,13 @@ def test_a_command_replayed_after_its_item_was_triaged_posts_no_card_again(
     slack.command("/feedback", "Bulk export please", CAROL, TEAM)
     captured = slack.last_request
     [card] = cards(fake, ALICE)
-    slack.click(ALICE, fake.dm_channel(ALICE), card["ts"], "item_decline", item_id(card))
+    slack.click(ALICE, fake.dm_channel(ALICE), card["ts"], "item_plan", item_id(card))
     assert captured is not None
     slack.last_request = captured
     replay = slack.replay()
 
     assert replay.status_code == 200
-    assert "already in" in replay.text  # not "sent to @alice" for an item she declined
+    assert "already in" in replay.text  # not "sent to @alice" for an item she planned
     assert len(cards(fake, ALICE)) == 1  # and no fresh card with buttons that no longer apply
 
 

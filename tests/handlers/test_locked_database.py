@@ -98,7 +98,7 @@ def test_the_queue_listing_acks_in_time_during_a_lock(
     # The queue comes in the ack (SQLite's readers pass a writer's lock) or follows a "slow"
     # ack once the lock is gone, before this test ends: a late answer to a fake Slack that had
     # stopped would be logged in another test.
-    fake.wait_for(lambda: any("Open feedback items" in s for s in ephemerals(fake, CAROL)))
+    fake.wait_for(lambda: any("Open feedback" in s for s in ephemerals(fake, CAROL)))
     assert not any(s.startswith("Sorry") for s in ephemerals(fake, CAROL))
 
 

@@ -26,7 +26,7 @@ from handlers.runtime import Runtime, start_http
 from handlers.services import Services
 from handlers.settings import Settings
 from sandbox.fake_slack import FakeSlack
-from sandbox.signed_client import SignedClient
+from sandbox.signed_client import SignedClient, state_values
 from storage.db import Database, make_engine
 from storage.models import ItemKind
 from storage.workspaces import WorkspaceStore
@@ -181,6 +181,8 @@ def test_open_items_are_counted_at_scrape_time(
     staging, ci = cards(fake, BOB)
     slack.click(BOB, fake.dm_channel(BOB), staging["ts"], "item_acknowledge", item_id(staging))
     slack.click(BOB, fake.dm_channel(BOB), ci["ts"], "item_resolve", item_id(ci))
+    [note] = fake.open_views(BOB)  # an optional note for the reporter
+    slack.view_submission(note, BOB, state_values(note, {}))
 
     assert open_items("feedback", "open") == 2
     assert open_items("blocker", "open") is None

@@ -9,7 +9,7 @@ import pytest
 
 from bot.tick import Ticker
 from sandbox.fake_slack import FakeSlack
-from sandbox.signed_client import SignedClient
+from sandbox.signed_client import SignedClient, state_values
 from tests.conftest import ALICE, BOB, CAROL, DAVE, ERIN, TEAM, FixedClock
 from tests.handlers.scenario import (
     buttons,
@@ -68,7 +68,7 @@ def test_people_without_the_owning_role_are_refused(slack: SignedClient, fake: F
 
     assert fake.calls_to("chat.update") == []
     assert notes(fake, CAROL) == []
-    assert "Open feedback items\n1 open" in command(slack, fake, "/feedback", "list", ALICE)
+    assert "1 open feedback item in #launch" in command(slack, fake, "/feedback", "list", ALICE)
 
 
 def test_blocker_acknowledge_then_resolve(slack: SignedClient, fake: FakeSlack) -> None:
@@ -79,16 +79,19 @@ def test_blocker_acknowledge_then_resolve(slack: SignedClient, fake: FakeSlack) 
 
     click(slack, fake, BOB, BOB, card, "item_acknowledge")
     fake.wait_for(lambda: len(notes(fake, CAROL)) == 1)
-    assert buttons(cards(fake, BOB)[0]) == ["Resolve"]
+    assert buttons(cards(fake, BOB)[0]) == ["Resolve", "Move to feedback", "Reassign"]
     assert "*Acknowledged* by @bob" in rendered(fake, cards(fake, BOB)[0])
 
-    click(slack, fake, BOB, BOB, card, "item_resolve")
+    click(slack, fake, BOB, BOB, card, "item_resolve")  # asks for an optional note
+    fake.wait_for(lambda: len(fake.open_views(BOB)) == 1)
+    view = fake.open_views(BOB)[0]
+    slack.view_submission(view, BOB, state_values(view, {"reason": "Rebased on main"}))
     fake.wait_for(lambda: len(notes(fake, CAROL)) == 2)
     assert buttons(cards(fake, BOB)[0]) == []
     assert notes(fake, CAROL)[1].startswith(
-        "The blocker you raised in #launch was resolved by @bob"
+        "The blocker you raised in #launch was resolved by @bob.\n*Note:* Rebased on main"
     )
-    assert "Nothing open" in command(slack, fake, "/blocker", "list", BOB)
+    assert "No open blockers" in command(slack, fake, "/blocker", "list", BOB)
 
 
 def test_every_holders_card_updates_and_a_second_click_is_told_it_is_done(
@@ -117,9 +120,9 @@ def test_the_reporter_is_not_told_about_their_own_triage(
     set_up_team(slack, fake)
     command(slack, fake, "/feedback", "my own idea", ALICE)
     fake.wait_for(lambda: len(cards(fake, ALICE)) == 1)
-    click(slack, fake, ALICE, ALICE, cards(fake, ALICE)[0], "item_duplicate")
+    click(slack, fake, ALICE, ALICE, cards(fake, ALICE)[0], "item_plan")
     fake.wait_for(lambda: len(fake.calls_to("chat.update")) == 1)
-    assert "*Marked duplicate* by @alice" in rendered(fake, cards(fake, ALICE)[0])
+    assert "*Planned* by @alice" in rendered(fake, cards(fake, ALICE)[0])
     assert not any("you raised" in n for n in notes(fake, ALICE))
 
 

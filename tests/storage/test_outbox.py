@@ -113,7 +113,7 @@ def test_cards_are_found_by_item_retried_while_open_and_missed_when_never_claime
 
     assert [(s.channel_id, s.message_ts) for s in sends.posted_cards(posted.id)] == [("D1", "10.1")]
     assert sends.posted_cards(failing.id) == []
-    waiting = items.waiting_for_owner("C1", ItemKind.FEEDBACK)
+    waiting = items.waiting_for_owner("C1", ItemKind.FEEDBACK, 10)
     assert [q.item.text for q in waiting] == ["failing", "never"]
     later = NOW + timedelta(minutes=1)
     assert [s.post_tag for s in sends.to_retry(SendKind.CARD, later, STALE)] == ["t2"]

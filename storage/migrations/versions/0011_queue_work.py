@@ -1,9 +1,9 @@
 """item: what role owners work their queues with
 
-Details from a modal (title, customer, impact, severity), #tags, the +1 count kept on the item
-(queues sort by it: counting votes per page read every vote), the reason of the last triage,
-the item a duplicate was merged into, a snooze, a blocker's assignee, and the queue an item was
-moved from.
+The thread a reporter hears back in; details from a modal (title, customer, impact,
+severity); #tags; the +1 count kept on the item (queues sort by it: counting votes per page
+read every vote); the reason of the last triage; the item a duplicate was merged into, or looks
+like; a snooze; a blocker's assignee; and the queue an item was moved from.
 
 Revision ID: 0011
 Revises: 0010
@@ -26,6 +26,7 @@ _TEXT = sqlmodel.sql.sqltypes.AutoString
 
 def upgrade() -> None:
     with op.batch_alter_table("item") as batch:
+        batch.add_column(sa.Column("notice_thread_ts", _TEXT(length=32), nullable=True))
         batch.add_column(sa.Column("title", _TEXT(length=150), nullable=True))
         batch.add_column(sa.Column("customer", _TEXT(length=200), nullable=True))
         batch.add_column(sa.Column("impact", sa.String(length=16), nullable=True))
@@ -34,10 +35,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("vote_count", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("reason", _TEXT(length=2000), nullable=True))
         batch.add_column(sa.Column("duplicate_of", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("similar_to", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("snoozed_until", sa.DateTime(), nullable=True))
         batch.add_column(sa.Column("assignee_id", _TEXT(length=32), nullable=True))
         batch.add_column(sa.Column("moved_from", sa.String(length=16), nullable=True))
         batch.create_foreign_key("fk_item_duplicate_of", "item", ["duplicate_of"], ["id"])
+        batch.create_foreign_key("fk_item_similar_to", "item", ["similar_to"], ["id"])
     op.execute(
         "UPDATE item SET vote_count = (SELECT count(*) FROM item_vote "
         "WHERE item_vote.item_id = item.id)"
@@ -54,11 +57,13 @@ def downgrade() -> None:
     op.drop_index("ix_item_reporter", table_name="item")
     op.drop_index("ix_item_votes", table_name="item")
     with op.batch_alter_table("item") as batch:
+        batch.drop_constraint("fk_item_similar_to", type_="foreignkey")
         batch.drop_constraint("fk_item_duplicate_of", type_="foreignkey")
         for column in (
             "moved_from",
             "assignee_id",
             "snoozed_until",
+            "similar_to",
             "duplicate_of",
             "reason",
             "vote_count",
@@ -67,5 +72,6 @@ def downgrade() -> None:
             "impact",
             "customer",
             "title",
+            "notice_thread_ts",
         ):
             batch.drop_column(column)

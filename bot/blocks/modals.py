@@ -1,0 +1,236 @@
+"""Modals: a triage step that asks the owner something first, and capture with details.
+
+Each view names what it is for in `callback_id` and carries the item or the source message in
+`private_metadata` (JSON, read back defensively: a submission is re-checked against our own
+records, never trusted for who may do what).
+"""
+
+import json
+from datetime import date
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    ConversationFilter,
+    ConversationSelectElement,
+    DatePickerElement,
+    ExternalDataSelectElement,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    StaticSelectElement,
+    UserSelectElement,
+)
+
+from bot.blocks.common import KIND_LABEL, ROLE_LABEL, mentions, render_blocks, section
+from bot.mrkdwn import safe_mrkdwn
+from bot.status import Ask, Transition
+from storage.models import Item, ItemKind, Level
+
+TRIAGE = "triage"
+CAPTURE = "capture"
+PICK_ORIGINAL = "item_original"  # the external_select of a duplicate's original
+PICK_MILESTONE = "capture_milestone"
+PICK_KIND = "capture_kind"  # the global shortcut's kind choice: swaps the kind's fields
+TITLE_LIMIT = 150
+DETAILS_LIMIT = 3000
+TEXT_LIMIT = 2000  # a reason, a note, a question
+
+_TITLES = {
+    Ask.REASON: "Decline",
+    Ask.NOTE: "Resolve",
+    Ask.QUESTION: "Ask for more",
+    Ask.ORIGINAL: "Merge into…",
+    Ask.UNTIL: "Snooze",
+    Ask.HOLDER: "Reassign",
+}
+_LEVELS = [Option(value=level.value, text=level.value.capitalize()) for level in Level]
+
+
+def triage_modal(
+    item: Item, transition: Transition, holders: list[str], today: date
+) -> dict[str, Any]:
+    """What the owner is asked before `transition` applies to `item`."""
+    preview = safe_mrkdwn(item.title or item.text, 300)[0]
+    blocks: list[Block] = [section(f"*#{item.id}* {preview}\n_by <@{item.reporter_id}>_")]
+    ask = transition.ask
+    if ask in (Ask.REASON, Ask.NOTE, Ask.QUESTION):
+        label = {
+            Ask.REASON: "Why? The person who raised it will read this",
+            Ask.NOTE: "A note for the person who raised it (optional)",
+            Ask.QUESTION: "What do you need to know? Asked of the person who raised it",
+        }[ask]
+        blocks.append(
+            InputBlock(
+                block_id="reason",
+                label=label,
+                optional=ask is Ask.NOTE,
+                element=PlainTextInputElement(
+                    action_id="reason", multiline=True, max_length=TEXT_LIMIT
+                ),
+            )
+        )
+    elif ask is Ask.ORIGINAL:
+        blocks.append(
+            InputBlock(
+                block_id="original",
+                label="The item it duplicates",
+                hint="Its reporter and +1s count there, and they hear when it is closed.",
+                element=ExternalDataSelectElement(
+                    action_id=PICK_ORIGINAL,
+                    placeholder="Search this team's open feedback",
+                    min_query_length=0,
+                ),
+            )
+        )
+    elif ask is Ask.UNTIL:
+        blocks.append(
+            InputBlock(
+                block_id="until",
+                label="Back in the queue on",
+                element=DatePickerElement(
+                    action_id="until",
+                    initial_date=date.fromordinal(today.toordinal() + 7).isoformat(),
+                ),
+            )
+        )
+    elif ask is Ask.HOLDER:
+        who = mentions(holders) or "_nobody else holds the role_"
+        blocks.append(
+            InputBlock(
+                block_id="holder",
+                label=f"Hand it to another {ROLE_LABEL[item.kind.owner_role]}",
+                element=UserSelectElement(action_id="holder"),
+            )
+        )
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"They are: {who}")]))
+    return {
+        "type": "modal",
+        "callback_id": TRIAGE,
+        "private_metadata": json.dumps({"item": item.id, "action": transition.action_id}),
+        "title": {"type": "plain_text", "text": _TITLES[ask]},
+        "submit": {"type": "plain_text", "text": _TITLES[ask].rstrip("…")[:24] or "Save"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": render_blocks(blocks),
+    }
+
+
+def capture_modal(
+    kind: ItemKind | None,
+    *,
+    channel_id: str | None = None,
+    title: str = "",
+    details: str = "",
+    source: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Feedback or a blocker with details. `kind` None: the global shortcut, which asks for
+    the kind first (picking one swaps in its fields). `source`: the message a message shortcut
+    was used on (channel, ts, author), kept in the metadata."""
+    blocks: list[Block] = [
+        InputBlock(
+            block_id="kind",
+            label="What is it?",
+            dispatch_action=True,
+            element=StaticSelectElement(
+                action_id=PICK_KIND,
+                options=[
+                    Option(value=k.value, text=KIND_LABEL[k].split(" ", 1)[1]) for k in ItemKind
+                ],
+                initial_option=None
+                if kind is None
+                else Option(value=kind.value, text=KIND_LABEL[kind].split(" ", 1)[1]),
+            ),
+        ),
+        InputBlock(
+            block_id="team",
+            label="Team channel",
+            element=ConversationSelectElement(
+                action_id="team",
+                initial_conversation=channel_id,
+                default_to_current_conversation=channel_id is None,
+                filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True),
+            ),
+        ),
+        InputBlock(
+            block_id="title",
+            label="Title",
+            element=PlainTextInputElement(
+                action_id="title", initial_value=title[:TITLE_LIMIT] or None, max_length=TITLE_LIMIT
+            ),
+        ),
+        InputBlock(
+            block_id="details",
+            label="Details",
+            optional=True,
+            element=PlainTextInputElement(
+                action_id="details",
+                multiline=True,
+                initial_value=details[:DETAILS_LIMIT] or None,
+                max_length=DETAILS_LIMIT,
+            ),
+        ),
+    ]
+    if kind is ItemKind.FEEDBACK:
+        blocks.append(
+            InputBlock(
+                block_id="customer",
+                label="Customer or account",
+                optional=True,
+                element=PlainTextInputElement(action_id="customer", max_length=200),
+            )
+        )
+        blocks.append(
+            InputBlock(
+                block_id="impact",
+                label="Impact",
+                optional=True,
+                element=StaticSelectElement(action_id="impact", options=_LEVELS),
+            )
+        )
+    elif kind is ItemKind.BLOCKER:
+        blocks.append(
+            InputBlock(
+                block_id="severity",
+                label="Severity",
+                optional=True,
+                element=StaticSelectElement(action_id="severity", options=_LEVELS),
+            )
+        )
+        blocks.append(
+            InputBlock(
+                block_id="milestone",
+                label="Milestone it holds up",
+                optional=True,
+                element=ExternalDataSelectElement(
+                    action_id=PICK_MILESTONE,
+                    placeholder="The team's open milestones",
+                    min_query_length=0,
+                ),
+            )
+        )
+    title_text = "New feedback or blocker" if kind is None else KIND_LABEL[kind].split(" ", 1)[1]
+    return {
+        "type": "modal",
+        "callback_id": CAPTURE,
+        "private_metadata": json.dumps({"source": source} if source else {}),
+        "title": {"type": "plain_text", "text": title_text[:24]},
+        "submit": {"type": "plain_text", "text": "File it"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": render_blocks(blocks),
+    }
+
+
+def metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """A view's private_metadata as a dict; anything else (junk, a forged string) is empty."""
+    try:
+        loaded = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def option(value: str, text: str) -> dict[str, Any]:
+    """An option for an external_select's answer (Slack allows 75 characters of text)."""
+    return {"text": {"type": "plain_text", "text": text[:75]}, "value": value[:150]}

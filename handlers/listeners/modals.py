@@ -1,0 +1,334 @@
+"""Shortcuts and modals: capture with details, and the triage steps that ask something first.
+
+A shortcut's modal opens right after the ack (Slack's trigger lasts 3 s). A submission is
+checked before its ack, so a field error shows inline (`response_action: errors`), and the
+role is checked again (the modal may have stayed open while the role changed hands); what it
+does then runs after the ack.
+"""
+
+from collections.abc import Callable
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_bolt import Ack, App, BoltContext
+
+from bot.blocks.modals import (
+    CAPTURE,
+    PICK_KIND,
+    PICK_MILESTONE,
+    PICK_ORIGINAL,
+    TRIAGE,
+    capture_modal,
+    metadata,
+    option,
+)
+from bot.capture import Capture, Details, SourceMessage
+from bot.permissions import Refused
+from bot.status import TRANSITIONS, Ask, Transition
+from bot.triage import Decision
+from handlers.after_ack import AfterAck
+from handlers.listeners import services_for, tell
+from handlers.services import Services, Tenants
+from storage.models import OPEN_STATUSES, ItemKind, Level
+from storage.queues import QueueOrder, QueueQuery
+
+# Message shortcuts (callback ids, as in manifest.yml) and the kind each files.
+MESSAGE_SHORTCUTS = {
+    "send_to_product_queue": ItemKind.FEEDBACK,
+    "flag_as_blocker": ItemKind.BLOCKER,
+}
+GLOBAL_SHORTCUT = "new_item"
+OPTIONS_SHOWN = 20
+Values = dict[str, dict[str, dict[str, Any]]]
+Errors = dict[str, str]
+
+
+def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
+    for callback_id, kind in MESSAGE_SHORTCUTS.items():
+        app.shortcut(callback_id)(_message_shortcut(tenants, after_ack, kind))
+
+    @app.shortcut(GLOBAL_SHORTCUT)
+    def new_item(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        ack()
+        after_ack.run(
+            body,
+            context,
+            lambda: services_for(tenants, context).client.views_open(
+                trigger_id=body["trigger_id"], view=capture_modal(None)
+            ),
+        )
+
+    @app.action(PICK_KIND)
+    def pick_kind(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        """The global shortcut's kind picked: show that kind's fields, keeping what was typed."""
+        ack()
+        view = body.get("view") or {}
+        values: Values = (view.get("state") or {}).get("values") or {}
+        kind = _kind(values)
+        source = metadata(view).get("source")
+        updated = capture_modal(
+            kind,
+            channel_id=_picked(values, "team", "team", "selected_conversation"),
+            title=_text(values, "title") or "",
+            details=_text(values, "details") or "",
+            source=source if isinstance(source, dict) else None,
+        )
+        after_ack.run(
+            body,
+            context,
+            lambda: services_for(tenants, context).client.views_update(
+                view_id=view.get("id"), hash=view.get("hash"), view=updated
+            ),
+        )
+
+    @app.view(CAPTURE)
+    def capture_submitted(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
+    ) -> None:
+        values: Values = (view.get("state") or {}).get("values") or {}
+        errors, capture = _capture(values, metadata(view), body["user"]["id"])
+        if capture is None:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+
+        def file() -> None:
+            services = services_for(tenants, context)
+            filed = services.capture.file(capture, f"view:{view.get('id')}")
+            services.capture.announce(filed)
+
+        after_ack.run(body, context, file)
+
+    @app.view(TRIAGE)
+    def triage_submitted(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
+    ) -> None:
+        services = services_for(tenants, context)
+        found = metadata(view)
+        transition = TRANSITIONS.get(str(found.get("action")))
+        item_id = found.get("item")
+        if transition is None or transition.ask is Ask.NOTHING or not isinstance(item_id, int):
+            ack()  # not a view of ours: nothing to do
+            return
+        user_id = body["user"]["id"]
+        values: Values = (view.get("state") or {}).get("values") or {}
+        try:
+            item = services.triage.check(transition.action_id, item_id, user_id)
+            errors, decision = _decision(services, transition, values, item.team_channel_id)
+            holders = services.triage.holders(item) if transition.ask is Ask.HOLDER else []
+            if (
+                decision is not None
+                and transition.ask is Ask.HOLDER
+                and decision.holder not in holders
+            ):
+                errors = {"holder": "Pick another holder of the role (listed below)."}
+                decision = None
+        except Refused as refused:
+            errors, decision = {_first_input(transition): str(refused)[:150]}, None
+        if decision is None:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+
+        def apply() -> None:
+            try:
+                outcome = services.triage.apply(transition.action_id, item_id, user_id, decision)
+            except Refused as refused:
+                tell(services, body, None, str(refused))
+                return
+            if outcome.note:
+                tell(services, body, None, outcome.note)
+
+        after_ack.run(body, context, apply)
+
+    @app.options(PICK_ORIGINAL)
+    def originals(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        """The open feedback of the item's team, most +1'd first, matching what was typed;
+        only for an owner of the item (the options show the team's items)."""
+        services = services_for(tenants, context)
+        item_id = metadata(body.get("view") or {}).get("item")
+        item = services.triage.items.get(item_id) if isinstance(item_id, int) else None
+        if item is None:
+            ack(options=[])
+            return
+        try:
+            services.triage.permissions.require_owner(item, body["user"]["id"], "merge this")
+        except Refused:
+            ack(options=[])
+            return
+        kind = ItemKind.FEEDBACK
+        words = str(body.get("value") or "").strip()[:100] or None
+        query = QueueQuery(
+            (item.team_channel_id,),
+            kind,
+            OPEN_STATUSES[kind],
+            words=words,
+            order=QueueOrder.MOST_VOTED,
+        )
+        page = services.capture.queues.page(query, OPTIONS_SHOWN + 1)
+        ack(
+            options=[
+                option(str(e.item.id), f"#{e.item.id} (+{e.votes}) {e.item.title or e.item.text}")
+                for e in page.entries
+                if e.item.id != item.id
+            ][:OPTIONS_SHOWN]
+        )
+
+    @app.options(PICK_MILESTONE)
+    def milestones(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        """The open milestones of the team picked in the same modal."""
+        values: Values = ((body.get("view") or {}).get("state") or {}).get("values") or {}
+        team = _picked(values, "team", "team", "selected_conversation")
+        if not team:
+            ack(options=[])
+            return
+        services = services_for(tenants, context)
+        typed = str(body.get("value") or "").strip().lower()
+        ack(
+            options=[
+                option(str(t.milestone.id), f"{t.milestone.name} (due {t.milestone.due_date})")
+                for t in services.planning.store.tracked(team)
+                if typed in t.milestone.name.lower()
+            ][:OPTIONS_SHOWN]
+        )
+
+
+def _message_shortcut(tenants: Tenants, after_ack: AfterAck, kind: ItemKind) -> Callable[..., None]:
+    def shortcut(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        """Prefilled from the message: its channel as the team, its first line as the title,
+        its text as the details."""
+        ack()
+        message = body.get("message") or {}
+        channel_id = (body.get("channel") or {}).get("id")
+        text = str(message.get("text") or "")
+        source = {
+            "channel": channel_id,
+            "ts": message.get("ts"),
+            "author": message.get("user"),
+            "thread_ts": message.get("thread_ts"),
+        }
+        view = capture_modal(
+            kind,
+            channel_id=channel_id,
+            title=text.strip().split("\n", 1)[0],
+            details=text,
+            source={k: v for k, v in source.items() if isinstance(v, str)},
+        )
+        after_ack.run(
+            body,
+            context,
+            lambda: services_for(tenants, context).client.views_open(
+                trigger_id=body["trigger_id"], view=view
+            ),
+        )
+
+    return shortcut
+
+
+def _capture(values: Values, found: dict[str, Any], user_id: str) -> tuple[Errors, Capture | None]:
+    """The capture a submitted modal describes, or the errors to show on its fields."""
+    errors: Errors = {}
+    kind = _kind(values)
+    if kind is None:
+        errors["kind"] = "Pick feedback or a blocker."
+    team = _picked(values, "team", "team", "selected_conversation") or ""
+    if not team.startswith(("C", "G")):
+        errors["team"] = "Pick the team's channel (a channel, not a direct message)."
+    title = (_text(values, "title") or "").strip()
+    if not title:
+        errors["title"] = "Give it a title."
+    if errors or kind is None:
+        return errors, None
+    details = (_text(values, "details") or "").strip()
+    source = found.get("source")
+    message = None
+    if (
+        isinstance(source, dict)
+        and isinstance(source.get("channel"), str)
+        and isinstance(source.get("ts"), str)
+    ):
+        message = SourceMessage(
+            source["channel"],
+            source["ts"],
+            details or title,
+            source.get("author"),
+            source.get("thread_ts"),
+        )
+    milestone = _picked(values, "milestone", PICK_MILESTONE, "selected_option")
+    return errors, Capture(
+        kind,
+        details or title,
+        team,
+        user_id,
+        message,
+        via="modal",
+        details=Details(
+            title=title,
+            customer=(_text(values, "customer") or "").strip() or None,
+            impact=_level(values, "impact"),
+            severity=_level(values, "severity"),
+            milestone_id=int(milestone) if milestone and milestone.isdigit() else None,
+        ),
+    )
+
+
+def _decision(
+    services: Services, transition: Transition, values: Values, team_channel_id: str
+) -> tuple[Errors, Decision | None]:
+    ask = transition.ask
+    if ask in (Ask.REASON, Ask.NOTE, Ask.QUESTION):
+        reason = (_text(values, "reason") or "").strip()
+        if not reason and ask is not Ask.NOTE:
+            return {"reason": "Say why: the person who raised it will read this."}, None
+        return {}, Decision(reason=reason or None)
+    if ask is Ask.ORIGINAL:
+        picked = _picked(values, "original", PICK_ORIGINAL, "selected_option") or ""
+        if not picked.isdigit():
+            return {"original": "Pick the item it duplicates."}, None
+        return {}, Decision(original_id=int(picked))
+    if ask is Ask.UNTIL:
+        raw = _picked(values, "until", "until", "selected_date") or ""
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            return {"until": "Pick a day."}, None
+        if day <= services.planning.today(team_channel_id):
+            return {"until": "Pick a day after today."}, None
+        zone = ZoneInfo(services.capture.teams.settings(team_channel_id).timezone)
+        return {}, Decision(until=datetime.combine(day, time(9), zone))
+    holder = _picked(values, "holder", "holder", "selected_user")
+    if not holder:
+        return {"holder": "Pick who takes it."}, None
+    return {}, Decision(holder=holder)
+
+
+def _first_input(transition: Transition) -> str:
+    return {
+        Ask.ORIGINAL: "original",
+        Ask.UNTIL: "until",
+        Ask.HOLDER: "holder",
+    }.get(transition.ask, "reason")
+
+
+def _picked(values: Values, block_id: str, action_id: str, field: str) -> str | None:
+    """A selection in the submitted state; a selected option gives its value."""
+    state = (values.get(block_id) or {}).get(action_id) or {}
+    picked = state.get(field)
+    if isinstance(picked, dict):
+        picked = picked.get("value")
+    return picked if isinstance(picked, str) else None
+
+
+def _text(values: Values, block_id: str) -> str | None:
+    return _picked(values, block_id, block_id, "value")
+
+
+def _kind(values: Values) -> ItemKind | None:
+    picked = _picked(values, "kind", PICK_KIND, "selected_option")
+    return ItemKind(picked) if picked in {k.value for k in ItemKind} else None
+
+
+def _level(values: Values, block_id: str) -> Level | None:
+    picked = _picked(values, block_id, block_id, "selected_option")
+    return Level(picked) if picked in {level.value for level in Level} else None
