@@ -378,28 +378,34 @@ def _option(element: dict[str, Any], value: str) -> dict[str, Any]:
 def _action(
     blocks: list[dict[str, Any]], action_id: str, value: str, block_id: str | None
 ) -> dict[str, Any]:
-    """The pressed button as Slack describes it, with the block it is in."""
-    found_block, button = next(
+    """The element acted on as Slack describes it, with the block it is in: a button pressed
+    (its value), or an option picked in a select (`selected_option`, as Slack sends it)."""
+    found_block, element = next(
         (
             (block.get("block_id", ""), element)
             for block in blocks
             for element in _buttons(block)
-            if element.get("action_id") == action_id and element.get("value") == value
+            if element.get("action_id") == action_id
+            and (element.get("value") == value or element.get("type") != "button")
         ),
-        ("item_actions", {"text": {"type": "plain_text", "text": action_id}}),
+        ("item_actions", {"type": "button", "text": {"type": "plain_text", "text": action_id}}),
     )
-    return {
+    action: dict[str, Any] = {
         "action_id": action_id,
         "block_id": block_id or found_block,
-        "value": value,
-        "type": "button",
         "action_ts": f"{time.time():.6f}",
-        "text": button["text"],
+        "type": element.get("type", "button"),
     }
+    if action["type"] == "button":
+        return {**action, "value": value, "text": element["text"]}
+    return {**action, **_selection(element, value)}
 
 
 def _buttons(block: dict[str, Any]) -> list[dict[str, Any]]:
-    """A block's interactive elements: an actions block's, or a section's accessory."""
+    """A block's interactive elements: an actions block's, an input's (one that dispatches
+    its actions), or a section's accessory."""
     if block["type"] == "actions":
         return list(block["elements"])
+    if block["type"] == "input":
+        return [block["element"]]
     return [block["accessory"]] if "accessory" in block else []

@@ -11,6 +11,7 @@ from jsonschema import Draft7Validator
 from slack_sdk import WebClient
 
 from bot.clock import utc_now
+from bot.status import TRANSITIONS
 from bot.workspaces import Workspaces
 from handlers.after_ack import AfterAck
 from handlers.app import create_app
@@ -18,6 +19,7 @@ from handlers.install import BOT_SCOPES, Installs
 from handlers.listeners.actions import ACTIONS
 from handlers.listeners.commands import COMMANDS
 from handlers.listeners.events import EVENTS
+from handlers.listeners.modals import GLOBAL_SHORTCUT, MESSAGE_SHORTCUTS
 from handlers.services import Tenants
 from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient
@@ -46,13 +48,15 @@ def test_commands_events_and_actions_match_the_code(manifest: dict[str, Any]) ->
     assert all(c["should_escape"] is True for c in commands)
     assert manifest_events(manifest) == set(EVENTS)
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
-    assert set(ACTIONS) == {
-        "item_plan",
-        "item_decline",
-        "item_duplicate",
-        "item_acknowledge",
-        "item_resolve",
+    assert set(ACTIONS) == {*TRANSITIONS, "item_merge"}
+    shortcuts = {s["callback_id"]: s["type"] for s in manifest["features"]["shortcuts"]}
+    assert shortcuts == {
+        **{callback_id: "message" for callback_id in MESSAGE_SHORTCUTS},
+        GLOBAL_SHORTCUT: "global",
     }
+    # External selects (a duplicate's original, a blocker's milestone) load their options here.
+    interactivity = manifest["settings"]["interactivity"]
+    assert interactivity["message_menu_options_url"] == interactivity["request_url"]
 
 
 def test_the_app_registers_exactly_these_listeners(
@@ -92,7 +96,9 @@ METHOD_SCOPES = {
     "conversations_replies": {"channels:history", "groups:history", "im:history"},
     "files_upload_v2": {"files:write"},
     "users_info": {"users:read"},
+    "views_open": set(),
     "views_publish": set(),
+    "views_update": set(),
 }
 # Scopes that come with what the app subscribes to rather than with a method it calls.
 FEATURE_SCOPES = {"commands", "reactions:read", "app_mentions:read"}
@@ -120,15 +126,19 @@ def test_manifest_validates_against_slacks_schema(manifest: dict[str, Any]) -> N
 
 
 def test_the_code_registers_nothing_the_manifest_lacks() -> None:
-    """One listener per command and event, one for all card buttons, one for the lists'
-    "More" button: nothing unlisted."""
+    """One listener per command, event, shortcut, modal and options load; one for all triage
+    buttons, one for the lists' "More", one for Home's controls and one for the capture
+    modal's kind: nothing unlisted."""
     client = WebClient(token="xoxb-unused")
     db = Database(make_engine("sqlite://"))
     workspaces = Workspaces(WorkspaceStore(db), utc_now)
     tenants = Tenants(db, workspaces, lambda _: "xoxb-unused", lambda _: client, single="T1")
     installs = Installs(workspaces, None, tenants.forget)
     app = create_app(tenants, installs, "unused-secret", AfterAck(threads=1), client)
-    assert len(app._listeners) == len(COMMANDS) + len(EVENTS) + 2
+    shortcuts = len(MESSAGE_SHORTCUTS) + 1
+    modals, options, actions = 2, 2, 4
+    expected = len(COMMANDS) + len(EVENTS) + shortcuts + modals + options + actions
+    assert len(app._listeners) == expected
 
 
 def test_an_install_asks_for_the_manifests_bot_scopes(manifest: dict[str, Any]) -> None:

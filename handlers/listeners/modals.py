@@ -60,12 +60,15 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
         )
 
     @app.action(PICK_KIND)
-    def pick_kind(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    def pick_kind(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+    ) -> None:
         """The global shortcut's kind picked: show that kind's fields, keeping what was typed."""
         ack()
         view = body.get("view") or {}
         values: Values = (view.get("state") or {}).get("values") or {}
-        kind = _kind(values)
+        picked = (action.get("selected_option") or {}).get("value")
+        kind = ItemKind(picked) if picked in {k.value for k in ItemKind} else None
         source = metadata(view).get("source")
         updated = capture_modal(
             kind,
