@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.cards import already_filed, filed_confirmation, linked
 from bot.cards import Cards
 from bot.clock import Clock
+from bot.home import Home
 from bot.metrics import ITEMS_FILED
 from bot.parsing.words import tags_in
 from bot.planning import Planning
@@ -120,9 +121,11 @@ class Capturer:
         cards: Cards,
         planning: Planning,
         webhooks: Webhooks,
+        home: Home,
         client: WebClient,
         clock: Clock,
     ) -> None:
+        self.home = home
         self.items = items
         self.queues = queues
         self.teams = teams
@@ -214,6 +217,7 @@ class Capturer:
             if filed.item.kind is ItemKind.FEEDBACK:
                 self._suggest_original(filed.item)
             self.cards.deliver(filed.item, filed.routing)
+            self.home.refresh_soon([*filed.routing.holders, filed.item.reporter_id])
             if filed.webhooks:
                 self.webhooks.item_filed(filed.item)
 

@@ -14,6 +14,8 @@ from functools import partial
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.blocks.home import (
     CLEAR,
@@ -120,9 +122,11 @@ class Home:
         self._send(user_id, state, note)
 
     def refresh_soon(self, user_ids: Iterable[str]) -> None:
-        """Something these people's Homes show changed. Each is republished at once if their
-        Home was last published long enough ago; else once, when the window since then ends,
-        however many changes come in it (`refresh_seconds`)."""
+        """Something these people's Homes show changed. Each whose Home this process has
+        published is republished at once if that was long enough ago; else once, when the
+        window since then ends, however many changes come in it (`refresh_seconds`). Nobody
+        else: a reporter who never opened Home costs no views.publish per filing, and opening
+        it publishes it afresh."""
         now_users: list[str] = []
         for user_id in dict.fromkeys(user_ids):
             with self._lock:
@@ -133,7 +137,9 @@ class Home:
                     self._pending[user_id] = now
                     continue
                 last = self._published.get(user_id)
-                if last is None or now - last >= self.refresh_seconds:
+                if last is None:
+                    continue  # never shown by this process: opening it builds it afresh
+                if now - last >= self.refresh_seconds:
                     self._published[user_id] = now
                     now_users.append(user_id)
                     continue
@@ -163,7 +169,8 @@ class Home:
             state = self._states.get(user_id) or HomeState()
         try:
             self._send(user_id, state, None)
-        except Exception:  # a refresh is a courtesy: the next one catches up
+        except (SlackApiError, OSError, SQLAlchemyError):
+            # A courtesy after a change already made (and told): the next one catches up.
             log.warning("could not refresh the App Home of %s", user_id, exc_info=True)
 
     def _send(self, user_id: str, state: HomeState, note: str | None) -> None:

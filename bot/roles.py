@@ -4,6 +4,7 @@ from bot.blocks.common import ROLE_LABEL, plural
 from bot.blocks.lists import roles_summary
 from bot.cards import Cards
 from bot.clock import Clock
+from bot.home import Home
 from bot.notices import Notices
 from bot.parsing.team import AssignRole, ListRoles, RemoveRole, RoleCommand
 from bot.people import People
@@ -25,8 +26,10 @@ class Roles:
         people: People,
         cards: Cards,
         notices: Notices,
+        home: Home,
         clock: Clock,
     ) -> None:
+        self.home = home
         self.teams = teams
         self.permissions = permissions
         self.people = people
@@ -43,6 +46,7 @@ class Roles:
         who = f"<@{command.user_id}>"
         if isinstance(command, RemoveRole):
             if self.teams.remove(channel_id, command.user_id, command.role):
+                self.home.refresh_soon([command.user_id])
                 return f"{who} is no longer the {label} of <#{channel_id}>."
             return f"{who} was not the {label} of <#{channel_id}>."
         assert isinstance(command, AssignRole)
@@ -53,6 +57,7 @@ class Roles:
         if assignment is None:
             return f"{who} is already the {label} of <#{channel_id}>."
         waiting = self._hand_over(channel_id, command.user_id, command.role)
+        self.home.refresh_soon([command.user_id])
         if command.user_id != actor_id:
             self.notices.dm(
                 f"role:{assignment}",

@@ -107,19 +107,78 @@ def test_serve_with_two_workers_shares_one_port(tmp_path: Path) -> None:
             assert httpx.get(f"{url}/healthz", headers={"Connection": "close"}).status_code == 200
 
 
+def demo_step(out: str, step: str) -> str:
+    """What the demo transcript shows for one step (`▶ who: action`), up to the next step."""
+    start = out.index(f"\n▶ {step}")
+    end = out.find("\n▶ ", start + 1)
+    return out[start : end if end != -1 else len(out)]
+
+
 def test_demo_shows_the_loop_and_exits_zero() -> None:
     result = run_cli("demo")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "DM to maya:" in out and "[Plan] [Decline] [Duplicate]" in out
     assert "I counted your +1." in out
-    assert "The blocker you raised in #launch was resolved by @omar" in out
+    # Raised from a message: the reporter hears back in its thread, named.
+    acknowledged = demo_step(out, "omar: presses Acknowledge on the blocker card")
+    assert "in #launch, a reply in the thread of @lee's message:" in acknowledged
+    assert "@lee The blocker you raised in #launch was acknowledged by @omar" in acknowledged
+    # Resolve asks for an optional note first; the reporter reads it.
+    assert "a modal opens for omar: «Resolve»" in demo_step(out, "omar: presses Resolve")
+    resolved = demo_step(out, "omar: writes a note and presses Resolve in the modal")
+    assert "@lee The blocker you raised in #launch was resolved by @omar" in resolved
+    assert "*Note:* Restarted the primary and added a disk alert." in resolved
+    # A near-copy is suggested for a merge; merged, its reporter hears when the original moves.
+    near_copy = demo_step(out, "lee: /feedback acme asked for sso")
+    assert "Looks like *#1* (0 +1s): Acme asked for SSO before their renewal in March" in near_copy
+    assert "[Merge] [Plan]" in near_copy
+    merged = demo_step(out, "maya: presses Merge")
+    assert "was merged into #1 by @maya: your +1 counts there" in merged
+    assert "*Merged into #1* by @maya" in merged
+    assert "Raised by @sam in #launch · +1 · #1" in merged  # the original's card counts it
+    planned = demo_step(out, "maya: presses Plan on the SSO card")
+    assert "DM to lee:\n      │ Something you +1'd in #launch was planned by @maya" in planned
+    assert "DM to sam:\n      │ The feedback you raised in #launch was planned by @maya" in planned
+    # Feedback that is really a blocker: the project manager gets the card.
+    moved = demo_step(out, "maya: presses Move to blockers")
+    assert "DM to omar:\n      │ *:no_entry: Blocker* for the project manager of #launch" in moved
+    assert "*Moved here* from the feedback queue by @maya" in moved
+    assert "in #launch, a reply in the thread of @sam's message:" in moved
+    assert "was moved to the blocker queue by @maya" in moved
+    # Decline asks why; the reporter reads the reason.
     assert "Sorry, only the product manager of #launch can decline this." in out
+    assert "a modal opens for maya: «Decline»" in demo_step(out, "maya: presses Decline")
+    declined = demo_step(out, "maya: says why and presses Decline in the modal")
+    assert (
+        "DM to sam:\n      │ The feedback you raised in #launch was declined by @maya." in declined
+    )
+    assert "*Reason:* Not this quarter: the public beta comes first." in declined
+    # Capture with details: the message shortcut's modal opens prefilled.
+    shortcut = demo_step(out, "lee: uses “Send to product queue” on sam's message")
+    assert "a modal opens for lee: «Feedback»" in shortcut
+    assert "Title: [Bulk exports should email a download link when they finish]" in shortcut
+    captured = demo_step(out, "lee: retitles it")
+    assert "in #product-triage:\n      │ *:bulb: Feedback* for the product manager" in captured
+    assert "*Email a link when a bulk export finishes*" in captured
+    assert "written by @sam · customer: Globex · impact: high" in captured
+    # The time loop.
     assert ":calendar: Milestone *Public beta* is due tomorrow (Wed 2 Dec 2026)" in out
     assert "has waited 24 working hours without being acknowledged" in out
     assert "is 1 day overdue (was due Wed 2 Dec 2026)" in out
     assert "Weekly digest — week of Mon 7 Dec 2026" in out
     assert "_@lee · 6 days old · owned by @omar_" in out  # acknowledged from the digest thread
+    # Each person's Home shows what their role owns.
+    maya = demo_step(out, "maya: opens Rolecall's Home tab")
+    assert "*Product queue:* 2 open" in maya and "*Product manager* · feedback for #launch" in maya
+    assert "customer: Globex · impact: high" in maya
+    omar = demo_step(out, "omar: opens Rolecall's Home tab")
+    assert "*Blockers:* 2 open (1 unacknowledged)" in omar
+    assert "*Open blockers, unacknowledged first*" in omar
+    assert "*Milestones due in the next 14 days*" in omar
+    lee = demo_step(out, "lee  (holds no role): opens Rolecall's Home tab")
+    assert "You hold no role yet" in lee and "*What you raised*" in lee
+    assert "*Product manager*" not in lee and "*Project manager*" not in lee
     assert "Demo finished in" in out
 
 

@@ -56,7 +56,7 @@ class RecordingHome(Home):
 
     def _send(self, user_id: str, state: HomeState, note: str | None) -> None:
         if self.fail:
-            raise RuntimeError("Slack is down")
+            raise OSError("Slack is down")
         self.sent.append((user_id, state))
         with self._lock:
             self._states[user_id] = state
@@ -74,7 +74,14 @@ def timers() -> Timers:
 
 @pytest.fixture
 def home(clock: Clock, timers: Timers) -> RecordingHome:
-    return RecordingHome(clock, timers)
+    """U1's and U2's Homes were published a window ago (they opened them)."""
+    recording = RecordingHome(clock, timers)
+    clock.now -= WINDOW
+    recording.publish("U1")
+    recording.publish("U2")
+    clock.now += WINDOW
+    recording.sent.clear()
+    return recording
 
 
 def users(home: RecordingHome) -> list[str]:
@@ -85,6 +92,13 @@ def test_the_first_change_publishes_at_once(home: RecordingHome, timers: Timers)
     home.refresh_soon(["U1", "U2", "U1"])
     assert users(home) == ["U1", "U2"]
     assert timers.due == []
+
+
+def test_nobody_whose_home_was_never_published_here_is_refreshed(
+    home: RecordingHome, timers: Timers
+) -> None:
+    home.refresh_soon(["U3"])  # say, the reporter of every new item
+    assert users(home) == [] and timers.due == []
 
 
 def test_changes_within_the_window_coalesce_into_one_publish_at_its_end(

@@ -36,7 +36,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("reason", _TEXT(length=2000), nullable=True))
         batch.add_column(sa.Column("duplicate_of", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("similar_to", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("snoozed_until", sa.DateTime(), nullable=True))
+        batch.add_column(
+            sa.Column("snoozed_until", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
+        )
         batch.add_column(sa.Column("assignee_id", _TEXT(length=32), nullable=True))
         batch.add_column(sa.Column("moved_from", sa.String(length=16), nullable=True))
         batch.create_foreign_key("fk_item_duplicate_of", "item", ["duplicate_of"], ["id"])
