@@ -98,7 +98,7 @@ class Cards:
             )
             self.outbox.send([send], holder, lambda _: message)
 
-    def card(self, item: Item) -> Message:
+    def card(self, item: Item, *, actionable: bool = True) -> Message:
         """The item's card as it stands: its +1s, and the open item it looks like."""
         assert item.id is not None
         similar = None
@@ -106,20 +106,29 @@ class Cards:
             original = self.items.get(item.similar_to)
             if original is not None and original.status in OPEN_STATUSES[original.kind]:
                 similar = QueuedItem(original, original.vote_count)
-        return item_card(item, item.vote_count, similar)
+        return item_card(item, item.vote_count, similar, actionable=actionable)
 
     def refresh(self, item: Item) -> None:
-        """Bring every posted copy of the card (found in our records) up to date."""
+        """Bring every posted copy of the card (found in our records) up to date. A copy with
+        someone the item no longer goes to (it moved to the other queue) loses its buttons."""
         assert item.id is not None
         card = self.card(item)
-        for posted in self.sends.posted_cards(item.id):
+        copies = self.sends.posted_cards(item.id)
+        moved_away: set[str] = set()
+        if item.moved_from is not None:
+            current = set(self.routing(item.team_channel_id, item.kind).recipients)
+            current.update([item.assignee_id] if item.assignee_id else [])
+            moved_away = {posted.destination for posted in copies} - current
+        left_behind = self.card(item, actionable=False) if moved_away else card
+        for posted in copies:
             assert posted.channel_id is not None and posted.message_ts is not None
+            copy = left_behind if posted.destination in moved_away else card
             try:
                 self.client.chat_update(
                     channel=posted.channel_id,
                     ts=posted.message_ts,
-                    text=card.text,
-                    blocks=card.blocks,
+                    text=copy.text,
+                    blocks=copy.blocks,
                 )
             except SlackApiError as error:
                 log_api_error(error, item=item.id, channel=posted.channel_id)

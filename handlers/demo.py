@@ -1,7 +1,8 @@
 """`rolecall demo`: a scripted team week, end to end, with no Slack workspace.
 
 It starts the local fake Slack Web API, serves the real app over HTTP on loopback with a throwaway
-SQLite database, sends signed requests exactly as Slack would, and prints what each person saw.
+SQLite database, sends signed requests exactly as Slack would, and prints what each person saw:
+messages, cards, the modals a button or a shortcut opens, and each person's App Home.
 """
 
 import tempfile
@@ -10,19 +11,21 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.tick import Ticker
 from handlers.runtime import connect, start_http
 from handlers.settings import Settings
 from sandbox.fake_slack import FakeSlack
-from sandbox.signed_client import SignedClient
+from sandbox.signed_client import SignedClient, state_values
 from sandbox.workspace import Seen
 
 SECRET = "demo-signing-secret"
 TEAM = "CLAUNCH"
 MAYA, OMAR, LEE, SAM = "UMAYA", "UOMAR", "ULEE", "USAM"
 TRIAGE = "CTRIAGE"
+EXPORT_TITLE = "Email a link when a bulk export finishes"
+HOME_LINES = 16  # a Home is long: the transcript shows its top
 
 
 class DemoClock:
@@ -48,17 +51,41 @@ class Transcript:
         self.out.write(f"\n▶ {who}: {action}\n")
         self._flush()
 
+    def modal(self, user_id: str) -> None:
+        """The modal open in front of the person, as they see it."""
+        view = self.fake.open_views(user_id)[-1]
+        name = self.fake.users[user_id]["name"]
+        self.out.write(f"   a modal opens for {name}: «{view['title']['text']}»\n")
+        self._lines(_view_lines(view))
+        close, submit = view.get("close"), view.get("submit")
+        buttons = [f"[{b['text']}]" for b in (close, submit) if b]
+        self.out.write(f"      │ {' '.join(buttons)}\n")
+
+    def home(self, user_id: str) -> None:
+        """The top of the person's App Home tab, as last published."""
+        view = self.fake.home_views[user_id]
+        name = self.fake.users[user_id]["name"]
+        self.out.write(f"   {name}'s Home tab:\n")
+        lines = _view_lines(view, skip=("home_filters", "home_tag", "home_how_to"))
+        self._lines(lines[:HOME_LINES])
+        if len(lines) > HOME_LINES:
+            self.out.write(f"      │ … ({len(lines) - HOME_LINES} more lines)\n")
+
+    def _lines(self, lines: list[str]) -> None:
+        for line in lines:
+            self.out.write(f"      │ {self.fake.readable(line)[:160]}\n")
+
     def _flush(self) -> None:
         new = self.fake.seen[self.shown :]
         self.shown = len(self.fake.seen)
         printed: set[tuple[str, str, str]] = set()
         for seen in new:
-            key = (seen.where, seen.kind, seen.text)
+            body = self.fake.render(seen.text, seen.blocks)
+            key = (seen.where, seen.kind, body)  # each member of a channel sees it: print once
             if seen.kind != "ephemeral" and key in printed:
                 continue
             printed.add(key)
             self.out.write(f"   {self._place(seen)}\n")
-            body = self.fake.render(seen.text, seen.blocks)
             for line in body.splitlines()[:12]:
                 self.out.write(f"      │ {line[:160]}\n")
 
@@ -71,7 +98,75 @@ class Transcript:
         if channel.get("is_im"):
             owner = self.fake.users[channel["user"]]["name"]
             return f"{updated}in {owner}'s DM:" if updated else f"DM to {owner}:"
-        return f"{updated}in #{channel.get('name', seen.where)}:"
+        where = f"#{channel.get('name', seen.where)}"
+        parent = self._thread_of(seen) if seen.kind == "message" else None
+        if parent is not None:
+            return f"in {where}, a reply in the thread of {parent}:"
+        return f"{updated}in {where}:"
+
+    def _thread_of(self, seen: Seen) -> str | None:
+        """Whose message a bot reply answers in its thread, if it is a thread reply."""
+        for message in self.fake.messages.get(seen.where, []):
+            thread_ts = message.get("thread_ts")
+            if message["text"] == seen.text and thread_ts and thread_ts != message["ts"]:
+                parent = self.fake.find(seen.where, thread_ts) or {}
+                author = self.fake.users.get(parent.get("user", ""), {}).get("name", "someone")
+                return f"@{author}'s message"
+        return None
+
+
+def _view_lines(view: dict[str, Any], skip: tuple[str, ...] = ()) -> list[str]:
+    """A modal or Home tab as a person reads it: texts, inputs with what they hold, buttons."""
+    lines: list[str] = []
+    for block in view.get("blocks", []):
+        if skip and str(block.get("block_id", "")).startswith(skip):
+            continue
+        kind = block["type"]
+        if kind in {"section", "header"}:
+            lines.extend(block["text"]["text"].splitlines())
+        elif kind == "context":
+            lines.append(" ".join(e.get("text", "") for e in block["elements"]))
+        elif kind == "actions":
+            buttons = [f"[{e['text']['text']}]" for e in block["elements"] if e["type"] == "button"]
+            if buttons:
+                lines.append(" ".join(buttons))
+        elif kind == "divider":
+            lines.append("─" * 24)
+        elif kind == "input":
+            optional = " (optional)" if block.get("optional") else ""
+            shown = _initial(block["element"]) or "…"
+            lines.append(f"{block['label']['text']}{optional}: [{shown[:90]}]")
+    return lines
+
+
+def _initial(element: dict[str, Any]) -> str | None:
+    """What an input shows (and submits, if left alone) when the view opens."""
+    option = element.get("initial_option")
+    if option:
+        return str(option["text"]["text"])
+    for field in ("initial_value", "initial_conversation", "initial_date", "initial_user"):
+        if element.get(field):
+            value = str(element[field])
+            if field == "initial_conversation":
+                return f"<#{value}>"
+            return value.replace("\n", " ⏎ ")
+    return None
+
+
+def _prefilled(view: dict[str, Any]) -> dict[str, Any]:
+    """A view's inputs as Slack submits them when left as they opened, by action_id."""
+    answers: dict[str, Any] = {}
+    for block in view.get("blocks", []):
+        if block.get("type") != "input":
+            continue
+        element = block["element"]
+        option = element.get("initial_option")
+        if option:
+            answers[element["action_id"]] = option["value"]
+        for field in ("initial_value", "initial_conversation", "initial_date", "initial_user"):
+            if element.get(field):
+                answers[element["action_id"]] = element[field]
+    return answers
 
 
 def run_demo(out: TextIO) -> None:
@@ -105,6 +200,7 @@ def run_demo(out: TextIO) -> None:
         try:
             _week(slack, fake, show)
             _time_loop(slack, fake, show, services.ticker, clock)
+            _homes(slack, fake, show)
         finally:
             slack.close()
             server.stop()
@@ -114,27 +210,66 @@ def run_demo(out: TextIO) -> None:
 
 
 def _week(slack: SignedClient, fake: FakeSlack, show: Transcript) -> None:
-    def dm_cards(user_id: str) -> list[dict[str, object]]:
+    maya_dm, omar_dm = fake.dm_channel(MAYA), fake.dm_channel(OMAR)
+
+    def dm_cards(user_id: str) -> list[dict[str, Any]]:
         return [m for m in fake.dms_to(user_id) if m["blocks"]]
 
-    def responses(count: int) -> Callable[[], bool]:
+    def responses(more: int = 1) -> Callable[[], bool]:
+        count = len(fake.calls_to("response_url")) + more
         return lambda: len(fake.calls_to("response_url")) >= count
 
-    slack.command("/role", "", LEE, TEAM)
-    show.step("lee", "/role", responses(1))
-    slack.command("/role", f"<@{MAYA}|maya> product", LEE, TEAM)
-    show.step("lee", "/role @maya product  (anyone may set up a team with no roles)", responses(2))
-    slack.command("/role", f"<@{OMAR}|omar> project", MAYA, TEAM)
-    show.step("maya", "/role @omar project", responses(3))
-    slack.command("/role", f"<@{SAM}|sam> product", SAM, TEAM)
-    show.step("sam", "/role @sam product  (not a role holder: refused)", responses(4))
+    def more_dms(user_id: str, more: int = 1) -> Callable[[], bool]:
+        count = len(fake.dms_to(user_id)) + more
+        return lambda: len(fake.dms_to(user_id)) >= count
 
+    def replies() -> list[dict[str, Any]]:
+        """The bot's replies in threads of #launch: where a reporter hears back."""
+        return [
+            m
+            for m in fake.messages[TEAM]
+            if m["user"] == fake.bot_user_id and m.get("thread_ts") not in {None, m["ts"]}
+        ]
+
+    def more_replies() -> Callable[[], bool]:
+        count = len(replies()) + 1
+        return lambda: len(replies()) >= count
+
+    def more_updates(more: int = 1) -> Callable[[], bool]:
+        """A card (every copy of it) follows the item: wait for its updates to be shown."""
+        count = len(fake.calls_to("chat.update")) + more
+        return lambda: len(fake.calls_to("chat.update")) >= count
+
+    def modal_open(user_id: str) -> Callable[[], bool]:
+        return lambda: bool(fake.open_views(user_id))
+
+    def submit(user_id: str, answers: dict[str, Any]) -> None:
+        view = fake.open_views(user_id)[-1]
+        slack.view_submission(view, user_id, state_values(view, {**_prefilled(view), **answers}))
+
+    # Roles ---------------------------------------------------------------------------------
+    for user_id, text, label in [
+        (LEE, "", "/role"),
+        (
+            LEE,
+            f"<@{MAYA}|maya> product",
+            "/role @maya product  (anyone may set up a team with no roles)",
+        ),
+        (MAYA, f"<@{OMAR}|omar> project", "/role @omar project"),
+        (SAM, f"<@{SAM}|sam> product", "/role @sam product  (not a role holder: refused)"),
+    ]:
+        answered = responses()
+        slack.command("/role", text, user_id, TEAM)
+        show.step(fake.users[user_id]["name"], label, answered)
+
+    # Raising things ------------------------------------------------------------------------
     slack.command("/feedback", "Acme asked for SSO before their renewal in March", SAM, TEAM)
     show.step(
         "sam",
         "/feedback Acme asked for SSO before their renewal in March",
         lambda: len(dm_cards(MAYA)) >= 1,
     )
+    sso_card = dm_cards(MAYA)[0]
 
     quote, _ = slack.say(TEAM, SAM, 'Customer quote from Globex: "exports time out over 10k rows"')
     slack.react(TEAM, LEE, quote["ts"], "bulb")
@@ -153,22 +288,72 @@ def _week(slack: SignedClient, fake: FakeSlack, show: Transcript) -> None:
         lambda: len(dm_cards(OMAR)) >= 1,
     )
 
+    # Blockers: lee raised it from a message, so he hears back in its thread ----------------
     blocker_card = dm_cards(OMAR)[0]
-    omar_dm = fake.dm_channel(OMAR)
-    slack.click(OMAR, omar_dm, str(blocker_card["ts"]), "item_acknowledge", _item_id(blocker_card))
-    show.step("omar", "presses Acknowledge on the blocker card", lambda: len(fake.dms_to(LEE)) >= 1)
-    slack.click(OMAR, omar_dm, str(blocker_card["ts"]), "item_resolve", _item_id(blocker_card))
-    show.step("omar", "presses Resolve", lambda: len(fake.dms_to(LEE)) >= 2)
+    blocker_id = _item_id(blocker_card)
+    heard, card_updated = more_replies(), more_updates()
+    slack.click(OMAR, omar_dm, str(blocker_card["ts"]), "item_acknowledge", blocker_id)
+    show.step("omar", "presses Acknowledge on the blocker card", lambda: heard() and card_updated())
+    slack.click(OMAR, omar_dm, str(blocker_card["ts"]), "item_resolve", blocker_id)
+    show.step("omar", "presses Resolve", modal_open(OMAR))
+    show.modal(OMAR)
+    heard, card_updated = more_replies(), more_updates()
+    submit(OMAR, {"reason": "Restarted the primary and added a disk alert. Migrations run again."})
+    show.step(
+        "omar",
+        "writes a note and presses Resolve in the modal",
+        lambda: heard() and card_updated(),
+    )
 
-    sso_card = dm_cards(MAYA)[0]
-    slack.click(MAYA, fake.dm_channel(MAYA), str(sso_card["ts"]), "item_plan", _item_id(sso_card))
-    show.step("maya", "presses Plan on the SSO card", lambda: len(fake.dms_to(SAM)) >= 1)
-
-    slack.command("/rolecall", f"queue product <#{TRIAGE}|product-triage>", MAYA, TEAM)
+    # A near-copy of open feedback: the card suggests merging it ----------------------------
+    near_copy = "acme asked for sso before their renewel in march"
+    slack.command("/feedback", near_copy, LEE, TEAM)
+    show.step(
+        "lee",
+        f"/feedback {near_copy}  (the same ask, retyped with a typo)",
+        lambda: len(dm_cards(MAYA)) >= 3,
+    )
+    merged_card = dm_cards(MAYA)[2]
+    heard, cards_updated = more_dms(LEE), more_updates(2)
+    slack.click(MAYA, maya_dm, str(merged_card["ts"]), "item_merge", _item_id(merged_card))
     show.step(
         "maya",
-        "/rolecall queue product #product-triage  (cards to a channel, not DMs)",
-        responses(5),
+        "presses Merge: lee's copy becomes a +1 on #1",
+        lambda: heard() and cards_updated(),
+    )
+
+    heard, heard_too, card_updated = more_dms(SAM), more_dms(LEE), more_updates()
+    slack.click(MAYA, maya_dm, str(sso_card["ts"]), "item_plan", _item_id(sso_card))
+    show.step(
+        "maya",
+        "presses Plan on the SSO card  (sam raised it; lee, merged into it, hears too)",
+        lambda: heard() and heard_too() and card_updated(),
+    )
+
+    # Feedback that is really a blocker: re-routed to the project manager -------------------
+    omar_cards = len(dm_cards(OMAR))
+    slack.say(
+        TEAM, SAM, "feedback: checkout fails on Safari since this morning, customers can't pay"
+    )
+    show.step(
+        "sam",
+        "posts `feedback: checkout fails on Safari since this morning, customers can't pay`",
+        lambda: len(dm_cards(MAYA)) >= 4,
+    )
+    safari_card = dm_cards(MAYA)[3]
+    heard, card_updated = more_replies(), more_updates()
+    slack.click(MAYA, maya_dm, str(safari_card["ts"]), "item_to_blockers", _item_id(safari_card))
+    show.step(
+        "maya",
+        "presses Move to blockers  (omar gets the card, sam hears in his thread)",
+        lambda: len(dm_cards(OMAR)) > omar_cards and heard() and card_updated(),
+    )
+
+    # A queue channel, and a decline with a reason ------------------------------------------
+    answered = responses()
+    slack.command("/rolecall", f"queue product <#{TRIAGE}|product-triage>", MAYA, TEAM)
+    show.step(
+        "maya", "/rolecall queue product #product-triage  (cards to a channel, not DMs)", answered
     )
     slack.command("/feedback", "Dark mode, please: three customers asked this week", SAM, TEAM)
     show.step(
@@ -177,12 +362,39 @@ def _week(slack: SignedClient, fake: FakeSlack, show: Transcript) -> None:
         lambda: len(fake.messages[TRIAGE]) >= 1,
     )
     card = fake.messages[TRIAGE][0]
+    answered = responses()
     slack.click(SAM, TRIAGE, str(card["ts"]), "item_decline", _item_id(card))
     show.step(
-        "sam", "presses Decline in #product-triage (not the product manager: refused)", responses(6)
+        "sam", "presses Decline in #product-triage (not the product manager: refused)", answered
     )
-    slack.click(MAYA, TRIAGE, str(card["ts"]), "item_duplicate", _item_id(card))
-    show.step("maya", "presses Duplicate", lambda: len(fake.dms_to(SAM)) >= 2)
+    slack.click(MAYA, TRIAGE, str(card["ts"]), "item_decline", _item_id(card))
+    show.step("maya", "presses Decline", modal_open(MAYA))
+    show.modal(MAYA)
+    heard, card_updated = more_dms(SAM), more_updates()
+    submit(MAYA, {"reason": "Not this quarter: the public beta comes first. We'll revisit in Q1."})
+    show.step(
+        "maya", "says why and presses Decline in the modal", lambda: heard() and card_updated()
+    )
+
+    # Capture with details: a message shortcut opens a prefilled modal ----------------------
+    ask, _ = slack.say(
+        TEAM,
+        SAM,
+        "Bulk exports should email a download link when they finish\n"
+        "Their analysts keep a tab open for an hour waiting on big exports.",
+    )
+    show.step("sam", "posts a customer ask in #launch")
+    slack.message_shortcut("send_to_product_queue", LEE, TEAM, ask)
+    show.step("lee", "uses “Send to product queue” on sam's message", modal_open(LEE))
+    show.modal(LEE)
+    cards_in_triage = len(fake.messages[TRIAGE])
+    submit(LEE, {"title": EXPORT_TITLE, "customer": "Globex", "impact": "high"})
+    show.step(
+        "lee",
+        f"retitles it “{EXPORT_TITLE}”, adds the customer (Globex) and impact (High),"
+        " and presses File it",
+        lambda: len(fake.messages[TRIAGE]) > cards_in_triage,
+    )
 
     slack.command("/feedback", "list", MAYA, TEAM)
     show.step("maya", "/feedback list")
@@ -211,6 +423,7 @@ def _time_loop(
         "/blocker Signing keys for the beta build are missing #Public beta",
         lambda: len(fake.dms_to(OMAR)) > cards_before,
     )
+    signing_keys = _item_id(fake.dms_to(OMAR)[-1])
     tick(datetime(2026, 12, 1, 9, tzinfo=UTC), "Tue 1 Dec 09:00")
     tick(
         datetime(2026, 12, 1, 10, tzinfo=UTC), "Tue 1 Dec 10:00  (nobody acknowledged the blocker)"
@@ -221,17 +434,57 @@ def _time_loop(
     show.step("omar", "/milestone move Public beta 2026-12-09", responses(asked + 2))
     tick(datetime(2026, 12, 7, 9, tzinfo=UTC), "Mon 7 Dec 09:00  (digest day)")
     digest = next(m for m in fake.messages[TEAM] if "Weekly digest" in m["text"])
-    project = [m for m in fake.messages[TEAM] if m.get("thread_ts") == digest["ts"]][1]
-    slack.click(OMAR, TEAM, str(project["ts"]), "item_acknowledge", _item_id(project))
+    row = next(
+        m
+        for m in fake.messages[TEAM]
+        if m.get("thread_ts") == digest["ts"] and _has_button(m, "item_acknowledge", signing_keys)
+    )
+    updates = len(fake.calls_to("chat.update"))
+    slack.click(OMAR, TEAM, str(row["ts"]), "item_acknowledge", signing_keys)
     show.step(
         "omar",
-        "presses Acknowledge on the blocker in the digest thread",
-        lambda: len(fake.calls_to("chat.update")) >= 6,
+        "presses Acknowledge on the signing-keys blocker in the digest thread",
+        lambda: len(fake.calls_to("chat.update")) > updates + 1,
     )
 
 
-def _item_id(card: dict[str, object]) -> str:
+def _homes(slack: SignedClient, fake: FakeSlack, show: Transcript) -> None:
+    """Each person's App Home shows what their role owns: the product manager's queue, the
+    project manager's blockers and milestones, and for everyone what they raised."""
+
+    def published(user_id: str) -> int:
+        return sum(c.get("user_id") == user_id for c in fake.calls_to("views.publish"))
+
+    def republished(user_id: str) -> Callable[[], bool]:
+        count = published(user_id) + 1
+        return lambda: published(user_id) >= count
+
+    for user_id, who in [(MAYA, "maya"), (OMAR, "omar"), (LEE, "lee  (holds no role)")]:
+        home_shown = republished(user_id)
+        slack.event(
+            {
+                "type": "app_home_opened",
+                "user": user_id,
+                "channel": fake.dm_channel(user_id),
+                "tab": "home",
+                "event_ts": f"{time.time():.6f}",
+            }
+        )
+        show.step(who, "opens Rolecall's Home tab", home_shown)
+        show.home(user_id)
+
+
+def _item_id(card: dict[str, Any]) -> str:
     blocks = card["blocks"]
     assert isinstance(blocks, list)
     actions = next(b for b in blocks if b["type"] == "actions")
     return str(actions["elements"][0]["value"])
+
+
+def _has_button(message: dict[str, Any], action_id: str, value: str) -> bool:
+    return any(
+        e.get("action_id") == action_id and e.get("value") == value
+        for b in message.get("blocks") or []
+        if b["type"] == "actions"
+        for e in b["elements"]
+    )

@@ -143,7 +143,7 @@ def test_demo_shows_the_loop_and_exits_zero() -> None:
     # Feedback that is really a blocker: the project manager gets the card.
     moved = demo_step(out, "maya: presses Move to blockers")
     assert "DM to omar:\n      │ *:no_entry: Blocker* for the project manager of #launch" in moved
-    assert "*Moved here* from the feedback queue by @maya" in moved
+    assert "*Moved to the blocker queue* by @maya" in moved
     assert "in #launch, a reply in the thread of @sam's message:" in moved
     assert "was moved to the blocker queue by @maya" in moved
     # Decline asks why; the reporter reads the reason.

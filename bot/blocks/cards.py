@@ -27,9 +27,13 @@ ACTIONS_BLOCK_ID = "item_actions"
 MERGE = "item_merge"  # merge into the item the card says this one looks like
 
 
-def item_card(item: Item, votes: int = 0, similar: QueuedItem | None = None) -> Message:
+def item_card(
+    item: Item, votes: int = 0, similar: QueuedItem | None = None, *, actionable: bool = True
+) -> Message:
     """The card a role holder triages from; its buttons follow the item's current status.
-    `similar`: an open item this one looks like, offered for a one-click merge."""
+    `similar`: an open item this one looks like, offered for a one-click merge. Not
+    `actionable`: a copy left with someone the item no longer goes to (it moved queue), which
+    shows where it stands without buttons they could not use."""
     longest_note = "\n_(shortened: Slack shows at most 3,000 characters here)_"
     reserved = len(f"\n<{item.permalink}|Read the full message>") if item.permalink else 0
     body, cut = safe_mrkdwn(item.text, SECTION_LIMIT - 200 - max(reserved, len(longest_note)))
@@ -50,8 +54,8 @@ def item_card(item: Item, votes: int = 0, similar: QueuedItem | None = None) -> 
     ]
     if item.status is not ItemStatus.OPEN or item.moved_from or item.assignee_id:
         blocks.append(context(handled(item), "item_status"))
-    buttons = item_buttons(item)
-    open_now = item.status in OPEN_STATUSES[item.kind]
+    buttons = item_buttons(item) if actionable else []
+    open_now = actionable and item.status in OPEN_STATUSES[item.kind]
     if similar is not None and open_now and item.kind is ItemKind.FEEDBACK:
         original = similar.item
         blocks.append(
@@ -97,7 +101,7 @@ def handled(item: Item) -> str:
     elif item.status is ItemStatus.SNOOZED and item.snoozed_until:
         text = f"*Snoozed* until {day_label(item.snoozed_until.date())} by {who}"
     elif item.status is ItemStatus.OPEN and item.moved_from:
-        text = f"*Moved here* from the {item.moved_from.value} queue by {who}"
+        text = f"*Moved to the {item.kind.value} queue* by {who}"
     elif item.status is ItemStatus.OPEN:
         text = ""
     else:
@@ -161,8 +165,9 @@ def reporter_update(item: Item, *, in_thread: bool = False) -> str:
             "you'll hear when it's closed."
         )
     elif item.status is ItemStatus.OPEN and item.moved_from:
+        raised = f"The {item.moved_from.value} you raised in <#{item.team_channel_id}>"
         text = (
-            f"{what} was moved to the {item.kind.value} queue by {who}: the "
+            f"{raised} was moved to the {item.kind.value} queue by {who}: the "
             f"{ROLE_LABEL[item.kind.owner_role]} has it now."
         )
     else:

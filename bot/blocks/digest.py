@@ -78,7 +78,7 @@ def _age(since: datetime, now: datetime) -> str:
 
 def _item_line(entry: QueuedItem, now: datetime, row: Row) -> str:
     item = entry.item
-    text = safe_mrkdwn(item.text, 400)[0]
+    text = safe_mrkdwn(item.title or item.text, 400)[0]
     facts = [f"<@{item.reporter_id}>", _age(item.created_at, now)]
     if entry.votes:
         facts.append(f"+{entry.votes}")
@@ -152,7 +152,7 @@ def product_reply(
     summary = f"*Feedback filed this week: {filed}*" + (f" ({statuses})" if statuses else "")
     if digest.filed:
         summary += "\n" + "\n".join(
-            f"• {quoted_name(e.item.text, 200)}"
+            f"• {quoted_name(e.item.title or e.item.text, 200)}"
             + (f" (+{e.votes})" if e.votes else "")
             + (f" · <{e.item.permalink}|source>" if e.item.permalink else f" · #{e.item.id}")
             for e in digest.filed
@@ -178,7 +178,8 @@ def project_reply(
     channel_id: str, holders: Sequence[str], digest: ProjectDigest, now: datetime, today: date
 ) -> Message:
     resolved = [
-        f"• *#{e.item.id}* {quoted_name(e.item.text, 200)} · by <@{e.item.handled_by}>"
+        f"• *#{e.item.id}* {quoted_name(e.item.title or e.item.text, 200)}"
+        f" · by <@{e.item.handled_by}>"
         for e in digest.resolved.shown
     ]
     overdue = [

@@ -94,7 +94,7 @@ SECTION_TITLE = {
 SECTION_EMPTY = {
     Section.NEW: "Nothing here.",
     Section.WAITING: "Nothing here.",
-    Section.VOTED: "Nothing with a +1 here.",
+    Section.VOTED: "Nothing else with a +1 here.",
     Section.BLOCKERS: "No open blockers. :tada:",
     Section.RAISED: "Nothing yet: `/feedback …` or `/blocker …` in a team channel files one.",
 }

@@ -59,7 +59,7 @@ def triage_modal(
     if ask in (Ask.REASON, Ask.NOTE, Ask.QUESTION):
         label = {
             Ask.REASON: "Why? The person who raised it will read this",
-            Ask.NOTE: "A note for the person who raised it (optional)",
+            Ask.NOTE: "A note for the person who raised it",
             Ask.QUESTION: "What do you need to know? Asked of the person who raised it",
         }[ask]
         blocks.append(

@@ -124,6 +124,8 @@ def test_each_row_of_the_triage_table(
         fake.wait_for(lambda: any(item_id(c) == str(after.id) for c in cards(fake, new_owner)))
     updated = fake.find(card["channel"], card["ts"])
     assert updated is not None and rendered(fake, updated) != rendered(fake, card)  # it follows
+    if transition.moves_to is not None:  # left with someone the item no longer goes to
+        assert buttons(updated) == [] and "Moved to the" in rendered(fake, updated)
 
     if transition.hears is Hears.NOBODY:
         assert len(reporter_heard(fake)) == heard_before
@@ -131,6 +133,7 @@ def test_each_row_of_the_triage_table(
     fake.wait_for(lambda: len(reporter_heard(fake)) > heard_before)
     news = reporter_heard(fake)[-1]
     assert news.startswith("@carol ")  # in the source thread, naming her
+    assert f"The {transition.kind.value} you raised" in news or "needs more" in news
     if transition.ask in ANSWERS and transition.ask is not Ask.UNTIL:
         said = ANSWERS[transition.ask]["reason"].replace("<!channel>", "")
         assert said.strip() in news
