@@ -13,6 +13,7 @@ from bot.blocks.common import Message
 from bot.clock import Clock
 from bot.outbox import LEASE, Outbox, Outcome
 from bot.slack_client import log_api_error
+from bot.status import MOVES
 from storage.items import ItemStore, QueuedItem
 from storage.models import OPEN_STATUSES, Item, ItemKind, SendKind
 from storage.outbox import OutboxStore, Send
@@ -93,8 +94,12 @@ class Cards:
             message = Message(
                 f"<@{by}> handed you blocker #{item.id} in <#{item.team_channel_id}>.", []
             )
+            handed_at = int(item.updated_at.timestamp())  # each reassignment is news
             send = Send(
-                f"notice:assigned:{item.id}:{holder}", SendKind.NOTICE, item.id, message.to_dict()
+                f"notice:assigned:{item.id}:{holder}:{handed_at}",
+                SendKind.NOTICE,
+                item.id,
+                message.to_dict(),
             )
             self.outbox.send([send], holder, lambda _: message)
 
@@ -138,11 +143,17 @@ class Cards:
     def owed(self, at: datetime) -> list[Owed]:
         """Cards of open items that a run should post: claims that failed and are due again or
         whose runner died, and the cards of items whose acking process stopped before claiming
-        any (queued first for every recipient, so a capped run leaves none behind)."""
+        any, or that moved to the other queue (queued first for every recipient, so a capped
+        run leaves none behind)."""
         for item in self.items.never_carded(at - RECOVERY_WINDOW, at - ACK_GRACE):
             assert item.id is not None
             if self._waited(item):
                 continue
+            recipients = self.routing(item.team_channel_id, item.kind).recipients
+            self.sends.queue([(card_send(item.id, r), r) for r in recipients], at)
+        # Moved to the other queue: its new owners' cards (queueing one posted is a no-op).
+        for item in self.items.moved_since(at - RECOVERY_WINDOW, at - ACK_GRACE, MOVES):
+            assert item.id is not None
             recipients = self.routing(item.team_channel_id, item.kind).recipients
             self.sends.queue([(card_send(item.id, r), r) for r in recipients], at)
         return [

@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 from bot.blocks.cards import reporter_update, voter_update
 from bot.blocks.common import Message
 from bot.outbox import LEASE, Outbox, Outcome
+from bot.status import HEARD, MOVES
 from storage.items import ItemStore
-from storage.models import Item, ItemStatus, OutboxSend, SendKind
+from storage.models import Item, OutboxSend, SendKind
 from storage.outbox import OutboxStore, Send
 
 RETRY_WINDOW = timedelta(days=1)  # past this, news is stale: a notice is given up
@@ -47,7 +48,7 @@ class Notices:
     def owed(self, at: datetime) -> list[OutboxSend]:
         """Notices whose post failed (or whose runner died) and are due again, after queueing
         those of items triaged by a process that stopped before claiming the notice."""
-        unnoticed = self.items.triaged_unnoticed(at - RETRY_WINDOW, at - GRACE)
+        unnoticed = self.items.triaged_unnoticed(at - RETRY_WINDOW, at - GRACE, HEARD, MOVES)
         notices = [reporter_notice(item) for item in unnoticed]
         self.sends.queue([(send, destination) for send, destination, _, _ in notices], at)
         return self.sends.to_retry(SendKind.NOTICE, at, at - LEASE, since=at - RETRY_WINDOW)
@@ -79,7 +80,10 @@ def reporter_notice(item: Item) -> tuple[Send, str, str | None, Message]:
 
 
 def _triaged_key(item: Item) -> str:
-    """One notice per item and state: a move is named by the queue it moved to."""
-    if item.status is ItemStatus.OPEN and item.moved_from:
-        return f"moved:{item.id}:{item.kind.value}"
-    return f"triaged:{item.id}:{item.status.value}"
+    """One notice per item and change: a move is named by the queue it moved to, and a change
+    after the first by its revision (a second question is news again). The first change's
+    key is the one earlier versions used, so an upgrade sends no notice twice."""
+    again = f":{item.revision}" if item.revision > 1 else ""
+    if item.last_action in MOVES:
+        return f"moved:{item.id}:{item.kind.value}{again}"
+    return f"triaged:{item.id}:{item.status.value}{again}"

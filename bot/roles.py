@@ -56,7 +56,7 @@ class Roles:
         )
         if assignment is None:
             return f"{who} is already the {label} of <#{channel_id}>."
-        waiting = self._hand_over(channel_id, command.user_id, command.role)
+        waiting = self._hand_over(channel_id, command.user_id, command.role, assignment)
         self.home.refresh_soon([command.user_id])
         if command.user_id != actor_id:
             self.notices.dm(
@@ -66,7 +66,7 @@ class Roles:
             )
         return f"{who} is now the {label} of <#{channel_id}>." + waiting
 
-    def _hand_over(self, channel_id: str, user_id: str, role: Role) -> str:
+    def _hand_over(self, channel_id: str, user_id: str, role: Role, assignment: int) -> str:
         """What waited for the role goes to its new holder: a few items as cards, a backlog
         as one message (a card each would flood them, and Slack's rate limits with them).
         Returns what the reply adds."""
@@ -78,7 +78,7 @@ class Roles:
             sent = self.cards.deliver_waiting(channel_id, kind, CARDS_FOR_WAITING)
             return f" I sent {plural(sent, 'waiting item')} to them." if sent else ""
         self.notices.dm(
-            f"waiting:{channel_id}:{role.value}:{user_id}:{waiting}",
+            f"waiting:{assignment}",  # once per role taken
             user_id,
             f"{plural(waiting, f'{kind.value} item')} in <#{channel_id}> waited for a "
             f"{ROLE_LABEL[role]} and are yours now. Work through them in Rolecall's *Home* tab "

@@ -160,3 +160,10 @@ def available(item: Item) -> list[Transition]:
     return [
         t for t in TRANSITIONS.values() if t.kind is item.kind and item.status in t.allowed_from
     ]
+
+
+# The buttons whose change the reporter hears of, and those that re-route an item (their
+# notices and new cards are recovered by the time loop when a process stops half-way).
+HEARD = [t.action_id for t in TRANSITIONS.values() if t.hears is not Hears.NOBODY]
+MOVES = [t.action_id for t in TRANSITIONS.values() if t.moves_to is not None]
+WAKE = "wake"  # not a button: a snoozed item's day came (`Item.last_action`)

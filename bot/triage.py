@@ -18,10 +18,10 @@ from bot.home import Home
 from bot.notices import Notices
 from bot.permissions import Permissions, Refused
 from bot.slack_client import log_api_error
-from bot.status import TRANSITIONS, Ask, Hears, Transition
+from bot.status import TRANSITIONS, WAKE, Ask, Hears, Transition
 from bot.team_webhooks import Webhooks
 from storage.db import is_disconnect
-from storage.items import AlreadyQueued, ItemStore, QueuedItem
+from storage.items import AlreadyQueued, ItemStore, NotMergeable, QueuedItem
 from storage.models import OPEN_STATUSES, Item, ItemStatus, SendKind
 from storage.outbox import OutboxStore
 from storage.teams import TeamStore
@@ -29,8 +29,8 @@ from storage.teams import TeamStore
 log = logging.getLogger(__name__)
 
 FOLLOW_UPS_LATE = (
-    "{status}, but I couldn't finish the follow-ups just now: the person who raised it will be "
-    "told shortly, and pressing the button again refreshes the card."
+    "{status}: done, but I couldn't finish the follow-ups just now. The person who raised it "
+    "(and the new owners, for a move) will hear shortly."
 )
 
 
@@ -53,6 +53,7 @@ class Decision:
 
 
 GONE = "That item no longer exists."
+PICK_OPEN = "Pick an open item of the same team to merge it into."
 
 
 class Triage:
@@ -135,8 +136,9 @@ class Triage:
         woken = 0
         for item in self.items.due_to_wake(at):
             assert item.id is not None
+            back = (ItemStatus.SNOOZED,)
             if self.items.transition(
-                item.id, (ItemStatus.SNOOZED,), ItemStatus.OPEN, item.handled_by or "", at
+                item.id, back, ItemStatus.OPEN, item.handled_by or "", at, last_action=WAKE
             ):
                 woken += 1
                 current = self.items.get(item.id)
@@ -156,8 +158,13 @@ class Triage:
         if transition.ask is Ask.ORIGINAL:
             original = self._original(item, decision.original_id)
             assert original.id is not None
-            return self.items.merge(item.id, original.id, allowed, actor_id, now)
-        changes: dict[str, object] = {"reason": reason}
+            try:
+                return self.items.merge(
+                    item.id, original.id, allowed, actor_id, now, transition.action_id
+                )
+            except NotMergeable:
+                raise Refused(PICK_OPEN) from None
+        changes: dict[str, object] = {"reason": reason, "last_action": transition.action_id}
         if transition.moves_to is not None:
             changes |= {"kind": transition.moves_to, "moved_from": item.kind, "assignee_id": None}
         elif transition.ask is Ask.UNTIL:
@@ -167,9 +174,11 @@ class Triage:
         elif transition.ask is Ask.HOLDER:
             if decision.holder not in self.holders(item):
                 raise Refused("Pick another holder of the role to hand it to.")
-            changes = {"assignee_id": decision.holder}
+            changes = {"assignee_id": decision.holder, "last_action": transition.action_id}
         try:
-            return self.items.transition(item.id, allowed, transition.to, actor_id, now, **changes)
+            return self.items.transition(
+                item.id, allowed, transition.to, actor_id, now, of_kind=item.kind, **changes
+            )
         except AlreadyQueued:
             assert transition.moves_to is not None
             raise Refused(
@@ -178,7 +187,8 @@ class Triage:
 
     def _original(self, item: Item, original_id: int | None) -> Item:
         """The open item of the same team and kind that `item` duplicates (followed to the
-        item it was itself merged into)."""
+        item it was itself merged into, if it was: a merge never makes a loop, since it
+        refuses an original that is merged itself)."""
         original = self.items.get(original_id) if original_id is not None else None
         while original is not None and original.duplicate_of is not None:
             original = self.items.get(original.duplicate_of)
@@ -189,7 +199,7 @@ class Triage:
             or original.kind is not item.kind
             or original.status not in OPEN_STATUSES[original.kind]
         ):
-            raise Refused("Pick an open item of the same team to merge it into.")
+            raise Refused(PICK_OPEN)
         return original
 
     def _follow_up(self, item_id: int, transition: Transition, moved: bool, actor_id: str) -> Item:

@@ -206,6 +206,7 @@ class Database:
             yield connection
 
     def insert_or_skip(self, table: type[SQLModel]) -> Any:
-        """An INSERT that skips rows whose key exists (ON CONFLICT DO NOTHING) in this dialect."""
+        """This dialect's INSERT, which can skip rows whose key exists (`on_conflict_do_nothing`,
+        added by the caller with the key it means)."""
         dialect = postgresql if self.dialect == "postgresql" else sqlite
         return dialect.insert(table)

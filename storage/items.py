@@ -1,11 +1,11 @@
 """Feedback and blockers: filing, +1s, status changes and the queues."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, exists, func, literal, or_, update
+from sqlalchemy import String, bindparam, case, cast, exists, func, literal, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -73,6 +73,10 @@ class Filing:
 
 class AlreadyQueued(Exception):
     """The item's source message is already in the queue it was to move to."""
+
+
+class NotMergeable(Exception):
+    """The item to merge into is not open feedback of its own (closed, or merged itself)."""
 
 
 @dataclass(frozen=True)
@@ -219,28 +223,25 @@ class ItemStore:
         to: ItemStatus | None,
         by: str,
         now: datetime,
+        *,
+        of_kind: ItemKind | None = None,
         **changes: Any,
     ) -> bool:
-        """Move the item to `to` (None: keep its status) with `changes` (a reason, a snooze…)
-        only if the item is still in
-        `allowed_from` (safe across replicas: two owners clicking at once, one wins). A move
-        to a queue that already holds the same source message raises `AlreadyQueued`."""
+        """Move the item to `to` with `changes` (a reason, a snooze…) only if it is still of
+        `of_kind` (when given: a move to the other queue may have won the race) and in
+        `allowed_from` (two owners clicking at once: one wins). `to` None keeps the status,
+        who handled it and the revision (a reassignment); every other change counts one, so a
+        second question or a second move is news again. A move to a queue that already holds
+        the same source message raises `AlreadyQueued`."""
+        where = [self._mine, col(Item.id) == item_id, col(Item.status).in_(list(allowed_from))]
+        if of_kind is not None:
+            where.append(col(Item.kind) == of_kind)
+        values: dict[str, Any] = {"updated_at": now}
+        if to is not None:
+            values |= {"status": to, "handled_by": by, "revision": col(Item.revision) + 1}
         with self.db.writing() as session:
             try:
-                result = session.execute(
-                    update(Item)
-                    .where(
-                        self._mine,
-                        col(Item.id) == item_id,
-                        col(Item.status).in_(list(allowed_from)),
-                    )
-                    .values(
-                        handled_by=by,
-                        updated_at=now,
-                        **({} if to is None else {"status": to}),
-                        **changes,
-                    )
-                )
+                result = session.execute(update(Item).where(*where).values(**values, **changes))
                 session.commit()
             except IntegrityError as conflict:
                 raise AlreadyQueued(item_id) from conflict
@@ -253,36 +254,36 @@ class ItemStore:
         allowed_from: Iterable[ItemStatus],
         by: str,
         now: datetime,
+        action: str,
     ) -> bool:
-        """Mark the item a duplicate of `original_id` and carry its reporter and +1s over
-        to the original as +1s (each person once; never the original's own reporter), in one
-        transaction."""
+        """Mark feedback a duplicate of `original_id` (by the button `action`) and carry its
+        reporter and +1s over to the original as +1s (each person once; never the original's
+        own reporter), in one transaction. Both rows are locked first, in id order (two
+        merges of a pair into each other cannot deadlock, nor both win): the original must
+        still be open feedback, merged into nothing (else `NotMergeable`); False when the item
+        itself was triaged since."""
+        kind = ItemKind.FEEDBACK
         with self.db.writing() as session:
-            moved = session.execute(
-                update(Item)
-                .where(
-                    self._mine,
-                    col(Item.id) == item_id,
-                    col(Item.status).in_(list(allowed_from)),
-                )
-                .values(
-                    status=ItemStatus.DUPLICATE,
-                    duplicate_of=original_id,
-                    handled_by=by,
-                    updated_at=now,
-                )
-            )
-            if not moved.rowcount:  # type: ignore[attr-defined]
+            locked = session.exec(
+                select(Item)
+                .where(self._mine, col(Item.id).in_([item_id, original_id]))
+                .order_by(col(Item.id))
+                .with_for_update()
+            ).all()
+            rows = {row.id: row for row in locked}
+            original, duplicate = rows.get(original_id), rows.get(item_id)
+            if (
+                original is None
+                or item_id == original_id
+                or original.kind is not kind
+                or original.status not in OPEN_STATUSES[kind]
+                or original.duplicate_of is not None
+            ):
+                raise NotMergeable(original_id)
+            if duplicate is None or duplicate.kind is not kind:
                 return False
-            duplicate = session.get_one(Item, item_id)
-            original = session.get_one(Item, original_id)
-            counted = set(
-                session.exec(
-                    select(ItemVote.user_id).where(
-                        ItemVote.workspace_id == self.workspace_id, ItemVote.item_id == original_id
-                    )
-                )
-            )
+            if duplicate.status not in allowed_from:
+                return False
             carried = set(
                 session.exec(
                     select(ItemVote.user_id).where(
@@ -290,20 +291,36 @@ class ItemStore:
                     )
                 )
             )
-            carried.add(duplicate.reporter_id)
-            new = carried - counted - {original.reporter_id}
-            for user_id in sorted(new):
-                session.add(
-                    ItemVote(
-                        workspace_id=self.workspace_id,
-                        item_id=original_id,
-                        user_id=user_id,
-                        created_at=now,
-                    )
+            carried = (carried | {duplicate.reporter_id}) - {original.reporter_id}
+            duplicate.status, duplicate.duplicate_of = ItemStatus.DUPLICATE, original_id
+            duplicate.handled_by, duplicate.updated_at = by, now
+            duplicate.revision += 1
+            duplicate.last_action = action
+            session.add(duplicate)
+            if carried:
+                session.execute(
+                    self.db.insert_or_skip(ItemVote).on_conflict_do_nothing(),
+                    [
+                        {
+                            "workspace_id": self.workspace_id,
+                            "item_id": original_id,
+                            "user_id": user_id,
+                            "created_at": now,
+                        }
+                        for user_id in sorted(carried)
+                    ],
                 )
-            original.vote_count = len(counted | new)
-            original.updated_at = now
-            session.add(original)
+            counted = (
+                select(func.count())
+                .select_from(ItemVote)
+                .where(ItemVote.workspace_id == self.workspace_id, ItemVote.item_id == original_id)
+                .scalar_subquery()
+            )
+            session.execute(
+                update(Item)
+                .where(self._mine, col(Item.id) == original_id)
+                .values(vote_count=counted, updated_at=now)
+            )
             session.commit()
         return True
 
@@ -368,18 +385,40 @@ class ItemStore:
             found = session.exec(query.order_by(col(Item.id)), params=self._params)
             return list(found)
 
-    def triaged_unnoticed(self, since: datetime, until: datetime) -> list[Item]:
-        """Items someone other than their reporter triaged in the window whose reporter notice
-        (`notice:triaged:<id>:<status>`) was never claimed: the process died in between."""
+    def triaged_unnoticed(
+        self, since: datetime, until: datetime, heard: Sequence[str], moves: Sequence[str]
+    ) -> list[Item]:
+        """Items someone other than their reporter changed in the window, by a button whose
+        reporter hears of it (`heard`; `moves` re-route), whose notice was never claimed: the
+        process died in between. The key is the one `bot.notices` gives:
+        `notice:triaged:<id>:<status>` or `notice:moved:<id>:<kind>`, then `:<revision>` from
+        the second change on."""
+        revision = case(
+            (col(Item.revision) > 1, literal(":") + cast(col(Item.revision), String)),
+            else_=literal(""),
+        )
+        id_ = cast(col(Item.id), String)
+        moved = col(Item.last_action).in_(list(moves))
         notice_key = (
-            literal("notice:triaged:")
-            + cast(col(Item.id), String)
-            + literal(":")
-            + cast(col(Item.status), String)
+            case(
+                (
+                    moved,
+                    literal("notice:moved:") + id_ + literal(":") + cast(col(Item.kind), String),
+                ),
+                else_=literal("notice:triaged:")
+                + id_
+                + literal(":")
+                + cast(col(Item.status), String),
+            )
+            + revision
+        )
+        # Changed before buttons were recorded: every status but open and snoozed was news.
+        unrecorded = col(Item.last_action).is_(None) & col(Item.status).not_in(
+            [ItemStatus.OPEN, ItemStatus.SNOOZED]
         )
         query = select(Item).where(
             self._mine,
-            col(Item.status).not_in([ItemStatus.OPEN, ItemStatus.SNOOZED]),  # nobody hears
+            or_(col(Item.last_action).in_(list(heard)), unrecorded),
             col(Item.handled_by).is_not(None),
             col(Item.handled_by) != col(Item.reporter_id),
             col(Item.updated_at) >= since,
@@ -388,6 +427,19 @@ class ItemStore:
                 col(OutboxSend.workspace_id) == self.workspace_id,
                 col(OutboxSend.key) == notice_key,
             ),
+        )
+        with self.db.session() as session:
+            return list(session.exec(query.order_by(col(Item.id))))
+
+    def moved_since(self, since: datetime, until: datetime, moves: Sequence[str]) -> list[Item]:
+        """Open items re-routed in the window: their new owners' cards may be owed (the
+        process that moved them stopped before posting)."""
+        query = select(Item).where(
+            self._mine,
+            IS_OPEN,
+            col(Item.last_action).in_(list(moves)),
+            col(Item.updated_at) >= since,
+            col(Item.updated_at) < until,
         )
         with self.db.session() as session:
             return list(session.exec(query.order_by(col(Item.id))))

@@ -195,6 +195,8 @@ class Item(SQLModel, table=True):
     snoozed_until: datetime | None = None
     assignee_id: str | None = Field(default=None, max_length=32)  # a blocker handed to one holder
     moved_from: ItemKind | None = Field(default=None, sa_type=EnumText(ItemKind))
+    revision: int = Field(default=0)  # triage changes so far: names each change's notice
+    last_action: str | None = Field(default=None, max_length=32)  # its button (`bot.status`)
     created_at: datetime
     updated_at: datetime
 

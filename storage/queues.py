@@ -55,21 +55,19 @@ def _literal(text: str) -> str:
     return text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _cursor(item: Item, order: QueueOrder) -> str:
+def cursor_of(item: Item, order: QueueOrder) -> str:
+    """The cursor of the page that starts right after `item` (a caller that shows only part
+    of a page, App Home, pages on from the last row it showed)."""
     if order is QueueOrder.MOST_VOTED:
         return f"{item.vote_count}|{item.id}"
     return f"{item.created_at.isoformat()}|{item.id}"
 
 
-def cursor_of(item: Item, order: QueueOrder) -> str:
-    """The cursor of the page that starts right after `item` (a caller that shows only part
-    of a page, App Home, pages on from the last row it showed)."""
-    return _cursor(item, order)
-
-
 def _after(cursor: str, order: QueueOrder) -> Any:
     """The condition "comes after the row the cursor names" in the query's order. A cursor
-    that does not parse (a forged button value) starts from the top."""
+    that is not one `page` made (a forged button value) starts from the top."""
+    if not valid_cursor(cursor, order):
+        return None
     position, _, raw_id = cursor.partition("|")
     try:
         last_id = int(raw_id)
@@ -124,7 +122,7 @@ def page_from(
     )
     shown = rows[:limit]
     more = len(rows) > limit and shown
-    return Page(shown, _cursor(shown[-1].item, query.order) if more else None)
+    return Page(shown, cursor_of(shown[-1].item, query.order) if more else None)
 
 
 def _sort_key(query: QueueQuery) -> Callable[[QueuedItem], tuple[float, float]]:
@@ -146,6 +144,8 @@ def _position(
 def _cursor_position(cursor: str, order: QueueOrder) -> tuple[float, float] | None:
     """Where a cursor stands in `_sort_key`'s terms; None when it does not parse (from the
     top, as `_after`)."""
+    if not valid_cursor(cursor, order):
+        return None
     position, _, raw_id = cursor.partition("|")
     try:
         item_id = int(raw_id)
@@ -188,7 +188,7 @@ class QueueStore:
         more = len(rows) > limit and shown
         return Page(
             [QueuedItem(item, item.vote_count) for item in shown],
-            _cursor(shown[-1], query.order) if more else None,
+            cursor_of(shown[-1], query.order) if more else None,
         )
 
     def page_each(self, query: QueueQuery, limit: int, after: str | None = None) -> Page:
@@ -201,7 +201,7 @@ class QueueStore:
         merged = sorted((entry for page in pages for entry in page.entries), key=_sort_key(query))
         shown = merged[:limit]
         more = bool(shown) and (len(merged) > limit or any(page.after for page in pages))
-        return Page(shown, _cursor(shown[-1].item, query.order) if more else None)
+        return Page(shown, cursor_of(shown[-1].item, query.order) if more else None)
 
     def raised(self, reporter_id: str, limit: int, after: str | None = None) -> Page:
         """What one person raised, of either kind and in any status, newest first."""
@@ -218,7 +218,7 @@ class QueueStore:
         more = len(rows) > limit and shown
         return Page(
             [QueuedItem(item, item.vote_count) for item in shown],
-            _cursor(shown[-1], QueueOrder.NEWEST) if more else None,
+            cursor_of(shown[-1], QueueOrder.NEWEST) if more else None,
         )
 
     def count(self, query: QueueQuery) -> int:
@@ -227,22 +227,6 @@ class QueueStore:
         statement = select(func.count()).select_from(Item).where(*self._where(query))
         with self.db.session() as session:
             return int(session.exec(statement).one())
-
-    def counts(self, teams: Sequence[str], kind: ItemKind) -> dict[ItemStatus, int]:
-        """How many of the teams' items of one kind are in each status (one grouped count)."""
-        if not teams:
-            return {}
-        statement = (
-            select(Item.status, func.count())
-            .where(
-                col(Item.workspace_id) == self.workspace_id,
-                col(Item.team_channel_id).in_(list(teams)),
-                col(Item.kind) == kind,
-            )
-            .group_by(col(Item.status))
-        )
-        with self.db.session() as session:
-            return {ItemStatus(status): int(n) for status, n in session.exec(statement)}
 
     def counts_upto(
         self, teams: Sequence[str], kind: ItemKind, statuses: Sequence[ItemStatus], cap: int

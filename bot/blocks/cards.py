@@ -158,7 +158,8 @@ def reporter_update(item: Item, *, in_thread: bool = False) -> str:
     who = f"<@{item.handled_by}>"
     what = f"The {item.kind.value} you raised in <#{item.team_channel_id}>"
     if item.status is ItemStatus.NEEDS_INFO:
-        text = f"{who} needs more on the {item.kind.value} you raised: reply here."
+        answer = "reply here" if in_thread else f"answer them in <#{item.team_channel_id}>"
+        text = f"{who} needs more on the {item.kind.value} you raised: {answer}."
     elif item.status is ItemStatus.DUPLICATE:
         text = (
             f"{what} was merged into #{item.duplicate_of} by {who}: your +1 counts there, and "

@@ -226,7 +226,7 @@ def metadata(view: dict[str, Any]) -> dict[str, Any]:
     """A view's private_metadata as a dict; anything else (junk, a forged string) is empty."""
     try:
         loaded = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # junk, or nested past what the parser follows
         return {}
     return loaded if isinstance(loaded, dict) else {}
 

@@ -6,12 +6,15 @@ role is checked again (the modal may have stayed open while the role changed han
 does then runs after the ack.
 """
 
+import logging
+import re
 from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, BoltContext
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.blocks.modals import (
     CAPTURE,
@@ -24,6 +27,7 @@ from bot.blocks.modals import (
     option,
 )
 from bot.capture import Capture, Details, SourceMessage
+from bot.parsing.words import MENTION, parse_row_id
 from bot.permissions import Refused
 from bot.status import TRANSITIONS, Ask, Transition
 from bot.triage import Decision
@@ -40,6 +44,9 @@ MESSAGE_SHORTCUTS = {
 }
 GLOBAL_SHORTCUT = "new_item"
 OPTIONS_SHOWN = 20
+NOT_STORED = "I couldn't store it: the database isn't answering. Please submit again shortly."
+CHANNEL = re.compile(r"<#[CG][A-Z0-9]+(?:\|([^<>]*))?>")
+log = logging.getLogger(__name__)
 Values = dict[str, dict[str, dict[str, Any]]]
 Errors = dict[str, str]
 
@@ -94,14 +101,17 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
         if capture is None:
             ack(response_action="errors", errors=errors)
             return
-        ack()
-
-        def file() -> None:
-            services = services_for(tenants, context)
+        services = services_for(tenants, context)
+        try:
+            # Stored before the modal closes, as a command is before its ack: what was typed
+            # is never lost. The view's id files it once, however often it is submitted.
             filed = services.capture.file(capture, f"view:{view.get('id')}")
-            services.capture.announce(filed)
-
-        after_ack.run(body, context, file)
+        except SQLAlchemyError:
+            log.exception("a capture modal could not be stored")
+            ack(response_action="errors", errors={"title": NOT_STORED})
+            return
+        ack()
+        after_ack.run(body, context, lambda: services.capture.announce(filed))
 
     @app.view(TRIAGE)
     def triage_submitted(
@@ -110,8 +120,8 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
         services = services_for(tenants, context)
         found = metadata(view)
         transition = TRANSITIONS.get(str(found.get("action")))
-        item_id = found.get("item")
-        if transition is None or transition.ask is Ask.NOTHING or not isinstance(item_id, int):
+        item_id = parse_row_id(str(found.get("item")))
+        if transition is None or transition.ask is Ask.NOTHING or item_id is None:
             ack()  # not a view of ours: nothing to do
             return
         user_id = body["user"]["id"]
@@ -128,13 +138,15 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
                 errors = {"holder": "Pick another holder of the role (listed below)."}
                 decision = None
         except Refused as refused:
-            errors, decision = {_first_input(transition): str(refused)[:150]}, None
+            errors, decision = {_first_input(transition): _plain(str(refused))}, None
         if decision is None:
             ack(response_action="errors", errors=errors)
             return
         ack()
 
         def apply() -> None:
+            if not services.first_time(body.get("trigger_id")):
+                return  # the same submission, replayed
             try:
                 outcome = services.triage.apply(transition.action_id, item_id, user_id, decision)
             except Refused as refused:
@@ -150,8 +162,8 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
         """The open feedback of the item's team, most +1'd first, matching what was typed;
         only for an owner of the item (the options show the team's items)."""
         services = services_for(tenants, context)
-        item_id = metadata(body.get("view") or {}).get("item")
-        item = services.triage.items.get(item_id) if isinstance(item_id, int) else None
+        item_id = parse_row_id(str(metadata(body.get("view") or {}).get("item")))
+        item = services.triage.items.get(item_id) if item_id is not None else None
         if item is None:
             ack(options=[])
             return
@@ -271,7 +283,7 @@ def _capture(values: Values, found: dict[str, Any], user_id: str) -> tuple[Error
             customer=(_text(values, "customer") or "").strip() or None,
             impact=_level(values, "impact"),
             severity=_level(values, "severity"),
-            milestone_id=int(milestone) if milestone and milestone.isdigit() else None,
+            milestone_id=parse_row_id(milestone),
         ),
     )
 
@@ -286,10 +298,10 @@ def _decision(
             return {"reason": "Say why: the person who raised it will read this."}, None
         return {}, Decision(reason=reason or None)
     if ask is Ask.ORIGINAL:
-        picked = _picked(values, "original", PICK_ORIGINAL, "selected_option") or ""
-        if not picked.isdigit():
+        original_id = parse_row_id(_picked(values, "original", PICK_ORIGINAL, "selected_option"))
+        if original_id is None:
             return {"original": "Pick the item it duplicates."}, None
-        return {}, Decision(original_id=int(picked))
+        return {}, Decision(original_id=original_id)
     if ask is Ask.UNTIL:
         raw = _picked(values, "until", "until", "selected_date") or ""
         try:
@@ -304,6 +316,12 @@ def _decision(
     if not holder:
         return {"holder": "Pick who takes it."}, None
     return {}, Decision(holder=holder)
+
+
+def _plain(text: str) -> str:
+    """A refusal as a field error, which Slack shows as plain text: no `<#C…>` or `<@U…>`."""
+    text = CHANNEL.sub(lambda m: f"#{m.group(1)}" if m.group(1) else "the team channel", text)
+    return MENTION.sub("a teammate", text)[:150]
 
 
 def _first_input(transition: Transition) -> str:

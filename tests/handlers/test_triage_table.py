@@ -115,7 +115,7 @@ def test_each_row_of_the_triage_table(
     after = item_of(services, card)
     assert after.kind is (transition.moves_to or transition.kind)
     assert after.status is (transition.to or start)
-    assert after.handled_by == owner
+    assert after.handled_by == (owner if transition.to else item.handled_by)  # who triaged it
     if transition.ask is Ask.HOLDER:
         assert after.assignee_id == ERIN
         fake.wait_for(lambda: len(cards(fake, ERIN)) >= 1)
@@ -242,3 +242,60 @@ def test_a_move_to_a_queue_that_has_the_message_is_refused(
         lambda: any("already in the blocker queue" in s.text for s in fake.seen_by(ALICE))
     )
     assert item_of(services, card).kind is ItemKind.FEEDBACK
+
+
+def test_a_second_question_is_asked_too(
+    slack: SignedClient, fake: FakeSlack, services: Services, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    card = file_item(slack, fake, ItemKind.FEEDBACK, "Bulk edit for tags")
+    press(slack, fake, ALICE, card, "item_needs_info", {"reason": "Which plan is Acme on?"})
+    fake.wait_for(lambda: len(reporter_heard(fake)) == 1)
+    clock.now += timedelta(minutes=1)
+    press(slack, fake, ALICE, card, "item_reopen")
+    fake.wait_for(lambda: item_of(services, card).status is ItemStatus.OPEN)
+    press(slack, fake, ALICE, card, "item_needs_info", {"reason": "And how many seats?"})
+
+    fake.wait_for(lambda: len(reporter_heard(fake)) == 2)
+    assert "*Question:* And how many seats?" in reporter_heard(fake)[-1]
+
+
+def test_a_replayed_submission_changes_nothing_again(
+    slack: SignedClient, fake: FakeSlack, services: Services
+) -> None:
+    set_up_team(slack, fake)
+    card = file_item(slack, fake, ItemKind.FEEDBACK, "Dark mode for the mobile app")
+    press(slack, fake, ALICE, card, "item_snooze", {"until": "2026-12-02"})
+    fake.wait_for(lambda: item_of(services, card).status is ItemStatus.SNOOZED)
+    submitted = slack.last_request
+    press(slack, fake, ALICE, card, "item_reopen")
+    fake.wait_for(lambda: item_of(services, card).status is ItemStatus.OPEN)
+
+    slack.last_request = submitted
+    assert slack.replay().status_code == 200
+
+    assert item_of(services, card).status is ItemStatus.OPEN
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    ['{"item": 100000000000000000000, "action": "item_decline"}', "[" * 2900, "null", '"x"'],
+)
+def test_forged_modal_metadata_is_a_closed_modal_not_a_500(
+    slack: SignedClient, fake: FakeSlack, metadata: str
+) -> None:
+    set_up_team(slack, fake)
+    card = file_item(slack, fake, ItemKind.FEEDBACK, "Export invoices as PDF")
+    slack.click(ALICE, card["channel"], card["ts"], "item_duplicate", item_id(card))
+    view = {**fake_view(fake, ALICE), "private_metadata": metadata}
+
+    submitted = slack.view_submission(view, ALICE, state_values(view, {"item_original": "²"}))
+    offered = slack.block_suggestion("item_original", "original", "", ALICE, view)
+
+    assert submitted.status_code == 200 and offered.status_code == 200
+    assert offered.json() == {"options": []}
+
+
+def fake_view(fake: FakeSlack, user: str) -> dict[str, Any]:
+    fake.wait_for(lambda: len(fake.open_views(user)) == 1)
+    return fake.open_views(user)[-1]

@@ -3,8 +3,10 @@
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from storage.db import Database
-from storage.items import ItemStore
+from storage.items import ItemStore, NotMergeable
 from storage.models import Item, ItemKind, ItemStatus
 from tests.conftest import WORKSPACE
 
@@ -101,3 +103,53 @@ def test_rows_come_back_with_enums_and_timezone_aware_timestamps(db: Database) -
     assert stored is not None
     assert (type(stored.kind), type(stored.status)) == (ItemKind, ItemStatus)
     assert stored.created_at == NOW and stored.created_at.tzinfo is not None
+
+
+def test_a_button_for_one_kind_does_nothing_once_the_item_moved_queue(db: Database) -> None:
+    """Plan pressed on feedback that a Move to blockers just re-routed: no planned blocker."""
+    items = ItemStore(db, WORKSPACE)
+    item, _ = items.file(new_item())
+    assert item.id is not None
+    feedback, blocker = ItemKind.FEEDBACK, ItemKind.BLOCKER
+    open_ = [ItemStatus.OPEN]
+    assert items.transition(item.id, open_, ItemStatus.OPEN, "U2", NOW, kind=blocker)
+    planned = items.transition(item.id, open_, ItemStatus.PLANNED, "U2", NOW, of_kind=feedback)
+    moved = items.get(item.id)
+    assert not planned and moved is not None
+    assert (moved.kind, moved.status) == (blocker, ItemStatus.OPEN)
+
+
+def test_a_merge_carries_votes_once_and_never_makes_a_loop(db: Database) -> None:
+    items = ItemStore(db, WORKSPACE)
+    original, _ = items.file(new_item("original", reporter="U1"))
+    duplicate, _ = items.file(new_item("copy", reporter="U2"))
+    other, _ = items.file(new_item("another copy", reporter="U3"))
+    assert original.id and duplicate.id and other.id
+    items.add_vote(original.id, "U4", NOW)
+    items.add_vote(duplicate.id, "U4", NOW)  # already counted on the original
+    items.add_vote(duplicate.id, "U1", NOW)  # the original's own reporter
+    waiting = [ItemStatus.OPEN]
+
+    assert items.merge(duplicate.id, original.id, waiting, "U9", NOW, "item_duplicate")
+    assert sorted(items.voters(original.id)) == ["U2", "U4"]
+    assert items.votes(original.id) == 2
+    assert not items.merge(duplicate.id, original.id, waiting, "U9", NOW, "item_duplicate")
+    with pytest.raises(NotMergeable):  # into an item merged itself: never a loop
+        items.merge(original.id, duplicate.id, waiting, "U9", NOW, "item_duplicate")
+    items.transition(original.id, waiting, ItemStatus.PLANNED, "U9", NOW)
+    with pytest.raises(NotMergeable):  # into a closed item: its +1s would never hear
+        items.merge(other.id, original.id, waiting, "U9", NOW, "item_duplicate")
+    with pytest.raises(NotMergeable):
+        items.merge(other.id, other.id, waiting, "U9", NOW, "item_duplicate")
+    assert items.votes(original.id) == 2
+
+
+def test_each_status_change_counts_a_revision_a_reassignment_none(db: Database) -> None:
+    items = ItemStore(db, WORKSPACE)
+    item, _ = items.file(new_item(kind=ItemKind.BLOCKER))
+    assert item.id is not None
+    items.transition(item.id, [ItemStatus.OPEN], ItemStatus.ACKNOWLEDGED, "U2", NOW)
+    items.transition(item.id, [ItemStatus.ACKNOWLEDGED], None, "U3", NOW, assignee_id="U4")
+    changed = items.get(item.id)
+    assert changed is not None
+    assert (changed.revision, changed.handled_by, changed.assignee_id) == (1, "U2", "U4")

@@ -125,22 +125,6 @@ def test_filters_by_status_kind_team_tag_and_literal_words(db: Database) -> None
     assert queues.count(both) == 6
 
 
-def test_counts_group_a_teams_items_by_status(db: Database) -> None:
-    items, queues = ItemStore(db, WORKSPACE), QueueStore(db, WORKSPACE)
-    for status in [ItemStatus.OPEN, ItemStatus.OPEN, ItemStatus.PLANNED, ItemStatus.SNOOZED]:
-        add(items, status=status)
-    add(items, team="C2")
-    add(items, kind=ItemKind.BLOCKER)
-    assert queues.counts(["C1"], ItemKind.FEEDBACK) == {
-        ItemStatus.OPEN: 2,
-        ItemStatus.PLANNED: 1,
-        ItemStatus.SNOOZED: 1,
-    }
-    assert queues.counts(["C1", "C2"], ItemKind.FEEDBACK)[ItemStatus.OPEN] == 3
-    assert queues.counts([], ItemKind.FEEDBACK) == {}
-    assert QueueStore(db, "T0OTHER").counts(["C1"], ItemKind.FEEDBACK) == {}
-
-
 def test_a_stream_reads_every_row_a_page_at_a_time(db: Database) -> None:
     items, queues = ItemStore(db, WORKSPACE), QueueStore(db, WORKSPACE)
     ids = [add(items, f"n{n}", at=NOW + timedelta(seconds=n // 2)) for n in range(12)]

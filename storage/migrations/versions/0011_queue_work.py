@@ -3,7 +3,8 @@
 The thread a reporter hears back in; details from a modal (title, customer, impact,
 severity); #tags; the +1 count kept on the item (queues sort by it: counting votes per page
 read every vote); the reason of the last triage; the item a duplicate was merged into, or looks
-like; a snooze; a blocker's assignee; and the queue an item was moved from.
+like; a snooze; a blocker's assignee; the queue an item was moved from; and how many triage
+changes it has had, and the button of the last.
 
 Revision ID: 0011
 Revises: 0010
@@ -41,6 +42,8 @@ def upgrade() -> None:
         )
         batch.add_column(sa.Column("assignee_id", _TEXT(length=32), nullable=True))
         batch.add_column(sa.Column("moved_from", sa.String(length=16), nullable=True))
+        batch.add_column(sa.Column("revision", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("last_action", _TEXT(length=32), nullable=True))
         batch.create_foreign_key("fk_item_duplicate_of", "item", ["duplicate_of"], ["id"])
         batch.create_foreign_key("fk_item_similar_to", "item", ["similar_to"], ["id"])
     op.execute(
@@ -62,6 +65,8 @@ def downgrade() -> None:
         batch.drop_constraint("fk_item_similar_to", type_="foreignkey")
         batch.drop_constraint("fk_item_duplicate_of", type_="foreignkey")
         for column in (
+            "last_action",
+            "revision",
             "moved_from",
             "assignee_id",
             "snoozed_until",
