@@ -3,14 +3,14 @@ the outbox, once each, and kept up to date wherever they landed."""
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.cards import item_card
 from bot.blocks.common import Message
-from bot.clock import Clock
+from bot.clock import Clock, as_utc
 from bot.outbox import LEASE, Outbox, Outcome
 from bot.slack_client import log_api_error
 from bot.status import MOVES
@@ -169,7 +169,7 @@ class Cards:
         since was told of it with the rest of the backlog, not by a card each."""
         role = item.kind.owner_role
         taken = [a.assigned_at for a in self.teams.roles(item.team_channel_id) if a.role is role]
-        return not any(_aware(at) <= _aware(item.created_at) for at in taken)
+        return not any(as_utc(at) <= as_utc(item.created_at) for at in taken)
 
     def resend(self, owed: Owed) -> Outcome:
         """Post an owed card, if this run wins it. The card of an item triaged meanwhile is not
@@ -193,8 +193,3 @@ class Cards:
         item = self.items.get(item_id)
         assert item is not None, "outbox rows reference existing items"
         return self.card(item)
-
-
-def _aware(at: datetime) -> datetime:
-    """SQLite gives datetimes back without their zone (always UTC here)."""
-    return at if at.tzinfo else at.replace(tzinfo=UTC)

@@ -8,3 +8,9 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def as_utc(at: datetime) -> datetime:
+    """A stored time with its zone: SQLite gives times back naive, and every time Rolecall
+    stores is UTC."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)

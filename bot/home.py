@@ -24,6 +24,7 @@ from bot.blocks.home import (
     LISTED,
     MORE,
     ROWS,
+    SECTIONS,
     STATUS,
     TAG,
     TEAM,
@@ -364,15 +365,12 @@ def changed(state: HomeState, action_id: str, value: str | None) -> tuple[HomeSt
 def _paging(action_id: str, value: str | None) -> tuple[Section | None, str | None]:
     """The section (and, for "Show more", the cursor) a paging button carries."""
     if action_id == TOP:
-        return (Section(value) if value in _SECTIONS else None), None
+        return (Section(value) if value in SECTIONS else None), None
     try:
         carried = json.loads(value or "")
     except (ValueError, RecursionError):
         return None, None
-    if not isinstance(carried, dict) or carried.get("s") not in _SECTIONS:
+    if not isinstance(carried, dict) or carried.get("s") not in SECTIONS:
         return None, None
     cursor = carried.get("c")
     return Section(carried["s"]), cursor if isinstance(cursor, str) else None
-
-
-_SECTIONS = frozenset(section.value for section in Section)

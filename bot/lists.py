@@ -8,21 +8,19 @@ and it never names the channel: the listener takes that from the payload Slack s
 """
 
 import json
-import re
 from dataclasses import dataclass
 
 from bot.blocks.common import Message
 from bot.blocks.lists import LIST_PAGE, ListPage, queue_page
 from bot.clock import Clock
 from bot.parsing.team import DEFAULT_FILTER, LIST_FILTERS, MAX_SEARCH, ItemFilter, ListItems
-from bot.parsing.words import UsageError
+from bot.parsing.words import TAG_NAME, UsageError
 from storage.models import ItemKind
 from storage.queues import QueueOrder, QueueQuery, QueueStore, valid_cursor
 
 VALUE_VERSION = 1
 MAX_VALUE = 2000  # Slack's limit on a button's value
 _KINDS = {"f": ItemKind.FEEDBACK, "b": ItemKind.BLOCKER}
-_TAG = re.compile(r"[a-z0-9][a-z0-9_-]{0,29}")
 
 STALE_LIST = (
     "I can't read that list's place any more. Run `/feedback list` or `/blocker list` again "
@@ -90,7 +88,7 @@ class Place:
             or not isinstance(name, str)
             or name not in LIST_FILTERS[kind]
             or not isinstance(tag, str)
-            or (tag and _TAG.fullmatch(tag) is None)
+            or (tag and TAG_NAME.fullmatch(tag) is None)
             or not isinstance(words, str)
             or len(words) > MAX_SEARCH
             or type(shown) is not int

@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -42,7 +42,9 @@ from bot.blocks.common import (
     render_blocks,
     section,
 )
+from bot.clock import as_utc
 from bot.mrkdwn import safe_mrkdwn
+from bot.parsing.words import TAG_NAME
 from storage.items import QueuedItem
 from storage.models import Deadline, Item, ItemStatus, Role, RoleAssignment
 from storage.planning import TrackedMilestone
@@ -70,7 +72,6 @@ TOP = "home_top"
 HOME_ACTIONS = (TEAM, STATUS, TAG, CLEAR, MORE, TOP)
 
 _CHANNEL = re.compile(r"[CG][A-Z0-9]{1,31}")
-_TAG = re.compile(r"[a-z0-9][a-z0-9_-]{0,29}")
 
 
 class Section(StrEnum):
@@ -83,7 +84,7 @@ class Section(StrEnum):
     RAISED = "raised"
 
 
-_SECTIONS = frozenset(section.value for section in Section)
+SECTIONS = frozenset(section.value for section in Section)
 SECTION_TITLE = {
     Section.NEW: "New",
     Section.WAITING: "Waiting longest",
@@ -124,7 +125,7 @@ def tag_of(text: str) -> str | None:
     """A tag as people type it ("#Pricing", "pricing ") as stored (lowercase, no "#"); None
     when it is not one."""
     tag = text.strip().removeprefix("#").lower()
-    return tag if _TAG.fullmatch(tag) else None
+    return tag if TAG_NAME.fullmatch(tag) else None
 
 
 def team_of(text: object) -> str | None:
@@ -176,7 +177,7 @@ class HomeState:
         after: dict[Section, str] = {}
         if isinstance(pages, dict):
             for name, cursor in pages.items():
-                if name in _SECTIONS and _is_cursor(cursor):
+                if name in SECTIONS and _is_cursor(cursor):
                     after[Section(name)] = cursor
         return cls(
             team=team_of(data.get("team")),
@@ -255,7 +256,7 @@ class HomeData:
 
     @property
     def today(self) -> date:
-        return _aware(self.now).date()
+        return as_utc(self.now).date()
 
 
 def home_view(data: HomeData) -> dict[str, Any]:
@@ -382,7 +383,7 @@ def _feedback_row(item: Item, now: datetime) -> str:
         facts.append(f"impact: {item.impact.value}")
     facts.extend(f"#{tag}" for tag in item.tags.split()[:5])
     if item.status is ItemStatus.SNOOZED and item.snoozed_until:
-        facts.append(f"snoozed until {day_label(_aware(item.snoozed_until).date())}")
+        facts.append(f"snoozed until {day_label(as_utc(item.snoozed_until).date())}")
     elif item.status is not ItemStatus.OPEN:
         facts.append(status_label(item.status).lower())
     facts.append(f"filed {age(item.created_at, now)} ago")
@@ -393,7 +394,7 @@ def _feedback_row(item: Item, now: datetime) -> str:
 
 
 def _project(part: ProjectPart, now: datetime, seen: set[int]) -> list[Block]:
-    today = _aware(now).date()
+    today = as_utc(now).date()
     unacknowledged_first = sorted(
         part.blockers.entries, key=lambda entry: entry.item.status is not ItemStatus.OPEN
     )
@@ -576,7 +577,7 @@ def _when(due: date, today: date) -> str:
 
 def age(since: datetime, now: datetime) -> str:
     """How long ago, roughly: "5 minutes", "3 hours", "2 days"."""
-    seconds = max(0.0, (_aware(now) - _aware(since)).total_seconds())
+    seconds = max(0.0, (as_utc(now) - as_utc(since)).total_seconds())
     if seconds < 3600:
         return plural(max(1, int(seconds // 60)), "minute")
     if seconds < 86400:
@@ -587,8 +588,3 @@ def age(since: datetime, now: datetime) -> str:
 def horizon(today: date) -> date:
     """The last day the project manager's milestone list looks at."""
     return today + timedelta(days=MILESTONE_DAYS)
-
-
-def _aware(at: datetime) -> datetime:
-    """SQLite gives back naive times; every time Rolecall stores is UTC."""
-    return at if at.tzinfo else at.replace(tzinfo=UTC)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from bot.mrkdwn import unescape
 from bot.parsing.words import (
     ROLE_USAGE,
+    TAG_NAME,
     UsageError,
     echo,
     parse_role,
@@ -58,7 +59,6 @@ LIST_FILTERS: dict[ItemKind, dict[str, tuple[ItemStatus, ...]]] = {
 }
 DEFAULT_FILTER = "open"
 MAX_SEARCH = 100  # characters of text a list searches for
-_TAG_WORD = re.compile(r"#[a-z0-9][a-z0-9_-]{0,29}", re.IGNORECASE)  # as `tags_in` reads tags
 
 
 def filter_names(kind: ItemKind) -> str:
@@ -232,7 +232,7 @@ def parse_item_filter(kind: ItemKind, text: str) -> tuple[ItemKind, str, str | N
         raise UsageError(f"One #tag at a time, please. Usage: {list_usage(kind)}")
     tag = None
     if tags:
-        if _TAG_WORD.fullmatch(tags[0]) is None:
+        if TAG_NAME.fullmatch(tags[0][1:].lower()) is None:  # as `tags_in` reads tags
             raise UsageError(
                 f"`{echo(tags[0])}` is not a tag: tags are letters, digits, `-` and `_` after "
                 f"`#`, like `#pricing`. Usage: {list_usage(kind)}"

@@ -88,7 +88,8 @@ def echo(word: str) -> str:
     return safe_mrkdwn(word, 80)[0]
 
 
-TAG = re.compile(r"(?<![\w<&])#([a-z0-9][a-z0-9_-]{0,29})", re.IGNORECASE)
+TAG_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,29}")  # a tag as stored: lowercase, no `#`
+TAG = re.compile(rf"(?<![\w<&])#({TAG_NAME.pattern})", re.IGNORECASE)
 
 
 def tags_in(text: str) -> str:
