@@ -3,7 +3,7 @@ its card follows, and the person who raised it hears back."""
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -54,6 +54,7 @@ class Decision:
 
 GONE = "That item no longer exists."
 PICK_OPEN = "Pick an open item of the same team to merge it into."
+DIGEST_SHOWN = timedelta(days=8)  # a digest older than this is history, not a working copy
 
 
 class Triage:
@@ -144,6 +145,7 @@ class Triage:
                 current = self.items.get(item.id)
                 assert current is not None
                 self.cards.refresh(current)
+                self.sync_digest(current)
                 self.home.refresh_soon(self._owners(current))
         return woken
 
@@ -212,6 +214,7 @@ class Triage:
             voters = self.items.voters(item_id) if transition.hears is Hears.EVERYONE else []
             self.notices.item_triaged(current, voters, reporter=current.reporter_id != actor_id)
         self.cards.refresh(current)
+        self.sync_digest(current)
         if moved and transition.moves_to is not None:
             self.cards.deliver(current)
         if moved and transition.ask is Ask.HOLDER and current.assignee_id:
@@ -227,10 +230,23 @@ class Triage:
     def _owners(self, item: Item) -> set[str]:
         return set(self.teams.holders(item.team_channel_id, item.kind.owner_role))
 
+    def sync_digest(self, item: Item) -> None:
+        """Bring the item's rows up to date in its team's latest digest reply of the role that
+        owns it (and, after a move, of the role that did): the digest is a copy of its card."""
+        since = self.clock() - DIGEST_SHOWN
+        roles = {item.kind.owner_role} | (
+            {item.moved_from.owner_role} if item.moved_from else set()
+        )
+        for role in roles:
+            key_like = f"digest:{item.team_channel_id}:%:{role.value}"
+            reply = self.sends.latest_posted(SendKind.DIGEST, item.team_channel_id, key_like, since)
+            if reply is not None and reply.channel_id and reply.message_ts:
+                self.update_digest(item, reply.channel_id, reply.message_ts)
+
     def update_digest(self, item: Item, channel_id: str, ts: str) -> None:
-        """Bring the item's rows up to date in the digest reply at (channel, ts) that was
-        clicked, if our records say we posted that reply in the item's team channel. Its blocks
-        are read back from Slack: a click's payload decides nothing here."""
+        """Bring the item's rows up to date in the digest reply at (channel, ts) (one clicked,
+        or its team's latest), if our records say we posted that reply in its team channel.
+        Its blocks are read back from Slack: a click's payload decides nothing here."""
         reply = self.sends.posted(SendKind.DIGEST, channel_id, ts)
         parent = None if reply is None else self.sends.get(digest_parent_key(reply.key))
         if (
@@ -257,6 +273,8 @@ class Triage:
             assert item.id is not None
             entry = QueuedItem(item, self.items.votes(item.id))
             blocks = settled_in_place(message.get("blocks") or [], entry, self.clock())
+            if blocks == message.get("blocks"):
+                return  # not listed there, or already up to date
             self.client.chat_update(
                 channel=channel_id, ts=ts, text=message.get("text", ""), blocks=blocks
             )

@@ -371,6 +371,27 @@ class OutboxStore:
         with self.db.session() as session:
             return session.exec(query).first()
 
+    def latest_posted(
+        self, kind: SendKind, destination: str, key_like: str, since: datetime
+    ) -> OutboxSend | None:
+        """The latest send of this kind to `destination` whose key matches the LIKE pattern,
+        posted since `since`: the digest reply a triage brings up to date."""
+        query = (
+            select(OutboxSend)
+            .where(
+                self._mine,
+                OutboxSend.kind == kind,
+                OutboxSend.status == SendStatus.SENT,
+                OutboxSend.destination == destination,
+                col(OutboxSend.key).like(key_like),
+                col(OutboxSend.sent_at) >= since,
+            )
+            .order_by(col(OutboxSend.sent_at).desc())
+            .limit(1)
+        )
+        with self.db.session() as session:
+            return session.exec(query).first()
+
     def posted_cards(self, item_id: int) -> list[OutboxSend]:
         """Every card of the item that reached Slack: the copies to update after triage."""
         query = select(OutboxSend).where(

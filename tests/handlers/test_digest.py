@@ -14,6 +14,7 @@ from tests.handlers.scenario import (
     dm_texts,
     ephemerals,
     file_some,
+    item_id,
     posts,
     rendered,
     set_up_team,
@@ -70,6 +71,23 @@ def test_triage_from_the_digest_updates_that_row_the_card_and_tells_the_reporter
     assert updated.count("[Plan] [Decline] [Duplicate]") == 1  # item 2 keeps its buttons
     assert "*Planned* by @alice" in rendered(fake, cards(fake, ALICE)[0])
     fake.wait_for(lambda: any("was planned by @alice" in t for t in dm_texts(fake, CAROL)))
+
+
+def test_triage_from_a_card_updates_the_row_in_the_latest_digest_too(
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    file_some(slack, fake)
+    tick(ticker, clock, utc(12, 7, 9))
+    parent = posts(fake)[-1]
+    card = next(c for c in cards(fake, BOB) if "Staging is down" in rendered(fake, c))
+
+    slack.click(BOB, fake.dm_channel(BOB), card["ts"], "item_acknowledge", item_id(card))
+
+    fake.wait_for(lambda: "*Acknowledged* by @bob" in rendered(fake, thread(fake, parent)[1]))
+    assert "*Acknowledged* by @bob" in rendered(fake, cards(fake, BOB)[0])
+    product = rendered(fake, thread(fake, parent)[0])
+    assert "Acknowledged" not in product  # the other role's reply lists no blocker
 
 
 def test_a_digest_that_fails_halfway_is_finished_in_the_same_thread_next_run(
