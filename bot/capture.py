@@ -25,15 +25,14 @@ from bot.slack_client import log_api_error
 from bot.team_webhooks import Webhooks
 from storage.items import ItemStore
 from storage.models import OPEN_STATUSES, Item, ItemKind, Level
-from storage.queues import QueueOrder, QueueQuery, QueueStore
+from storage.queues import QueueStore
 from storage.teams import Routing, TeamStore
 
 log = logging.getLogger(__name__)
 # What Slack answers for a message that is gone by the time a reaction to it is handled.
 VANISHED = frozenset({"thread_not_found", "message_not_found", "channel_not_found"})
 
-SIMILAR_CANDIDATES = 500  # the newest open feedback a new item is compared with
-NEWEST = QueueOrder.NEWEST
+SIMILAR_CANDIDATES = 200  # the newest open feedback a new item is compared with
 EntryPoint = Literal["command", "reaction", "message", "mention", "modal"]
 
 
@@ -225,15 +224,11 @@ class Capturer:
         """Note the open feedback of the team that new feedback most resembles, if any is
         close enough to be trusted: its card offers a one-click merge."""
         assert item.id is not None
-        kind = ItemKind.FEEDBACK
-        query = QueueQuery((item.team_channel_id,), kind, OPEN_STATUSES[kind], order=NEWEST)
-        recent = self.queues.page(query, SIMILAR_CANDIDATES + 1).entries
-        candidates = [
-            (e.item.id, _words(e.item))
-            for e in recent
-            if e.item.id is not None and e.item.id != item.id
-        ]
-        match = best_match(_words(item), candidates)
+        recent = self.queues.recent_words(
+            item.team_channel_id, ItemKind.FEEDBACK, SIMILAR_CANDIDATES + 1
+        )
+        candidates = [(item_id, words) for item_id, words in recent if item_id != item.id]
+        match = best_match(item.title or item.text, candidates)
         if match is not None:
             item.similar_to = match[0]
             self.items.set_similar(item.id, match[0])
@@ -318,10 +313,6 @@ class Capturer:
             return None
         permalink: str = response["permalink"]
         return permalink
-
-
-def _words(item: Item) -> str:
-    return item.title or item.text
 
 
 def _thread_of(capture: Capture) -> str | None:

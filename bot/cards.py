@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.cards import item_card
 from bot.blocks.common import Message
-from bot.clock import Clock, as_utc
+from bot.clock import Clock
 from bot.outbox import LEASE, Outbox, Outcome
 from bot.slack_client import log_api_error
 from bot.status import MOVES
@@ -22,6 +22,7 @@ from storage.teams import Routing, TeamStore
 # An item filed longer ago than this without any card claimed lost its acking process.
 ACK_GRACE = timedelta(minutes=1)
 RECOVERY_WINDOW = timedelta(days=1)
+RECOVERED_PER_RUN = 500  # items whose cards a run queues at most (the rest: the next runs)
 
 log = logging.getLogger(__name__)
 
@@ -145,10 +146,10 @@ class Cards:
         whose runner died, and the cards of items whose acking process stopped before claiming
         any, or that moved to the other queue (queued first for every recipient, so a capped
         run leaves none behind)."""
-        for item in self.items.never_carded(at - RECOVERY_WINDOW, at - ACK_GRACE):
+        for item in self.items.never_carded(
+            at - RECOVERY_WINDOW, at - ACK_GRACE, RECOVERED_PER_RUN
+        ):
             assert item.id is not None
-            if self._waited(item):
-                continue
             recipients = self.routing(item.team_channel_id, item.kind).recipients
             self.sends.queue([(card_send(item.id, r), r) for r in recipients], at)
         # Moved to the other queue: its new owners' cards (queueing one posted is a no-op).
@@ -163,13 +164,6 @@ class Cards:
             )
             if send.item_id is not None
         ]
-
-    def _waited(self, item: Item) -> bool:
-        """Filed while nobody held its role (no card was due then): whoever took the role
-        since was told of it with the rest of the backlog, not by a card each."""
-        role = item.kind.owner_role
-        taken = [a.assigned_at for a in self.teams.roles(item.team_channel_id) if a.role is role]
-        return not any(as_utc(at) <= as_utc(item.created_at) for at in taken)
 
     def resend(self, owed: Owed) -> Outcome:
         """Post an owed card, if this run wins it. The card of an item triaged meanwhile is not

@@ -18,8 +18,11 @@ from storage.models import (
     ItemStatus,
     ItemVote,
     OutboxSend,
+    Role,
+    RoleAssignment,
     SendKind,
     SendStatus,
+    TeamSettings,
     Webhook,
 )
 from storage.teams import Routing, routing_query
@@ -96,6 +99,28 @@ _CARDS = select(OutboxSend.item_id).where(
     OutboxSend.workspace_id == bindparam("workspace_id"), OutboxSend.kind == SendKind.CARD
 )
 _POSTED_CARDS = _CARDS.where(OutboxSend.status == SendStatus.SENT)
+
+
+def _had_somewhere_to_go(kind: ItemKind) -> Any:
+    """An item of `kind` whose role had a holder when it was filed, or has a queue channel."""
+    role = kind.owner_role
+    queue = (
+        TeamSettings.product_queue_channel
+        if role is Role.PRODUCT
+        else TeamSettings.project_queue_channel
+    )
+    held = exists().where(
+        col(RoleAssignment.workspace_id) == col(Item.workspace_id),
+        col(RoleAssignment.channel_id) == col(Item.team_channel_id),
+        col(RoleAssignment.role) == role,
+        col(RoleAssignment.assigned_at) <= col(Item.created_at),
+    )
+    queued = exists().where(
+        col(TeamSettings.workspace_id) == col(Item.workspace_id),
+        col(TeamSettings.channel_id) == col(Item.team_channel_id),
+        col(queue).is_not(None),
+    )
+    return (col(Item.kind) == kind) & or_(held, queued)
 
 
 def with_votes(*where: Any) -> Any:
@@ -371,18 +396,21 @@ class ItemStore:
         with self.db.session() as session:
             return int(session.execute(query, self._params).scalar_one())
 
-    def never_carded(self, since: datetime, until: datetime) -> list[Item]:
-        """Open items filed in the window that no card was ever claimed for: the process that
-        acked them stopped before posting."""
+    def never_carded(self, since: datetime, until: datetime, limit: int) -> list[Item]:
+        """Open items filed in the window that no card was ever claimed for though one was
+        due: the process that acked them stopped before posting. An item filed while nobody
+        held its role (nor had a queue channel for it) was never due a card: whoever took the
+        role since was told of the backlog in one message."""
         query = select(Item).where(
             self._mine,
             IS_OPEN,
             col(Item.created_at) >= since,
             col(Item.created_at) < until,
             col(Item.id).not_in(_CARDS),
+            or_(*(_had_somewhere_to_go(kind) for kind in ItemKind)),
         )
         with self.db.session() as session:
-            found = session.exec(query.order_by(col(Item.id)), params=self._params)
+            found = session.exec(query.order_by(col(Item.id)).limit(limit), params=self._params)
             return list(found)
 
     def triaged_unnoticed(

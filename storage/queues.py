@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from storage.db import Database
 from storage.items import QueuedItem
-from storage.models import Item, ItemKind, ItemStatus
+from storage.models import OPEN_STATUSES, Item, ItemKind, ItemStatus
 
 EXPORT_PAGE = 500
 
@@ -252,6 +252,25 @@ class QueueStore:
                 )
                 found[status] = int(session.exec(select(func.count()).select_from(rows)).one())
         return found
+
+    def recent_words(
+        self, team_channel_id: str, kind: ItemKind, limit: int
+    ) -> list[tuple[int, str]]:
+        """The newest open items of a team as (id, title or text): what new feedback is
+        compared with. Two columns, not whole rows: it runs for every filing."""
+        statement = (
+            select(col(Item.id), func.coalesce(col(Item.title), col(Item.text)))
+            .where(
+                col(Item.workspace_id) == self.workspace_id,
+                col(Item.team_channel_id) == team_channel_id,
+                col(Item.kind) == kind,
+                col(Item.status).in_(OPEN_STATUSES[kind]),
+            )
+            .order_by(col(Item.created_at).desc(), col(Item.id).desc())
+            .limit(limit)
+        )
+        with self.db.session() as session:
+            return [(item_id, str(words)) for item_id, words in session.exec(statement) if item_id]
 
     def stream(self, query: QueueQuery, page_size: int = EXPORT_PAGE) -> Iterator[QueuedItem]:
         """Every item the query matches, read a page at a time (an export)."""

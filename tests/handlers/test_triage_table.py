@@ -299,3 +299,25 @@ def test_forged_modal_metadata_is_a_closed_modal_not_a_500(
 def fake_view(fake: FakeSlack, user: str) -> dict[str, Any]:
     fake.wait_for(lambda: len(fake.open_views(user)) == 1)
     return fake.open_views(user)[-1]
+
+
+def test_new_feedback_like_an_open_item_offers_a_one_click_merge(
+    slack: SignedClient, fake: FakeSlack, services: Services
+) -> None:
+    set_up_team(slack, fake)
+    original = file_item(slack, fake, ItemKind.FEEDBACK, "Let admins export the audit log as CSV")
+    unrelated = file_item(slack, fake, ItemKind.FEEDBACK, "Let admins import users from CSV")
+    slack.say(TEAM, ERIN, "feedback: let admins export the audit-log as csv!!")
+    fake.wait_for(lambda: len(cards(fake, ALICE)) == 3)
+    retyped = {**cards(fake, ALICE)[-1], "channel": fake.dm_channel(ALICE)}
+
+    assert "Looks like" not in rendered(fake, unrelated)
+    card = rendered(fake, retyped)
+    assert f"Looks like *#{item_id(original)}* (0 +1s): Let admins export" in card
+    assert buttons(retyped)[0] == "Merge"
+
+    press(slack, fake, ALICE, retyped, "item_merge")
+
+    fake.wait_for(lambda: item_of(services, retyped).status is ItemStatus.DUPLICATE)
+    assert item_of(services, retyped).duplicate_of == int(item_id(original))
+    assert services.triage.items.voters(int(item_id(original))) == [ERIN]

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from storage.db import Database
 from storage.events import EventStore
 from storage.items import ItemStore
-from storage.models import ItemKind, ItemStatus, SendKind, SendStatus
+from storage.models import ItemKind, ItemStatus, Role, SendKind, SendStatus
 from storage.outbox import OutboxStore, Send
+from storage.teams import TeamStore
 from storage.workspaces import WorkspaceStore
 from tests.conftest import WORKSPACE
 from tests.storage.test_items import new_item
@@ -97,10 +98,12 @@ def test_cards_are_found_by_item_retried_while_open_and_missed_when_never_claime
     db: Database,
 ) -> None:
     sends, items = OutboxStore(db, WORKSPACE), ItemStore(db, WORKSPACE)
-    posted, _ = items.file(new_item("posted"))
-    failing, _ = items.file(new_item("failing"))
+    waited, _ = items.file(new_item("waited", at=NOW - timedelta(hours=2)))
+    TeamStore(db, WORKSPACE).assign("C1", "U1", Role.PRODUCT, "U1", NOW - timedelta(hours=1))
+    posted, _ = items.file(new_item("posted", at=NOW))
+    failing, _ = items.file(new_item("failing", at=NOW))
     never, _ = items.file(new_item("never", at=NOW + timedelta(minutes=1)))
-    assert posted.id and failing.id and never.id
+    assert waited.id and posted.id and failing.id and never.id
 
     def card(item_id: int, recipient: str) -> Send:
         return Send(f"card:{item_id}:{recipient}", SendKind.CARD, item_id)
@@ -114,11 +117,12 @@ def test_cards_are_found_by_item_retried_while_open_and_missed_when_never_claime
     assert [(s.channel_id, s.message_ts) for s in sends.posted_cards(posted.id)] == [("D1", "10.1")]
     assert sends.posted_cards(failing.id) == []
     waiting = items.waiting_for_owner("C1", ItemKind.FEEDBACK, 10)
-    assert [q.item.text for q in waiting] == ["failing", "never"]
+    assert [q.item.text for q in waiting] == ["waited", "failing", "never"]
     later = NOW + timedelta(minutes=1)
     assert [s.post_tag for s in sends.to_retry(SendKind.CARD, later, STALE)] == ["t2"]
     window = (NOW - timedelta(days=1), NOW + timedelta(minutes=2))
-    assert [i.text for i in items.never_carded(*window)] == ["never"]
+    # "waited" was filed before anyone held the role: never due a card, never recovered as one.
+    assert [i.text for i in items.never_carded(*window, 10)] == ["never"]
     items.transition(failing.id, [ItemStatus.OPEN], ItemStatus.DECLINED, "U1", NOW)
     assert sends.to_retry(SendKind.CARD, later, STALE) == []  # a closed item's card is dropped
 
