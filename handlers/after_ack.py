@@ -20,6 +20,7 @@ from storage.db import acking, is_disconnect
 ACK_BUDGET = 2.0  # seconds of work before an ack, from the request's arrival: Slack gives up at 3
 RECEIVED_AT = "received_at"  # the context key holding when the request arrived (time.monotonic)
 LISTENER_THREADS = 16
+PROMPT_THREADS = 8
 SHUTDOWN_GRACE = 20.0  # seconds to finish accepted work when stopping (within compose's 30)
 
 
@@ -53,6 +54,13 @@ class AfterAck:
         self._before_ack = ContextExecutor(max_workers=threads, thread_name_prefix="pre-ack")
         self._pool = (
             None if inline else ContextExecutor(max_workers=threads, thread_name_prefix="after-ack")
+        )
+        # Modals: Slack's trigger expires 3 s after the click, so opening one must never wait
+        # behind the cards and notices a burst of filings queues on the main pool.
+        self._prompt = (
+            None
+            if inline
+            else ContextExecutor(max_workers=PROMPT_THREADS, thread_name_prefix="prompt")
         )
         self._closing = threading.Lock()
         self._closed = False
@@ -112,11 +120,15 @@ class AfterAck:
         context: BoltContext,
         work: Callable[[], object],
         apology: str = SORRY,
+        *,
+        prompt: bool = False,
     ) -> None:
-        """Run `work` after the ack; `apology` is what the person hears if it fails."""
+        """Run `work` after the ack; `apology` is what the person hears if it fails. `prompt`:
+        work against a deadline (opening a modal), on a pool nothing slow queues on."""
         with self._closing:
-            if self._pool is not None and not self._closed:
-                self._pool.submit(self._guarded, body, context, work, apology).add_done_callback(
+            pool = self._prompt if prompt else self._pool
+            if pool is not None and not self._closed:
+                pool.submit(self._guarded, body, context, work, apology).add_done_callback(
                     in_this_context(_log_if_failed)
                 )
                 return
@@ -132,8 +144,9 @@ class AfterAck:
         running += self._before_ack.drain(deadline - time.monotonic())
         with self._closing:
             self._closed = True
-        if self._pool is not None:
-            running += self._pool.drain(deadline - time.monotonic())
+        for pool in (self._prompt, self._pool):
+            if pool is not None:
+                running += pool.drain(deadline - time.monotonic())
         return running
 
     def _budget_left(self, context: BoltContext) -> float:

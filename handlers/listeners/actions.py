@@ -50,7 +50,10 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
             except Refused as refused:
                 tell(services, body, respond, str(refused))
 
-        after_ack.run(body, context, apply)
+        # A button that asks first opens its modal: against the trigger's 3 s.
+        transition = TRANSITIONS.get(action["action_id"])
+        asks = transition is not None and transition.ask is not Ask.NOTHING
+        after_ack.run(body, context, apply, prompt=asks)
 
 
 def _press(

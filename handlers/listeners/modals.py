@@ -64,6 +64,7 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
             lambda: services_for(tenants, context).client.views_open(
                 trigger_id=body["trigger_id"], view=capture_modal(None)
             ),
+            prompt=True,
         )
 
     @app.action(PICK_KIND)
@@ -90,6 +91,7 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
             lambda: services_for(tenants, context).client.views_update(
                 view_id=view.get("id"), hash=view.get("hash"), view=updated
             ),
+            prompt=True,
         )
 
     @app.view(CAPTURE)
@@ -236,6 +238,7 @@ def _message_shortcut(tenants: Tenants, after_ack: AfterAck, kind: ItemKind) -> 
             lambda: services_for(tenants, context).client.views_open(
                 trigger_id=body["trigger_id"], view=view
             ),
+            prompt=True,
         )
 
     return shortcut
