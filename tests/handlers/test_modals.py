@@ -208,3 +208,23 @@ def test_a_role_taken_over_a_backlog_is_one_message(
     ]
     services.ticker.tick(services.clock())  # the time loop does not card them one by one
     assert cards(fake, ALICE) == []
+
+
+def test_a_modal_opens_while_a_burst_of_cards_waits_on_a_slow_slack(
+    wire: SignedClient, fake: FakeSlack
+) -> None:
+    """Over the wire, as served: every after-ack thread is stuck posting a card to a Slack that
+    does not answer, and a shortcut's modal still opens (it has 3 s, and its own pool)."""
+    set_up_team(wire, fake)
+    stuck = fake.hold("chat.postMessage")
+    try:
+        for number in range(24):  # more than the after-ack threads
+            assert wire.command("/feedback", f"idea {number}", CAROL, TEAM).status_code == 200
+        quote = fake.user_message(TEAM, ERIN, "Globex: exports time out over 10k rows")
+
+        wire.message_shortcut("send_to_product_queue", CAROL, TEAM, quote)
+
+        fake.wait_for(lambda: len(fake.open_views(CAROL)) == 1, timeout=3.0)
+    finally:
+        stuck.set()
+    fake.wait_for(lambda: len(cards(fake, ALICE)) == 24)
