@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 # What Slack answers for a message that is gone by the time a reaction to it is handled.
 VANISHED = frozenset({"thread_not_found", "message_not_found", "channel_not_found"})
 
-SIMILAR_CANDIDATES = 200  # the newest open feedback a new item is compared with
+SIMILAR_CANDIDATES = 100  # the newest open feedback a new item is compared with
 EntryPoint = Literal["command", "reaction", "message", "mention", "modal"]
 
 

@@ -249,7 +249,7 @@ class Home:
             if every_match or (name is Section.NEW and newest and name not in state.after):
                 read: Read = partial(page_from, newest, query)
             else:
-                read = partial(self.queues.page_each, query)
+                read = partial(self.queues.page, query)
             rows[name], complete = self._fill(read, order, state.after.get(name), seen)
             every_match_seen |= complete and name is not Section.VOTED
         return ProductPart(
@@ -270,7 +270,7 @@ class Home:
         query = QueueQuery(
             teams, ItemKind.FEEDBACK, (state.status,), tag=state.tag, order=QueueOrder.NEWEST
         )
-        probe = self.queues.page_each(query, TAG_PROBE)
+        probe = self.queues.page(query, TAG_PROBE)
         return probe.entries, probe.after is None
 
     def _project(self, teams: Sequence[str], state: HomeState, seen: set[int]) -> ProjectPart:
@@ -296,7 +296,7 @@ class Home:
         paged = cursor is not None
         entries = []
         if phase != _ACKNOWLEDGED:
-            page = self.queues.page_each(oldest(ItemStatus.OPEN), ROWS, after or None)
+            page = self.queues.page(oldest(ItemStatus.OPEN), ROWS, after or None)
             entries = list(page.entries)
             if page.after is not None:
                 return Rows(entries, f"{_OPEN}:{page.after}", paged)
@@ -305,7 +305,7 @@ class Home:
         if room == 0:
             more = counts.get(ItemStatus.ACKNOWLEDGED, 0) > 0
             return Rows(entries, f"{_ACKNOWLEDGED}:" if more else None, paged)
-        page = self.queues.page_each(oldest(ItemStatus.ACKNOWLEDGED), room, after or None)
+        page = self.queues.page(oldest(ItemStatus.ACKNOWLEDGED), room, after or None)
         entries += page.entries
         return Rows(entries, f"{_ACKNOWLEDGED}:{page.after}" if page.after else None, paged)
 

