@@ -208,13 +208,13 @@ class ItemStore:
             session.commit()
 
     def set_similar(self, item_id: int, original_id: int) -> None:
-        with self.db.writing() as session:
-            session.execute(
+        """Note the open item this one looks like: one statement, no transaction around it."""
+        with self.db.autocommit() as connection:
+            connection.execute(
                 update(Item)
                 .where(self._mine, col(Item.id) == item_id)
                 .values(similar_to=original_id)
             )
-            session.commit()
 
     def add_vote(self, item_id: int, user_id: str, now: datetime) -> bool:
         """Count a +1 on one of this workspace's items; False when this person had already
