@@ -74,7 +74,8 @@ def mentions(users: Sequence[str]) -> str:
 
 
 def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+    """"1 item", "80,000 items": counts read as people write them."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 def capped(lines: Sequence[str], limit: int) -> list[str]:

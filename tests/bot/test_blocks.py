@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime
 
 from bot.blocks.cards import item_card, reporter_update
+from bot.blocks.common import plural
 from bot.blocks.home import HomeData, home_view
 from bot.blocks.lists import deadline_list
 from sandbox.block_kit import MESSAGE_BLOCK_LIMIT, block_kit_errors
@@ -140,3 +141,8 @@ def test_long_deadline_lists_are_capped_with_a_count() -> None:
     assert lines[0] == "Open deadlines in <#C1>:"
     assert lines[1] == "• `0` *task 0* — Tue 1 Dec 2026 · <@U1> · *overdue*"
     assert len(lines) == 42 and lines[-1] == "…and 5 more."
+
+
+def test_counts_read_as_people_write_them() -> None:
+    assert plural(1, "item") == "1 item"
+    assert plural(80_000, "feedback item") == "80,000 feedback items"
