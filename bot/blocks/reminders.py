@@ -103,5 +103,5 @@ def _packed(lines: Sequence[str], max_sections: int) -> list[Block]:
 def reminders(destination_label: str, lines: Sequence[str]) -> Message:
     """Everything due for one channel or person in one run: one post, never one per line."""
     blocks = _packed(lines, MESSAGE_BLOCKS - 1)
-    fallback = lines[0] if len(lines) == 1 else f"{len(lines)} reminders {destination_label}"
+    fallback = lines[0] if len(lines) == 1 else f"{len(lines):,} reminders {destination_label}"
     return Message(safe_mrkdwn(fallback, 300)[0], render_blocks(blocks))

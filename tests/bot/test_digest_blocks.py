@@ -19,7 +19,7 @@ def test_a_thousand_long_reminders_still_make_one_valid_message() -> None:
     ]
     message = reminders("for <#C1>", lines)
     assert block_kit_errors(message.blocks, MESSAGE_BLOCK_LIMIT) == []
-    assert message.text == "1000 reminders for <#C1>"
+    assert message.text == "1,000 reminders for <#C1>"
     assert message.blocks[-1]["elements"][0]["text"].startswith("…and ")
     shown = sum(b["text"]["text"].count("\n") + 1 for b in message.blocks if b["type"] == "section")
     assert message.blocks[-1]["elements"][0]["text"] == f"…and {1000 - shown} more."
