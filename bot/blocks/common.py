@@ -74,7 +74,7 @@ def mentions(users: Sequence[str]) -> str:
 
 
 def plural(count: int, word: str) -> str:
-    """"1 item", "80,000 items": counts read as people write them."""
+    """ "1 item", "80,000 items": counts read as people write them."""
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
