@@ -9,13 +9,13 @@ from bot.notices import Notices
 from bot.parsing.team import AssignRole, ListRoles, RemoveRole, RoleCommand
 from bot.people import People
 from bot.permissions import Permissions
-from storage.models import ItemKind, Role
+from storage.models import QUEUE_KINDS, Role
 from storage.teams import TeamStore
 
 # Up to this many items that waited for a role reach its new holder as cards; more, as one
 # message that points to Home.
 CARDS_FOR_WAITING = 5
-KIND_OF = {kind.owner_role: kind for kind in ItemKind}
+KIND_OF = {kind.owner_role: kind for kind in QUEUE_KINDS}
 
 
 class Roles:

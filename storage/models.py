@@ -47,14 +47,27 @@ class Role(StrEnum):
 
 
 class ItemKind(StrEnum):
-    """Feedback belongs to the product manager, blockers to the project manager."""
+    """Feedback and market risks belong to the product manager (the why and the what),
+    blockers and operational risks to the project manager (the how and the when)."""
 
     FEEDBACK = "feedback"
     BLOCKER = "blocker"
+    MARKET_RISK = "market_risk"  # demand, competitors, pricing, customers
+    OPERATIONAL_RISK = "operational_risk"  # people, vendors, infrastructure, dates
 
     @property
     def owner_role(self) -> Role:
-        return Role.PRODUCT if self is ItemKind.FEEDBACK else Role.PROJECT
+        product = (ItemKind.FEEDBACK, ItemKind.MARKET_RISK)
+        return Role.PRODUCT if self in product else Role.PROJECT
+
+    @property
+    def is_risk(self) -> bool:
+        return self in RISK_KINDS
+
+
+# The kinds a person files from the commands `/feedback` and `/blocker` and their reactions.
+QUEUE_KINDS = (ItemKind.FEEDBACK, ItemKind.BLOCKER)
+RISK_KINDS = (ItemKind.MARKET_RISK, ItemKind.OPERATIONAL_RISK)
 
 
 class ItemStatus(StrEnum):
@@ -66,17 +79,23 @@ class ItemStatus(StrEnum):
     DUPLICATE = "duplicate"
     NEEDS_INFO = "needs_info"  # the owner asked the reporter a question
     SNOOZED = "snoozed"  # out of the queue until `snoozed_until`
+    MITIGATING = "mitigating"  # a risk someone is working to reduce
+    ACCEPTED = "accepted"  # a risk the team chose to live with
+    CLOSED = "closed"  # a risk that is gone
 
 
 # Not closed: still the owner's to handle (a snoozed item comes back by itself).
 OPEN_STATUSES: dict[ItemKind, tuple[ItemStatus, ...]] = {
     ItemKind.FEEDBACK: (ItemStatus.OPEN, ItemStatus.NEEDS_INFO, ItemStatus.SNOOZED),
     ItemKind.BLOCKER: (ItemStatus.OPEN, ItemStatus.ACKNOWLEDGED),
+    ItemKind.MARKET_RISK: (ItemStatus.OPEN, ItemStatus.MITIGATING),
+    ItemKind.OPERATIONAL_RISK: (ItemStatus.OPEN, ItemStatus.MITIGATING),
 }
 
 
 class Level(StrEnum):
-    """A three-step scale: a feedback's impact, a blocker's severity."""
+    """A three-step scale: a feedback's impact, a blocker's severity, a risk's likelihood and
+    impact."""
 
     LOW = "low"
     MEDIUM = "medium"
@@ -86,6 +105,20 @@ class Level(StrEnum):
 class WorkStatus(StrEnum):
     OPEN = "open"
     DONE = "done"
+
+
+class HandoffKind(StrEnum):
+    """What the product manager asks of the project manager when planning feedback."""
+
+    NEW_MILESTONE = "new_milestone"  # plan it into a milestone that does not exist yet
+    SCOPE_CREEP = "scope_creep"  # plan it into a milestone whose scope is frozen
+
+
+class HandoffStatus(StrEnum):
+    PENDING = "pending"  # waiting for the project manager
+    ACCEPTED = "accepted"
+    DECLINED = "declined"  # a proposed milestone, refused with a reason
+    DEFERRED = "deferred"  # scope creep sent to another milestone or the backlog
 
 
 class SendKind(StrEnum):
@@ -187,6 +220,7 @@ class Item(SQLModel, table=True):
     customer: str | None = Field(default=None, max_length=200)  # whose words feedback carries
     impact: Level | None = Field(default=None, sa_type=EnumText(Level))  # feedback
     severity: Level | None = Field(default=None, sa_type=EnumText(Level))  # blockers
+    likelihood: Level | None = Field(default=None, sa_type=EnumText(Level))  # risks
     tags: str = Field(default="", max_length=300)  # " pricing mobile ": #tags, space-padded
     vote_count: int = Field(default=0)  # +1s, kept with the votes: queues sort by it
     reason: str | None = Field(default=None, max_length=2000)  # what the last triage said
@@ -252,6 +286,55 @@ class Milestone(DatedWork, table=True):
     name_key: str = Field(max_length=200)
     due_date: date
     owner_id: str | None = Field(default=None, max_length=32)
+    # From this day (team time) on, feedback planned into it is scope creep.
+    freeze_date: date | None = None
+    theme_id: int | None = Field(default=None, foreign_key="theme.id", index=True)
+
+
+class Theme(SQLModel, table=True):
+    """A roadmap theme: what the product manager means to deliver in one quarter."""
+
+    __tablename__ = "theme"
+    __table_args__ = (UniqueConstraint("workspace_id", "team_channel_id", "name_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = workspace_field()
+    team_channel_id: str = Field(max_length=32)
+    name: str = Field(max_length=200)
+    name_key: str = Field(max_length=200)
+    year: int
+    quarter: int  # 1-4
+    created_by: str = Field(max_length=32)
+    created_at: datetime
+
+
+class Handoff(SQLModel, table=True):
+    """Feedback the product manager planned, waiting for (or decided by) the project manager:
+    a new milestone proposed for it, or scope creep into a frozen milestone."""
+
+    __tablename__ = "handoff"
+    __table_args__ = (
+        Index("ix_handoff_item", "workspace_id", "item_id"),
+        Index("ix_handoff_milestone", "workspace_id", "milestone_id", "kind", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = workspace_field()
+    team_channel_id: str = Field(max_length=32)
+    item_id: int = Field(foreign_key="item.id")
+    kind: HandoffKind = Field(sa_type=EnumText(HandoffKind))
+    status: HandoffStatus = Field(default=HandoffStatus.PENDING, sa_type=EnumText(HandoffStatus))
+    # Scope creep: the frozen milestone; a new milestone: the one created once accepted.
+    milestone_id: int | None = Field(default=None, foreign_key="milestone.id")
+    name: str | None = Field(default=None, max_length=200)  # a proposed milestone's name
+    due_date: date | None = None  # a proposed milestone's date, if the product manager gave one
+    owner_id: str | None = Field(default=None, max_length=32)  # its proposed owner
+    reason: str | None = Field(default=None, max_length=2000)  # why declined or deferred
+    deferred_to: int | None = Field(default=None, foreign_key="milestone.id")  # None: backlog
+    requested_by: str = Field(max_length=32)
+    requested_at: datetime
+    decided_by: str | None = Field(default=None, max_length=32)
+    decided_at: datetime | None = None
 
 
 class Deadline(DatedWork, table=True):

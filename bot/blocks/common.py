@@ -19,7 +19,12 @@ MESSAGE_BLOCKS = 50
 FALLBACK_PREVIEW = 300
 NAME_LIMIT = 150
 
-KIND_LABEL = {ItemKind.FEEDBACK: ":bulb: Feedback", ItemKind.BLOCKER: ":no_entry: Blocker"}
+KIND_LABEL = {
+    ItemKind.FEEDBACK: ":bulb: Feedback",
+    ItemKind.BLOCKER: ":no_entry: Blocker",
+    ItemKind.MARKET_RISK: ":chart_with_downwards_trend: Market risk",
+    ItemKind.OPERATIONAL_RISK: ":warning: Operational risk",
+}
 ROLE_LABEL = {Role.PRODUCT: "product manager", Role.PROJECT: "project manager"}
 STATUS_LABEL = {
     ItemStatus.OPEN: "Open",
@@ -30,6 +35,9 @@ STATUS_LABEL = {
     ItemStatus.DUPLICATE: "Marked duplicate",
     ItemStatus.NEEDS_INFO: "Needs info",
     ItemStatus.SNOOZED: "Snoozed",
+    ItemStatus.MITIGATING: "Mitigating",
+    ItemStatus.ACCEPTED: "Accepted",
+    ItemStatus.CLOSED: "Closed",
 }
 
 

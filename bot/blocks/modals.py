@@ -27,7 +27,7 @@ from slack_sdk.models.blocks import (
 from bot.blocks.common import KIND_LABEL, ROLE_LABEL, mentions, render_blocks, section
 from bot.mrkdwn import safe_mrkdwn
 from bot.status import Ask, Transition
-from storage.models import Item, ItemKind, Level
+from storage.models import QUEUE_KINDS, Item, ItemKind, Level
 
 TRIAGE = "triage"
 CAPTURE = "capture"
@@ -136,7 +136,7 @@ def capture_modal(
             element=StaticSelectElement(
                 action_id=PICK_KIND,
                 options=[
-                    Option(value=k.value, text=KIND_LABEL[k].split(" ", 1)[1]) for k in ItemKind
+                    Option(value=k.value, text=KIND_LABEL[k].split(" ", 1)[1]) for k in QUEUE_KINDS
                 ],
                 initial_option=None
                 if kind is None

@@ -30,7 +30,7 @@ from handlers.after_ack import AfterAck, Answer
 from handlers.errors import answer
 from handlers.listeners import services_for
 from handlers.services import Services, Tenants
-from storage.models import ItemKind
+from storage.models import QUEUE_KINDS, ItemKind
 
 STILL_FILING = (
     "The database is slow right now: I'm still filing your {kind} and will confirm here "
@@ -73,7 +73,7 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
     }
     for name, run in replies.items():
         app.command(name)(_reply_after_ack(tenants, after_ack, run))
-    for kind in ItemKind:
+    for kind in QUEUE_KINDS:
         app.command(f"/{kind.value}")(_item_listener(tenants, after_ack, kind))
 
 
