@@ -15,7 +15,7 @@ from bot.parsing.words import (
     parse_zone,
 )
 from bot.webhooks import WebhookEvent, parse_events
-from storage.models import ItemKind, ItemStatus, Role
+from storage.models import RISK_KINDS, ItemKind, ItemStatus, Role
 
 _CHANNEL = re.compile(r"<#(C[A-Z0-9]+|G[A-Z0-9]+)(?:\|[^<>]*)?>")
 _CAPTURE = re.compile(r"^\s*(feedback|blocker)\s*:\s*(.*\S)\s*$", re.IGNORECASE | re.DOTALL)
@@ -55,6 +55,16 @@ LIST_FILTERS: dict[ItemKind, dict[str, tuple[ItemStatus, ...]]] = {
         "acknowledged": (ItemStatus.ACKNOWLEDGED,),
         "resolved": (ItemStatus.RESOLVED,),
         "all": tuple(ItemStatus),
+    },
+    **{
+        kind: {
+            "open": (ItemStatus.OPEN, ItemStatus.MITIGATING),
+            "mitigating": (ItemStatus.MITIGATING,),
+            "accepted": (ItemStatus.ACCEPTED,),
+            "closed": (ItemStatus.CLOSED,),
+            "all": tuple(ItemStatus),
+        }
+        for kind in RISK_KINDS
     },
 }
 DEFAULT_FILTER = "open"
