@@ -10,7 +10,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from storage.db import Database
-from storage.models import OPEN_STATUSES, Deadline, Item, ItemKind, Milestone, WorkStatus
+from storage.items import QueuedItem
+from storage.models import (
+    OPEN_STATUSES,
+    Deadline,
+    Item,
+    ItemKind,
+    ItemStatus,
+    Milestone,
+    WorkStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,26 @@ class PlanningStore:
         )
         shown = self._tracked(*where, at_risk_first=True, limit=limit)
         return shown, self._open_count(Milestone, *where)
+
+    def why(self, milestone_id: int, limit: int) -> tuple[list[QueuedItem], int]:
+        """The feedback planned into a milestone (why it exists): up to `limit` items, most
+        +1'd first, and how many there are in all."""
+        where = (
+            Item.workspace_id == self.workspace_id,
+            Item.milestone_id == milestone_id,
+            Item.kind == ItemKind.FEEDBACK,
+            Item.status == ItemStatus.PLANNED,
+        )
+        shown = (
+            select(Item)
+            .where(*where)
+            .order_by(col(Item.vote_count).desc(), col(Item.created_at), col(Item.id))
+            .limit(limit)
+        )
+        with self.db.session() as session:
+            items = [QueuedItem(item, item.vote_count) for item in session.exec(shown)]
+            total = session.exec(select(func.count()).select_from(Item).where(*where)).one()
+        return items, int(total)
 
     def reschedule(self, milestone_id: int, due: date, now: datetime) -> bool:
         """Move an open milestone; its nudges are planned afresh from the new date."""
