@@ -25,6 +25,7 @@ from bot.schedule import latest_digest, local_today, zone
 from storage.digest import DigestStore
 from storage.models import Role, SendKind, SendStatus
 from storage.outbox import OutboxStore, Send
+from storage.roadmap import Quarter
 from storage.teams import TeamStore
 
 WEEK = timedelta(days=7)
@@ -86,7 +87,7 @@ class Digests:
         """The team's digest as of `now`: the week before it, and what lies ahead."""
         today = local_today(now, zone(self.teams.settings(channel_id).timezone))
         since = now - WEEK
-        product = self.store.product(channel_id, since, DIGEST_ITEMS)
+        product = self.store.product(channel_id, since, DIGEST_ITEMS, Quarter.of(today))
         project = self.store.project(channel_id, since, today, today + HORIZON, DIGEST_ITEMS)
         start = week_of or today - timedelta(days=today.weekday())
         return Digest(

@@ -1,4 +1,5 @@
-"""App Home: each person's queues, per role they hold, and what they raised.
+"""App Home: each person's queues, per role they hold, and what they raised; their open
+risks, and their milestones and roadmap themes with why each milestone exists.
 
 Built from one page of each list (never a whole queue), published when someone opens the tab or
 changes a filter or a page, and refreshed, at most once per person every few seconds, when
@@ -10,7 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 from slack_sdk import WebClient
@@ -23,16 +24,21 @@ from bot.blocks.home import (
     FILTER_STATUSES,
     LISTED,
     MORE,
+    RISK_ROWS,
+    ROADMAP_THEMES,
     ROWS,
     SECTIONS,
     STATUS,
     TAG,
     TEAM,
+    THEME_MILESTONES,
     TOP,
+    WHY_NAMED,
     HomeData,
     HomeState,
     ProductPart,
     ProjectPart,
+    Roadmap,
     Rows,
     Section,
     home_view,
@@ -40,12 +46,13 @@ from bot.blocks.home import (
     tag_of,
     team_of,
 )
-from bot.clock import Clock, utc_now
+from bot.clock import Clock, as_utc, utc_now
 from bot.mrkdwn import safe_mrkdwn
 from storage.items import QueuedItem
 from storage.models import ItemKind, ItemStatus, Role, RoleAssignment
 from storage.planning import PlanningStore
-from storage.queues import Page, QueueOrder, QueueQuery, QueueStore, cursor_of, page_from
+from storage.queues import Page, QueueOrder, QueueQuery, QueueStore, Risks, cursor_of, page_from
+from storage.roadmap import Quarter, ThemeStore
 from storage.teams import TeamStore
 
 log = logging.getLogger(__name__)
@@ -182,6 +189,11 @@ class Home:
 
     # Reading -----------------------------------------------------------------------------
 
+    @cached_property
+    def themes(self) -> ThemeStore:
+        """The roadmap of the workspace whose milestones this Home reads."""
+        return ThemeStore(self.planning.db, self.planning.workspace_id)
+
     def view(
         self, user_id: str, state: HomeState | None = None, note: str | None = None
     ) -> dict[str, Any]:
@@ -258,7 +270,28 @@ class Home:
             rows[Section.NEW],
             rows[Section.WAITING],
             rows[Section.VOTED],
+            risks=self._risks(teams, ItemKind.MARKET_RISK, seen),
+            roadmap=self._roadmap(teams),
         )
+
+    def _risks(self, teams: Sequence[str], kind: ItemKind, seen: set[int]) -> Risks:
+        """The open risks of the role's kind in every team where they hold it, whatever the
+        feedback filters (they are not feedback)."""
+        risks = self.queues.open_risks(teams, kind, RISK_ROWS)
+        seen.update(risk.item.id for risk in risks.shown if risk.item.id is not None)
+        return risks
+
+    def _roadmap(self, teams: Sequence[str]) -> Roadmap:
+        """This quarter's themes in the teams, the milestones of the first few and the why
+        of the first of those: a read per team (a quarter has a handful of themes), then one
+        for the milestones and one for their whys."""
+        quarter = Quarter.of(as_utc(self.clock()).date())
+        themes = [progress for team in teams for progress in self.themes.progress(team, quarter)]
+        shown = themes[:ROADMAP_THEMES]
+        milestones = self.themes.milestones([p.theme.id for p in shown if p.theme.id is not None])
+        listed = [m.id for found in milestones.values() for m in found[:THEME_MILESTONES]]
+        whys = self.planning.why_of([m for m in listed if m is not None], WHY_NAMED)
+        return Roadmap(quarter, shown, len(themes), milestones, whys)
 
     def _tagged(self, teams: tuple[str, ...], state: HomeState) -> tuple[list[QueuedItem], bool]:
         """With a tag filter: the newest `TAG_PROBE` items it matches, and whether that is
@@ -280,8 +313,17 @@ class Home:
         today = self.clock().date()
         milestones, milestones_total = self.planning.due_milestones(teams, horizon(today), LISTED)
         overdue, overdue_total = self.planning.overdue_in(teams, today, LISTED)
+        listed = [t.milestone.id for t in milestones if t.milestone.id is not None]
         return ProjectPart(
-            teams, counts, blockers, milestones, milestones_total, overdue, overdue_total
+            teams,
+            counts,
+            blockers,
+            milestones,
+            milestones_total,
+            overdue,
+            overdue_total,
+            risks=self._risks(teams, ItemKind.OPERATIONAL_RISK, seen),
+            whys=self.planning.why_of(listed, WHY_NAMED),
         )
 
     def _blockers(

@@ -30,10 +30,12 @@ from bot.blocks.lists import milestone_line
 from bot.mrkdwn import safe_mrkdwn
 from storage.digest import Counted, ProductDigest, ProjectDigest
 from storage.items import QueuedItem
-from storage.models import Item, ItemStatus, Role
+from storage.models import Item, ItemStatus, Level, Role
+from storage.queues import OpenRisk, Risks
 
 DIGEST_ITEMS = 5  # items with buttons per digest list: 2 blocks each keeps a reply far below 50
 LISTED_LINES = 10  # per digest list without buttons
+RISK_PREVIEW = 120  # characters of a risk's title or text in a line
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,53 @@ def _lines(heading: str, lines: Sequence[str], empty: str) -> Block:
     return section(safe_mrkdwn(f"{heading}\n{body}", SECTION_LIMIT)[0])
 
 
+def risk_facts(risk: OpenRisk) -> list[str]:
+    """What a risk line says besides its text: high or not, likelihood and impact, its owner,
+    where it stands, the milestone it threatens."""
+    item = risk.item
+    facts = [":rotating_light: *high*"] if risk.high else []
+    facts.append(f"likelihood {_level(item.likelihood)} · impact {_level(item.impact)}")
+    facts.append(f"owner <@{item.assignee_id}>" if item.assignee_id else "no owner")
+    if item.status is ItemStatus.MITIGATING:
+        facts.append("mitigating")
+    if risk.milestone is not None:
+        facts.append(f"threatens *{quoted_name(risk.milestone, 80)}*")
+    return facts
+
+
+def risk_preview(item: Item) -> str:
+    return safe_mrkdwn(" ".join((item.title or item.text).split()), RISK_PREVIEW)[0]
+
+
+def _level(level: Level | None) -> str:
+    return level.value if level else "not set"
+
+
+def _risks(title: str, risks: Risks, empty: str) -> Block:
+    """Open risks, high first: one line each, and how many more there are."""
+    high = f", {risks.high} high" if risks.high else ""
+    lines = [
+        f"• *#{r.item.id}* {risk_preview(r.item)} — {' · '.join(risk_facts(r))}"
+        for r in risks.shown
+    ]
+    hidden = risks.total - len(risks.shown)
+    if hidden > 0:
+        lines.append(f"…and {hidden} more.")
+    return _lines(f"*{title}* ({risks.total}{high})", lines, empty)
+
+
+def _roadmap(digest: ProductDigest) -> list[Block]:
+    """The quarter's roadmap themes and how far along their milestones are."""
+    if digest.quarter is None:
+        return []
+    lines = [
+        f"• *{quoted_name(p.theme.name)}* — "
+        + (f"{p.done} of {plural(p.total, 'milestone')} done" if p.total else "no milestones yet")
+        for p in digest.themes
+    ]
+    return [_lines(f"*Roadmap, {digest.quarter}*", lines, f"No themes for {digest.quarter}.")]
+
+
 def digest_parent(channel_id: str, week_of: date) -> Message:
     title = f"Weekly digest — week of {day_label(week_of)}"
     blocks: list[Block] = [
@@ -162,6 +211,8 @@ def product_reply(
     blocks: list[Block] = [
         section(f":bulb: *Product* — {_for(Role.PRODUCT, holders)}"),
         section(summary),
+        *_roadmap(digest),
+        _risks("Open market risks, high first", digest.market_risks, "No open market risks."),
         *_actionable(
             f"*Waiting for triage longest* ({digest.waiting.total} open)",
             digest.waiting,
@@ -198,10 +249,24 @@ def project_reply(
             now,
         ),
         *_more(digest.open_blockers, "/blocker list", channel_id),
+        _risks(
+            "Open operational risks, high first",
+            digest.operational_risks,
+            "No open operational risks.",
+        ),
         _lines(
             f"*Blockers resolved this week* ({digest.resolved.total})",
             resolved,
             "None resolved this week.",
+        ),
+        _lines(
+            "*Scope creep: items accepted after a milestone's freeze*",
+            [
+                f"• *{quoted_name(c.milestone.name)}*: "
+                f"{plural(c.accepted, 'item')} accepted after the freeze"
+                for c in digest.scope_creep
+            ],
+            "Nothing accepted after a freeze.",
         ),
         _lines(
             "*Milestones due in the next 14 days*",

@@ -1,4 +1,6 @@
-"""App Home: one person's queues, per role they hold, and what they raised.
+"""App Home: one person's queues, per role they hold, and what they raised; each manager's
+open risks, and the milestones (and, for the product manager, this quarter's roadmap themes)
+with their why: the feedback planned into them.
 
 Pure functions of what `bot.home.Home` read (`HomeData`) and of the view's state (`HomeState`:
 the filters and the page each section is on, kept in the view's private_metadata). Every
@@ -42,12 +44,16 @@ from bot.blocks.common import (
     render_blocks,
     section,
 )
+from bot.blocks.digest import risk_facts, risk_preview
+from bot.blocks.lists import risk_reason
 from bot.clock import as_utc
 from bot.mrkdwn import safe_mrkdwn
 from bot.parsing.words import TAG_NAME
 from storage.items import QueuedItem
-from storage.models import Deadline, Item, ItemStatus, Role, RoleAssignment
+from storage.models import Deadline, Item, ItemStatus, Milestone, Role, RoleAssignment, WorkStatus
 from storage.planning import TrackedMilestone
+from storage.queues import Risks
+from storage.roadmap import Quarter, ThemeProgress
 
 VIEW_BLOCKS = 100  # Slack's limit for a Home tab
 METADATA_LIMIT = 3000  # Slack's limit for private_metadata
@@ -59,6 +65,11 @@ CURSOR_LIMIT = 100
 SUMMARY_LIMIT = 200  # characters of an item's title or text in a row
 MILESTONE_DAYS = 14
 COUNT_CAP = 1000  # counts stop here ("1,000+"): a count reads no more of a queue than this
+RISK_ROWS = 4  # open risks per section (each a section and its buttons)
+ROADMAP_THEMES = 4  # themes in "This quarter" (a section each)
+THEME_MILESTONES = 3  # milestones under each theme
+WHY_NAMED = 2  # planned feedback named in a milestone's why
+WHY_PREVIEW = 40  # characters of each
 CALLBACK_ID = "rolecall_home"
 
 # Every action of the Home's own controls starts with "home_" (the listener's pattern); the
@@ -215,20 +226,40 @@ class Rows:
     paged: bool = False
 
 
+# Why a milestone exists: the first planned feedback items (most +1'd first) and how many in all.
+Why = tuple[Sequence[QueuedItem], int]
+
+
+@dataclass(frozen=True)
+class Roadmap:
+    """The themes of one quarter in the product manager's teams: the first few (`themes`) of
+    `total`, every milestone of each (by theme id, soonest first), and the why of those shown."""
+
+    quarter: Quarter
+    themes: Sequence[ThemeProgress] = ()
+    total: int = 0
+    milestones: Mapping[int, Sequence[Milestone]] = field(default_factory=dict)
+    whys: Mapping[int, Why] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class ProductPart:
-    """The product manager's queue across the teams where they hold the role."""
+    """The product manager's queue across the teams where they hold the role, their open
+    market risks and this quarter's roadmap."""
 
     teams: Sequence[str]
     counts: Mapping[ItemStatus, int]
     new: Rows = Rows()
     waiting: Rows = Rows()
     voted: Rows = Rows()
+    risks: Risks = field(default_factory=Risks)
+    roadmap: Roadmap | None = None
 
 
 @dataclass(frozen=True)
 class ProjectPart:
-    """The project manager's blockers, milestones and overdue deadlines in their teams."""
+    """The project manager's blockers, open operational risks, milestones (each with its
+    why, by milestone id) and overdue deadlines in their teams."""
 
     teams: Sequence[str]
     counts: Mapping[ItemStatus, int]
@@ -237,6 +268,8 @@ class ProjectPart:
     milestones_total: int = 0
     overdue: Sequence[Deadline] = ()
     overdue_total: int = 0
+    risks: Risks = field(default_factory=Risks)
+    whys: Mapping[int, Why] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -288,6 +321,7 @@ def _summary(data: HomeData) -> str:
             f"{_count(counts, ItemStatus.NEEDS_INFO)} needs info · "
             f"{_count(counts, ItemStatus.SNOOZED)} snoozed"
         )
+        lines.append(f"*Market risks:* {_risk_count(data.product.risks)}")
     if data.project is not None:
         counts = data.project.counts
         waiting = counts.get(ItemStatus.OPEN, 0)
@@ -296,6 +330,7 @@ def _summary(data: HomeData) -> str:
             f"*Blockers:* {_count(both, ItemStatus.OPEN)} open "
             f"({_count(counts, ItemStatus.OPEN)} unacknowledged)"
         )
+        lines.append(f"*Operational risks:* {_risk_count(data.project.risks)}")
     if not lines:
         lines.append(
             "You hold no role yet, so this is what you raised. A team's roles are given with "
@@ -328,7 +363,53 @@ def _product(part: ProductPart, state: HomeState, now: datetime, seen: set[int])
         (Section.VOTED, part.voted),
     ):
         blocks += _item_rows(name, rows, seen, lambda item: _feedback_row(item, now))
+    blocks += _risk_rows("market_risks", "Open market risks, high first", part.risks, seen)
+    if part.roadmap is not None:
+        blocks += _roadmap(part.roadmap)
     return blocks
+
+
+def _roadmap(roadmap: Roadmap) -> list[Block]:
+    """This quarter's themes, each with its milestones done and their why."""
+    title = f"*This quarter ({roadmap.quarter})*"
+    if not roadmap.themes:
+        return [section(f"{title}\n_No roadmap themes for {roadmap.quarter}._", "home_roadmap")]
+    blocks: list[Block] = [section(title, "home_roadmap")]
+    for progress in roadmap.themes[:ROADMAP_THEMES]:
+        theme = progress.theme
+        done = (
+            f"{progress.done} of {plural(progress.total, 'milestone')} done"
+            if progress.total
+            else "no milestones yet"
+        )
+        milestones = roadmap.milestones.get(theme.id or 0, ())
+        lines = [
+            f"*{quoted_name(theme.name)}* in <#{theme.team_channel_id}> — {done}",
+            *(
+                f"◦ *{quoted_name(m.name, 80)}* · "
+                + ("done" if m.status is WorkStatus.DONE else f"due {day_label(m.due_date)}")
+                + f" · {_why(roadmap.whys.get(m.id or 0))}"
+                for m in milestones[:THEME_MILESTONES]
+            ),
+            *_more(len(milestones), len(milestones), THEME_MILESTONES),
+        ]
+        blocks.append(section("\n".join(lines), f"home_theme_{theme.id}"))
+    more = _more(roadmap.total, len(roadmap.themes), ROADMAP_THEMES)
+    return blocks + [context(line, "home_roadmap_more") for line in more]
+
+
+def _why(found: Why | None) -> str:
+    """Why a milestone exists: "3 planned · why: #12 CSV export (5 +1s), +2 more"."""
+    entries, total = found or ((), 0)
+    if not total:
+        return "no feedback planned into it yet"
+    named = [
+        f"#{e.item.id} {_summary_of(e.item, WHY_PREVIEW)} ({plural(e.votes, '+1')})"
+        for e in entries[:WHY_NAMED]
+    ]
+    if total > len(named):
+        named.append(f"+{total - len(named)} more")
+    return f"{total} planned · why: {', '.join(named)}"
 
 
 def _filters(part: ProductPart, state: HomeState) -> list[Block]:
@@ -403,6 +484,7 @@ def _project(part: ProjectPart, now: datetime, seen: set[int]) -> list[Block]:
         DividerBlock(),
         section(f"*Project manager* · {_teams(part.teams)}", "home_project"),
         *_item_rows(Section.BLOCKERS, blockers, seen, lambda item: _blocker_row(item, now)),
+        *_risk_rows("operational_risks", "Open operational risks, high first", part.risks, seen),
         section(_milestones(part, today), "home_milestones"),
         section(_overdue(part, today), "home_overdue"),
     ]
@@ -435,8 +517,8 @@ def _milestones(part: ProjectPart, today: date) -> str:
             f"{day_label(milestone.due_date)} ({_when(milestone.due_date, today)})"
         )
         if tracked.at_risk:
-            line = f"{line} · :warning: at risk: {plural(tracked.open_blockers, 'open blocker')}"
-        lines.append(line)
+            line = f"{line} · :warning: at risk: {risk_reason(tracked)}"
+        lines.append(f"{line} · {_why(part.whys.get(milestone.id or 0))}")
     if not lines:
         return f"{title}\n_None._"
     return "\n".join([title, *lines, *_more(part.milestones_total, len(part.milestones), LISTED)])
@@ -452,6 +534,35 @@ def _overdue(part: ProjectPart, today: date) -> str:
     if not lines:
         return f"{title}\n_None._"
     return "\n".join([title, *lines, *_more(part.overdue_total, len(part.overdue), LISTED)])
+
+
+# Risks -----------------------------------------------------------------------------------
+
+
+def _risk_rows(name: str, title: str, risks: Risks, seen: set[int]) -> list[Block]:
+    """Open risks, high first: each with the buttons its card has, then how many more."""
+    heading = f"*{title}* ({_risk_count(risks)})"
+    if not risks.shown:
+        return [section(f"{heading}\n_None open._", f"home_{name}")]
+    blocks: list[Block] = [section(heading, f"home_{name}")]
+    shown = risks.shown[:RISK_ROWS]
+    for risk in shown:
+        item = risk.item
+        seen.add(item.id or 0)
+        facts = [*risk_facts(risk), f"<#{item.team_channel_id}>"]
+        row = f"*#{item.id}* {risk_preview(item)}\n{' · '.join(facts)}"
+        blocks.append(section(row, f"home_risk_{item.id}"))
+        elements = item_buttons(item)
+        if elements:
+            blocks.append(ActionsBlock(block_id=f"home_risk_{item.id}_actions", elements=elements))
+    hidden = risks.total - len(shown)
+    if hidden > 0:
+        blocks.append(context(f"…and {hidden} more.", f"home_{name}_more"))
+    return blocks
+
+
+def _risk_count(risks: Risks) -> str:
+    return f"{risks.total:,} open" + (f", {risks.high:,} high" if risks.high else "")
 
 
 # Everyone --------------------------------------------------------------------------------
@@ -545,8 +656,8 @@ def _within_limit(blocks: list[Block]) -> list[Block]:
     return [*blocks[: VIEW_BLOCKS - 1], context("…and more than a Home tab can show.")]
 
 
-def _summary_of(item: Item) -> str:
-    return safe_mrkdwn(" ".join((item.title or item.text).split()), SUMMARY_LIMIT)[0]
+def _summary_of(item: Item, limit: int = SUMMARY_LIMIT) -> str:
+    return safe_mrkdwn(" ".join((item.title or item.text).split()), limit)[0]
 
 
 def _count(counts: Mapping[ItemStatus, int], status: ItemStatus) -> str:
