@@ -1,9 +1,9 @@
-"""The one capture path: every way of raising feedback or a blocker ends here.
+"""The one capture path: every way of raising feedback, a blocker or a risk ends here.
 
-An entry point (slash command, reaction, `feedback:` message, @mention) builds a `Capture` and
-calls `file` (store it or count a +1, link a blocker to the milestone its text names), shows
-`Filed.confirmation` (a command acks with it), then calls `announce` after the ack (link the
-source message, confirm when the ack did not, post the cards).
+An entry point (slash command, reaction, `feedback:` message, @mention, shortcut) builds a
+`Capture` and calls `file` (store it or count a +1, link a blocker or a risk to the milestone its
+text names), shows `Filed.confirmation` (a command acks with it), then calls `announce` after
+the ack (link the source message, confirm when the ack did not, post the cards).
 """
 
 import logging
@@ -20,6 +20,7 @@ from bot.home import Home
 from bot.metrics import ITEMS_FILED
 from bot.parsing.words import tags_in
 from bot.planning import Planning
+from bot.risks import is_high
 from bot.similarity import best_match
 from bot.slack_client import log_api_error
 from bot.team_webhooks import Webhooks
@@ -61,13 +62,15 @@ class SourceMessage:
 @dataclass(frozen=True)
 class Details:
     """What a modal adds to a capture: a title, and per kind its customer and impact
-    (feedback) or its severity and the milestone it holds up (blockers)."""
+    (feedback), its severity and the milestone it holds up (blockers), or its likelihood,
+    impact and the milestone it threatens (risks)."""
 
     title: str | None = None
     customer: str | None = None
     impact: Level | None = None
     severity: Level | None = None
     milestone_id: int | None = None
+    likelihood: Level | None = None
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,10 @@ class Filed:
         if not self.created:
             return already_filed(self.item, self.counted_vote)
         text = filed_confirmation(self.item, self.routing.holders, self.routing.queue_channel)
-        return text + linked(self.milestone_name) if self.milestone_name else text
+        if not self.milestone_name:
+            return text
+        # A blocker puts its milestone at risk; a risk does only when it is high.
+        return text + linked(self.milestone_name, not self.item.kind.is_risk or is_high(self.item))
 
 
 class Capturer:
@@ -147,11 +153,15 @@ class Capturer:
         # Reads first (the routing comes with the insert): once the item is stored, nothing may
         # fail and make the person think it was not (they would send it again).
         details = capture.details
+        risk = capture.kind.is_risk
         milestone = None
-        if capture.kind is ItemKind.BLOCKER and details.milestone_id is not None:
+        if (capture.kind is ItemKind.BLOCKER or risk) and details.milestone_id is not None:
             milestone = self.planning.open_milestone(capture.team_channel_id, details.milestone_id)
-        elif capture.kind is ItemKind.BLOCKER:
+        elif capture.kind is ItemKind.BLOCKER or risk:
             milestone = self.planning.milestone_named_in(capture.team_channel_id, capture.text)
+        impact = details.impact if capture.kind is ItemKind.FEEDBACK else None
+        if risk:  # a risk always weighs something: medium unless its filer says otherwise
+            impact = details.impact or Level.MEDIUM
         item = Item(
             kind=capture.kind,
             team_channel_id=capture.team_channel_id,
@@ -166,8 +176,9 @@ class Capturer:
             tags=tags_in(f"{details.title or ''} {capture.text}"),
             title=details.title,
             customer=details.customer,
-            impact=details.impact if capture.kind is ItemKind.FEEDBACK else None,
+            impact=impact,
             severity=details.severity if capture.kind is ItemKind.BLOCKER else None,
+            likelihood=(details.likelihood or Level.MEDIUM) if risk else None,
             created_at=now,
             updated_at=now,
         )
@@ -219,6 +230,8 @@ class Capturer:
             self.home.refresh_soon([*filed.routing.holders, filed.item.reporter_id])
             if filed.webhooks:
                 self.webhooks.item_filed(filed.item)
+                if filed.item.kind.is_risk:
+                    self.webhooks.risk_filed(filed.item)
 
     def _suggest_original(self, item: Item) -> None:
         """Note the open feedback of the team that new feedback most resembles, if any is

@@ -8,15 +8,18 @@ from datetime import datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.cards import item_card
+from bot.blocks.cards import item_card, kind_noun
 from bot.blocks.common import Message
+from bot.blocks.handoff import waiting_note
 from bot.clock import Clock
 from bot.outbox import LEASE, Outbox, Outcome
 from bot.slack_client import log_api_error
 from bot.status import MOVES
+from storage.handoffs import HandoffStore
 from storage.items import ItemStore, QueuedItem
-from storage.models import OPEN_STATUSES, Item, ItemKind, SendKind
+from storage.models import OPEN_STATUSES, Item, ItemKind, ItemStatus, Milestone, SendKind
 from storage.outbox import OutboxStore, Send
+from storage.planning import PlanningStore
 from storage.teams import Routing, TeamStore
 
 # An item filed longer ago than this without any card claimed lost its acking process.
@@ -48,9 +51,16 @@ class Cards:
         outbox: Outbox,
         client: WebClient,
         clock: Clock,
+        milestones: PlanningStore,
+        handoffs: HandoffStore,
     ) -> None:
+        """`milestones`: where a risk card finds the name of the milestone it threatens;
+        `handoffs`: where feedback's card finds the milestone it is planned into, or the
+        project manager's answer it waits for."""
         self.teams = teams
         self.items = items
+        self.milestones = milestones
+        self.handoffs = handoffs
         self.sends = sends
         self.outbox = outbox
         self.client = client
@@ -86,15 +96,15 @@ class Cards:
         return sum(1 for queued in waiting if self.deliver(queued.item, routing))
 
     def hand_to(self, item: Item, holder: str, by: str) -> None:
-        """A blocker reassigned: its new holder gets the card by DM (unless they have one)
-        and a note of who handed it to them."""
+        """A blocker reassigned, or a risk given an owner: its new holder gets the card by DM
+        (unless they have one) and a note of who handed it to them."""
         assert item.id is not None
         card = self.card(item)
         self.outbox.send([card_send(item.id, holder)], holder, lambda _: card)
         if holder != by:
-            message = Message(
-                f"<@{by}> handed you blocker #{item.id} in <#{item.team_channel_id}>.", []
-            )
+            what = f"{kind_noun(item.kind)} #{item.id} in <#{item.team_channel_id}>"
+            handed = f"made you the owner of {what}" if item.kind.is_risk else f"handed you {what}"
+            message = Message(f"<@{by}> {handed}.", [])
             handed_at = int(item.updated_at.timestamp())  # each reassignment is news
             send = Send(
                 f"notice:assigned:{item.id}:{holder}:{handed_at}",
@@ -112,7 +122,37 @@ class Cards:
             original = self.items.get(item.similar_to)
             if original is not None and original.status in OPEN_STATUSES[original.kind]:
                 similar = QueuedItem(original, original.vote_count)
-        return item_card(item, item.vote_count, similar, actionable=actionable)
+        milestone = None
+        if item.kind.is_risk and item.milestone_id is not None:
+            milestone = self._open_milestone_name(item.team_channel_id, item.milestone_id)
+        planned_into, waiting = self._plan_state(item)
+        return item_card(
+            item,
+            item.vote_count,
+            similar,
+            actionable=actionable,
+            milestone=milestone,
+            planned_into=planned_into,
+            waiting=waiting,
+        )
+
+    def _plan_state(self, item: Item) -> tuple[Milestone | None, str | None]:
+        """Feedback's milestone once planned, or the handoff its planning waits for."""
+        assert item.id is not None
+        if item.kind is not ItemKind.FEEDBACK:
+            return None, None
+        if item.status is ItemStatus.PLANNED and item.milestone_id is not None:
+            return self.handoffs.milestone(item.milestone_id), None
+        waiting = item.status in OPEN_STATUSES[item.kind]
+        pending = self.handoffs.pending(item.id) if waiting else None
+        if pending is None:
+            return None, None
+        frozen = self.handoffs.milestone(pending.milestone_id) if pending.milestone_id else None
+        return None, waiting_note(pending, frozen)
+
+    def _open_milestone_name(self, team_channel_id: str, milestone_id: int) -> str | None:
+        tracked = self.milestones.tracked(team_channel_id)
+        return next((t.milestone.name for t in tracked if t.milestone.id == milestone_id), None)
 
     def refresh(self, item: Item) -> None:
         """Bring every posted copy of the card (found in our records) up to date. A copy with

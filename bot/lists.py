@@ -15,16 +15,16 @@ from bot.blocks.lists import LIST_PAGE, ListPage, queue_page
 from bot.clock import Clock
 from bot.parsing.team import DEFAULT_FILTER, LIST_FILTERS, MAX_SEARCH, ItemFilter, ListItems
 from bot.parsing.words import TAG_NAME, UsageError
-from storage.models import ItemKind
+from storage.models import RISK_KINDS, ItemKind
 from storage.queues import QueueOrder, QueueQuery, QueueStore, valid_cursor
 
 VALUE_VERSION = 1
 MAX_VALUE = 2000  # Slack's limit on a button's value
-_KINDS = {"f": ItemKind.FEEDBACK, "b": ItemKind.BLOCKER}
+_KINDS = {kind.value[0]: kind for kind in ItemKind}  # f, b, m(arket risk), o(perational risk)
 
 STALE_LIST = (
-    "I can't read that list's place any more. Run `/feedback list` or `/blocker list` again "
-    "to see it from the top."
+    "I can't read that list's place any more. Run `/feedback list`, `/blocker list` or "
+    "`/risk list` again to see it from the top."
 )
 
 
@@ -110,6 +110,11 @@ class Lists:
     def first(self, channel_id: str, wanted: ItemFilter) -> Message:
         """The first page of the team's items that `wanted` names."""
         return self._page(channel_id, wanted, 0, None)
+
+    def risks(self, channel_id: str, filter: str) -> list[Message]:
+        """`/risk list`: the team's market risks, then its operational risks, each a list of
+        its own (with its own "More")."""
+        return [self.first(channel_id, ListItems(kind, filter)) for kind in RISK_KINDS]
 
     def more(self, channel_id: str, value: object) -> Message:
         """The page after the one whose "More" button carried `value`, of the team channel the

@@ -11,8 +11,9 @@ from bot.blocks.cards import reporter_update, voter_update
 from bot.blocks.common import Message
 from bot.outbox import LEASE, Outbox, Outcome
 from bot.status import HEARD, MOVES
+from storage.handoffs import HandoffStore
 from storage.items import ItemStore
-from storage.models import Item, OutboxSend, SendKind
+from storage.models import Item, ItemStatus, Milestone, OutboxSend, SendKind
 from storage.outbox import OutboxStore, Send
 
 RETRY_WINDOW = timedelta(days=1)  # past this, news is stale: a notice is given up
@@ -20,10 +21,14 @@ GRACE = timedelta(minutes=1)  # a triage this recent may still be claiming its n
 
 
 class Notices:
-    def __init__(self, sends: OutboxStore, outbox: Outbox, items: ItemStore) -> None:
+    def __init__(
+        self, sends: OutboxStore, outbox: Outbox, items: ItemStore, handoffs: HandoffStore
+    ) -> None:
+        """`handoffs`: where a notice of planned feedback finds the milestone it went to."""
         self.sends = sends
         self.outbox = outbox
         self.items = items
+        self.handoffs = handoffs
 
     def dm(self, key: str, user_id: str, text: str, item_id: int | None = None) -> Outcome:
         message = Message(text, [])
@@ -36,22 +41,29 @@ class Notices:
         """Tell the reporter (unless not `reporter`: they triaged it themselves) what became
         of what they raised, in its source thread when it has one (else by DM), and each of
         `voters` by DM; the person who triaged it hears nothing of their own doing."""
+        planned_into = self.planned_into(item)
         for voter in voters:
             if voter not in {item.reporter_id, item.handled_by}:
                 key = f"{_triaged_key(item)}:{voter}"
-                self.dm(key, voter, voter_update(item), item.id)
+                self.dm(key, voter, voter_update(item, planned_into), item.id)
         if not reporter:
             return None
-        send, destination, thread_ts, message = reporter_notice(item)
+        send, destination, thread_ts, message = reporter_notice(item, planned_into)
         return self.outbox.send([send], destination, lambda _: message, thread_ts=thread_ts)
 
     def owed(self, at: datetime) -> list[OutboxSend]:
         """Notices whose post failed (or whose runner died) and are due again, after queueing
         those of items triaged by a process that stopped before claiming the notice."""
         unnoticed = self.items.triaged_unnoticed(at - RETRY_WINDOW, at - GRACE, HEARD, MOVES)
-        notices = [reporter_notice(item) for item in unnoticed]
+        notices = [reporter_notice(item, self.planned_into(item)) for item in unnoticed]
         self.sends.queue([(send, destination) for send, destination, _, _ in notices], at)
         return self.sends.to_retry(SendKind.NOTICE, at, at - LEASE, since=at - RETRY_WINDOW)
+
+    def planned_into(self, item: Item) -> Milestone | None:
+        """The milestone planned feedback went to, if any."""
+        if item.status is not ItemStatus.PLANNED or item.milestone_id is None:
+            return None
+        return self.handoffs.milestone(item.milestone_id)
 
     def resend(self, owed: OutboxSend) -> Outcome:
         stored = owed.message or {}
@@ -66,11 +78,15 @@ class Notices:
         )
 
 
-def reporter_notice(item: Item) -> tuple[Send, str, str | None, Message]:
-    """The reporter's notice of the item's current state: its send (the thread it goes to is
-    stored with it, for a retry), destination, thread and message."""
+def reporter_notice(
+    item: Item, planned_into: Milestone | None = None
+) -> tuple[Send, str, str | None, Message]:
+    """The reporter's notice of the item's current state (and the milestone it was
+    `planned_into`): its send (the thread it goes to is stored with it, for a retry),
+    destination, thread and message."""
     in_thread = item.source_channel_id is not None and item.notice_thread_ts is not None
-    message = Message(reporter_update(item, in_thread=in_thread), [])
+    text = reporter_update(item, in_thread=in_thread, planned_into=planned_into)
+    message = Message(text, [])
     thread_ts = item.notice_thread_ts if in_thread else None
     stored = {**message.to_dict(), "thread_ts": thread_ts}
     send = Send(f"notice:{_triaged_key(item)}", SendKind.NOTICE, item.id, stored)

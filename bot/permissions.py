@@ -7,6 +7,8 @@
 - Triage: holders of the role that owns the item, nobody else (not even an admin).
 - Exports: the team's role holders and workspace admins; nobody else, even while the channel
   has no roles (an export takes the queue out of Slack).
+- The roadmap (its themes and which milestones deliver them): the team's product managers,
+  nobody else.
 """
 
 from bot.blocks.common import ROLE_LABEL
@@ -68,6 +70,11 @@ class Permissions:
     def require_deadline_closer(self, deadline: Deadline, user_id: str) -> None:
         if user_id not in {deadline.assignee_id, deadline.created_by}:
             self.require_planner(deadline.team_channel_id, user_id, "close someone else's deadline")
+
+    def require_role(self, channel_id: str, user_id: str, role: Role, what: str) -> None:
+        """Only the team's holders of `role`: not an admin, nor anyone while nobody holds it."""
+        if user_id not in self.teams.holders(channel_id, role):
+            raise Refused(f"Sorry, only the {ROLE_LABEL[role]} of <#{channel_id}> can {what}.")
 
     def require_owner(self, item: Item, user_id: str, what: str) -> None:
         role = item.kind.owner_role

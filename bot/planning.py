@@ -2,9 +2,10 @@
 
 from datetime import date, datetime
 
-from bot.blocks.common import NAME_LIMIT, day_label, quoted_name
+from bot.blocks.common import NAME_LIMIT, Message, day_label, quoted_name
 from bot.blocks.lists import deadline_list, milestone_list
 from bot.clock import Clock
+from bot.milestone_news import MilestoneNews
 from bot.notices import Notices
 from bot.parsing.planning import (
     AddDeadline,
@@ -12,14 +13,17 @@ from bot.parsing.planning import (
     CloseDeadline,
     CloseMilestone,
     DeadlineCommand,
+    FreezeMilestone,
     ListDeadlines,
     ListMilestones,
     MilestoneCommand,
     MoveMilestone,
+    ShowMilestone,
 )
 from bot.parsing.words import UsageError, name_key
 from bot.people import People
 from bot.permissions import Permissions
+from bot.roadmap import Roadmap
 from bot.schedule import local_today, zone
 from bot.team_webhooks import Webhooks
 from storage.models import Deadline, Milestone, WorkStatus
@@ -37,6 +41,8 @@ class Planning:
         notices: Notices,
         webhooks: Webhooks,
         clock: Clock,
+        roadmap: Roadmap,
+        news: MilestoneNews,
     ) -> None:
         self.store = store
         self.teams = teams
@@ -45,6 +51,8 @@ class Planning:
         self.notices = notices
         self.webhooks = webhooks
         self.clock = clock
+        self.roadmap = roadmap
+        self.news = news
 
     def today(self, channel_id: str, now: datetime | None = None) -> date:
         """The date in the team's time zone."""
@@ -71,10 +79,12 @@ class Planning:
 
     def run_milestone_command(
         self, channel_id: str, actor_id: str, command: MilestoneCommand
-    ) -> str:
+    ) -> str | list[Message]:
         if isinstance(command, ListMilestones):
             tracked = self.store.tracked(channel_id)
             return milestone_list(channel_id, tracked, self.today(channel_id))
+        if isinstance(command, ShowMilestone):
+            return [self.roadmap.show_milestone(channel_id, command.name)]
         self.permissions.require_planner(channel_id, actor_id, "change its milestones")
         if isinstance(command, AddMilestone):
             return self._add_milestone(channel_id, actor_id, command)
@@ -83,18 +93,25 @@ class Planning:
         label = quoted_name(milestone.name)
         if isinstance(command, MoveMilestone):
             self._from_today(channel_id, command.due)
-            self.store.reschedule(milestone.id, command.due, self.clock())
+            moved = self.store.reschedule(milestone.id, command.due, self.clock())
+            if moved and command.due != milestone.due_date:
+                self.news.moved(milestone, command.due, actor_id)
             return (
                 f"Milestone *{label}* moved from {day_label(milestone.due_date)} to "
                 f"{day_label(command.due)}; its reminders follow the new date."
             )
+        if isinstance(command, FreezeMilestone):
+            return self._freeze(channel_id, milestone, command.day)
         assert isinstance(command, CloseMilestone)
         now = self.clock()
         if not self.store.close(Milestone, milestone.id, actor_id, now):
             return f"Milestone *{label}* was already done."
         milestone.status, milestone.done_by, milestone.done_at = WorkStatus.DONE, actor_id, now
         self.webhooks.milestone_done(milestone)
-        return f"Milestone *{label}* is done. :tada: No more reminders for it."
+        told = self.news.shipped(milestone, actor_id)
+        people = f"{told:,} person" if told == 1 else f"{told:,} people"
+        shipped = f" I'm telling the {people} who asked for what it delivers." if told else ""
+        return f"Milestone *{label}* is done. :tada: No more reminders for it.{shipped}"
 
     def _add_milestone(self, channel_id: str, actor_id: str, command: AddMilestone) -> str:
         self._from_today(channel_id, command.due)
@@ -121,6 +138,32 @@ class Planning:
         return (
             f"Milestone *{label}* added for {day_label(command.due)}{owner}. I'll nudge "
             f"<#{channel_id}> the day before, on the day, and daily if it slips."
+        )
+
+    def _freeze(self, channel_id: str, milestone: Milestone, day: date | None) -> str:
+        """Freeze a milestone's scope from `day` (None: open it again): from then on, feedback
+        planned into it waits for the project manager's OK (`bot.handoff`)."""
+        assert milestone.id is not None
+        label = quoted_name(milestone.name)
+        if day is not None and day > milestone.due_date:
+            raise UsageError(
+                f"*{label}* is due {day_label(milestone.due_date)}: freeze its scope on or "
+                "before that day."
+            )
+        self.store.freeze(milestone.id, day)
+        if day is None:
+            return (
+                f"*{label}*'s scope is open again: feedback planned into it no longer needs the "
+                "project manager's OK."
+            )
+        if day <= self.today(channel_id):
+            return (
+                f"*{label}*'s scope is frozen (since {day_label(day)}): feedback planned into it "
+                f"now needs the project manager's OK. It is due {day_label(milestone.due_date)}."
+            )
+        return (
+            f"From {day_label(day)}, feedback planned into *{label}* needs the project "
+            f"manager's OK. It is due {day_label(milestone.due_date)}."
         )
 
     def _from_today(self, channel_id: str, due: date) -> None:

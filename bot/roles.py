@@ -1,5 +1,6 @@
 """/role: who holds which role in a team; a new holder receives what waited for the role."""
 
+from bot.blocks.cards import kind_noun
 from bot.blocks.common import ROLE_LABEL, plural
 from bot.blocks.lists import roles_summary
 from bot.cards import Cards
@@ -9,13 +10,14 @@ from bot.notices import Notices
 from bot.parsing.team import AssignRole, ListRoles, RemoveRole, RoleCommand
 from bot.people import People
 from bot.permissions import Permissions
-from storage.models import QUEUE_KINDS, Role
+from storage.models import ItemKind, Role
 from storage.teams import TeamStore
 
 # Up to this many items that waited for a role reach its new holder as cards; more, as one
 # message that points to Home.
 CARDS_FOR_WAITING = 5
-KIND_OF = {kind.owner_role: kind for kind in QUEUE_KINDS}
+# What a role receives: its queue's kind, then its kind of risk.
+KINDS_OF = {role: [kind for kind in ItemKind if kind.owner_role is role] for role in Role}
 
 
 class Roles:
@@ -70,18 +72,30 @@ class Roles:
         """What waited for the role goes to its new holder: a few items as cards, a backlog
         as one message (a card each would flood them, and Slack's rate limits with them).
         Returns what the reply adds."""
-        kind = KIND_OF[role]
-        waiting = self.cards.items.count_waiting(channel_id, kind)
-        if not waiting:
+        counts = self.cards.items.count_waiting
+        waiting = {kind: n for kind in KINDS_OF[role] if (n := counts(channel_id, kind))}
+        total = sum(waiting.values())
+        if not total:
             return ""
-        if waiting <= CARDS_FOR_WAITING:
-            sent = self.cards.deliver_waiting(channel_id, kind, CARDS_FOR_WAITING)
+        if total <= CARDS_FOR_WAITING:
+            sent = sum(
+                self.cards.deliver_waiting(channel_id, kind, CARDS_FOR_WAITING) for kind in waiting
+            )
             return f" I sent {plural(sent, 'waiting item')} to them." if sent else ""
+        what = " and ".join(plural(n, _waiting_noun(kind)) for kind, n in waiting.items())
+        lists = " and ".join(f"`/{_command(kind)} list`" for kind in waiting)
         self.notices.dm(
             f"waiting:{assignment}",  # once per role taken
             user_id,
-            f"{plural(waiting, f'{kind.value} item')} in <#{channel_id}> waited for a "
-            f"{ROLE_LABEL[role]} and are yours now. Work through them in Rolecall's *Home* tab "
-            f"(oldest first), or with `/{kind.value} list`.",
+            f"{what} in <#{channel_id}> waited for a {ROLE_LABEL[role]} and are yours now. "
+            f"Work through them in Rolecall's *Home* tab (oldest first), or with {lists}.",
         )
-        return f" {plural(waiting, 'item')} waited for the role: I told them in one message."
+        return f" {plural(total, 'item')} waited for the role: I told them in one message."
+
+
+def _waiting_noun(kind: ItemKind) -> str:
+    return f"{kind.value} item" if not kind.is_risk else kind_noun(kind)
+
+
+def _command(kind: ItemKind) -> str:
+    return "risk" if kind.is_risk else kind.value

@@ -3,8 +3,8 @@ it may move an item from, where it moves it, what it asks the owner first, and w
 who raised the item hears.
 
 The role that may press a button is always the one that owns the item's kind when it is
-pressed (`Transition.role`): the product manager for feedback, the project manager for
-blockers.
+pressed (`Transition.role`): the product manager for feedback and market risks, the project
+manager for blockers and operational risks.
 """
 
 from dataclasses import dataclass
@@ -23,6 +23,8 @@ class Ask(StrEnum):
     ORIGINAL = "original"  # the item this one duplicates
     UNTIL = "until"  # the day the item comes back
     HOLDER = "holder"  # another holder of the role
+    MILESTONE = "milestone"  # the milestone to plan into, or a new one to propose
+    OWNER = "owner"  # the person who owns it (a risk's owner): anyone, not only a role holder
 
 
 class Hears(StrEnum):
@@ -53,6 +55,46 @@ class Transition:
 _FEEDBACK_WAITING = (ItemStatus.OPEN, ItemStatus.NEEDS_INFO, ItemStatus.SNOOZED)
 _BLOCKER_OPEN = OPEN_STATUSES[ItemKind.BLOCKER]
 FEEDBACK, BLOCKER = ItemKind.FEEDBACK, ItemKind.BLOCKER
+MARKET_RISK, OPERATIONAL_RISK = ItemKind.MARKET_RISK, ItemKind.OPERATIONAL_RISK
+
+
+def _risk_rows(kind: ItemKind) -> tuple[Transition, ...]:
+    """The same buttons for both kinds of risk (`risk_<button>_market|operational`), each
+    pressed by its kind's owner; a move hands the risk to the other role."""
+    name = kind.value.removesuffix("_risk")
+    other = OPERATIONAL_RISK if kind is MARKET_RISK else MARKET_RISK
+    to_other = "the project manager" if other is OPERATIONAL_RISK else "the product manager"
+    still_open = OPEN_STATUSES[kind]
+    done = (ItemStatus.ACCEPTED, ItemStatus.CLOSED)
+    return (
+        Transition(
+            f"risk_mitigate_{name}",
+            "Mitigating",
+            kind,
+            (ItemStatus.OPEN,),
+            ItemStatus.MITIGATING,
+            style="primary",
+        ),
+        Transition(
+            f"risk_accept_{name}", "Accept risk", kind, still_open, ItemStatus.ACCEPTED, Ask.NOTE
+        ),
+        Transition(f"risk_close_{name}", "Close", kind, still_open, ItemStatus.CLOSED, Ask.NOTE),
+        Transition(
+            f"risk_reopen_{name}", "Reopen", kind, done, ItemStatus.OPEN, hears=Hears.NOBODY
+        ),
+        Transition(
+            f"risk_move_{name}",
+            f"Move to {to_other}",
+            kind,
+            still_open,
+            ItemStatus.OPEN,
+            moves_to=other,
+        ),
+        Transition(
+            f"risk_owner_{name}", "Set owner", kind, still_open, None, Ask.OWNER, Hears.NOBODY
+        ),
+    )
+
 
 TRANSITIONS: dict[str, Transition] = {
     t.action_id: t
@@ -63,7 +105,8 @@ TRANSITIONS: dict[str, Transition] = {
             FEEDBACK,
             _FEEDBACK_WAITING,
             ItemStatus.PLANNED,
-            hears=Hears.EVERYONE,
+            Ask.MILESTONE,
+            Hears.EVERYONE,
             style="primary",
         ),
         Transition(
@@ -151,6 +194,8 @@ TRANSITIONS: dict[str, Transition] = {
             Ask.HOLDER,
             Hears.NOBODY,
         ),
+        *_risk_rows(MARKET_RISK),
+        *_risk_rows(OPERATIONAL_RISK),
     )
 }
 

@@ -35,6 +35,7 @@ from bot.parsing.team import (
 )
 from bot.parsing.words import UsageError
 from bot.permissions import Permissions
+from bot.risks import is_high
 from bot.webhooks import Delivery, WebhookEvent, check_url, deliver, new_secret, payload
 from storage.models import Item, Milestone, OutboxSend, SendKind, SendStatus, Webhook
 from storage.outbox import OutboxStore, Send
@@ -132,6 +133,17 @@ class Webhooks:
     def item_filed(self, item: Item) -> None:
         data = _item_data(item, item.reporter_id)
         self.emit(WebhookEvent.ITEM_FILED, item.team_channel_id, data, f"item.filed:{item.id}")
+
+    def risk_filed(self, item: Item) -> None:
+        """A new risk, with what weighs it (sent beside `item.filed`)."""
+        data = {
+            **_item_data(item, item.reporter_id),
+            "likelihood": item.likelihood.value if item.likelihood else None,
+            "impact": item.impact.value if item.impact else None,
+            "high": is_high(item),
+            "owner_id": item.assignee_id,
+        }
+        self.emit(WebhookEvent.RISK_FILED, item.team_channel_id, data, f"risk.filed:{item.id}")
 
     def item_status_changed(self, item: Item) -> None:
         key = f"item.status_changed:{item.id}:{item.status.value}"

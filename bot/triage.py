@@ -9,18 +9,22 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.blocks.cards import kind_noun
 from bot.blocks.common import STATUS_LABEL
 from bot.blocks.digest import settled_in_place
+from bot.blocks.handoff import plan_refused
 from bot.cards import Cards
 from bot.clock import Clock
 from bot.digest import parent_key as digest_parent_key
 from bot.home import Home
 from bot.notices import Notices
+from bot.parsing.words import UsageError
 from bot.permissions import Permissions, Refused
 from bot.slack_client import log_api_error
 from bot.status import TRANSITIONS, WAKE, Ask, Hears, Transition
 from bot.team_webhooks import Webhooks
 from storage.db import is_disconnect
+from storage.handoffs import HandoffStore
 from storage.items import AlreadyQueued, ItemStore, NotMergeable, QueuedItem
 from storage.models import OPEN_STATUSES, Item, ItemStatus, SendKind
 from storage.outbox import OutboxStore
@@ -50,6 +54,8 @@ class Decision:
     original_id: int | None = None
     until: datetime | None = None
     holder: str | None = None
+    owner: str | None = None  # a risk's owner: any person
+    milestone_id: int | None = None  # feedback planned into it (None: no milestone, the backlog)
 
 
 GONE = "That item no longer exists."
@@ -70,6 +76,7 @@ class Triage:
         home: Home,
         client: WebClient,
         clock: Clock,
+        handoffs: HandoffStore,
     ) -> None:
         self.items = items
         self.teams = teams
@@ -81,18 +88,24 @@ class Triage:
         self.home = home
         self.client = client
         self.clock = clock
+        self.handoffs = handoffs
 
     def check(self, action_id: str, item_id: int, actor_id: str) -> Item:
         """The item a button may be applied to by this person: raises `Refused` when it is
-        gone, no longer in a status the button applies to, or not theirs to triage. Run
-        before a modal opens and again when it is submitted."""
+        gone, no longer in a status the button applies to, not theirs to triage, or (Plan)
+        waiting for the project manager. Run before a modal opens and again when it is
+        submitted."""
         transition = TRANSITIONS[action_id]
         item = self.items.get(item_id)
         if item is None or item.kind is not transition.kind:
             raise Refused(GONE)
-        self.permissions.require_owner(item, actor_id, f"{transition.label.lower()} this")
+        self.permissions.require_owner(item, actor_id, _refused_to(transition))
         if item.status not in transition.allowed_from:
             raise Refused(_already(item))
+        waiting = self.handoffs.pending(item_id) if transition.ask is Ask.MILESTONE else None
+        if waiting is not None:
+            frozen = self.handoffs.milestone(waiting.milestone_id) if waiting.milestone_id else None
+            raise Refused(plan_refused(waiting, frozen))
         return item
 
     def holders(self, item: Item) -> list[str]:
@@ -101,15 +114,23 @@ class Triage:
         return [h for h in holders if h != item.assignee_id]
 
     def apply(
-        self, action_id: str, item_id: int, actor_id: str, decision: Decision = Decision()
+        self,
+        action_id: str,
+        item_id: int,
+        actor_id: str,
+        decision: Decision = Decision(),
+        *,
+        authorized: bool = False,
     ) -> Triaged:
         """Apply a transition for an owner of the item's role (else `Refused` is raised),
-        with what its modal asked (`decision`)."""
+        with what its modal asked (`decision`). `authorized`: the caller checked who may
+        (a project manager's answer plans what the product manager asked to plan)."""
         transition = TRANSITIONS[action_id]
         item = self.items.get(item_id)
         if item is None or item.kind is not transition.kind:
             return Triaged(None, GONE)
-        self.permissions.require_owner(item, actor_id, f"{transition.label.lower()} this")
+        if not authorized:
+            self.permissions.require_owner(item, actor_id, _refused_to(transition))
         holders_before = self.teams.holders(item.team_channel_id, item.kind.owner_role)
         moved = self._change(item, transition, actor_id, decision)
         try:
@@ -177,6 +198,10 @@ class Triage:
             if decision.holder not in self.holders(item):
                 raise Refused("Pick another holder of the role to hand it to.")
             changes = {"assignee_id": decision.holder, "last_action": transition.action_id}
+        elif transition.ask is Ask.OWNER:
+            changes = {"assignee_id": self._owner(decision), "last_action": transition.action_id}
+        elif transition.ask is Ask.MILESTONE:
+            changes["milestone_id"] = decision.milestone_id
         try:
             return self.items.transition(
                 item.id, allowed, transition.to, actor_id, now, of_kind=item.kind, **changes
@@ -184,8 +209,19 @@ class Triage:
         except AlreadyQueued:
             assert transition.moves_to is not None
             raise Refused(
-                f"That message is already in the {transition.moves_to.value} queue."
+                f"That message is already in the {kind_noun(transition.moves_to)} queue."
             ) from None
+
+    def _owner(self, decision: Decision) -> str:
+        """The person picked to own a risk: Slack's user menu offers bots and deactivated
+        accounts too, who could not act on it."""
+        if decision.owner is None:
+            raise Refused("Pick the person who owns it.")
+        try:
+            self.permissions.people.require_person(decision.owner, "own a risk")
+        except UsageError as usage:
+            raise Refused(str(usage)) from None
+        return decision.owner
 
     def _original(self, item: Item, original_id: int | None) -> Item:
         """The open item of the same team and kind that `item` duplicates (followed to the
@@ -217,7 +253,7 @@ class Triage:
         self.sync_digest(current)
         if moved and transition.moves_to is not None:
             self.cards.deliver(current)
-        if moved and transition.ask is Ask.HOLDER and current.assignee_id:
+        if moved and transition.ask in (Ask.HOLDER, Ask.OWNER) and current.assignee_id:
             self.cards.hand_to(current, current.assignee_id, actor_id)
         if moved and transition.ask is Ask.ORIGINAL and current.duplicate_of is not None:
             original = self.items.get(current.duplicate_of)
@@ -282,6 +318,11 @@ class Triage:
             log_api_error(error, channel=channel_id)
         except OSError as error:  # Slack slow or unreachable: the row stays as it was
             log.error("digest reply %s in %s not updated: %r", ts, channel_id, error)
+
+
+def _refused_to(transition: Transition) -> str:
+    """What a refusal says the person may not do: "decline this", "triage this risk"."""
+    return "triage this risk" if transition.kind.is_risk else f"{transition.label.lower()} this"
 
 
 def _already(item: Item) -> str:

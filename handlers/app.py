@@ -13,7 +13,7 @@ from bot.slack_client import quiet_logger
 from handlers.after_ack import AfterAck
 from handlers.errors import on_error
 from handlers.install import Installs
-from handlers.listeners import actions, commands, events, home, lists, modals
+from handlers.listeners import actions, commands, events, handoff, home, lists, modals
 from handlers.services import Tenants
 from storage.db import acking
 
@@ -53,6 +53,7 @@ def create_app(
     home.register(app, tenants, after_ack)
     lists.register(app, tenants, after_ack)
     modals.register(app, tenants, after_ack)
+    handoff.register(app, tenants, after_ack)
     return app
 
 

@@ -322,11 +322,19 @@ def _week(slack: SignedClient, fake: FakeSlack, show: Transcript) -> None:
         lambda: heard() and cards_updated(),
     )
 
-    heard, heard_too, card_updated = more_dms(SAM), more_dms(LEE), more_updates()
+    answered = responses()
+    slack.command("/milestone", "add SSO launch 2026-12-18", OMAR, TEAM)
+    show.step("omar", "/milestone add SSO launch 2026-12-18", answered)
     slack.click(MAYA, maya_dm, str(sso_card["ts"]), "item_plan", _item_id(sso_card))
+    fake.wait_for(modal_open(MAYA))
+    view = fake.open_views(MAYA)[-1]
+    offered = slack.block_suggestion("plan_milestone", "milestone", "sso", MAYA, view).json()
+    heard, heard_too, card_updated = more_dms(SAM), more_dms(LEE), more_updates()
+    submit(MAYA, {"plan_milestone": offered["options"][0]["value"]})
     show.step(
         "maya",
-        "presses Plan on the SSO card  (sam raised it; lee, merged into it, hears too)",
+        "presses Plan on the SSO card and picks SSO launch  (sam raised it; lee, merged into it, "
+        "hears too)",
         lambda: heard() and heard_too() and card_updated(),
     )
 

@@ -20,14 +20,17 @@ from bot.cards import Cards
 from bot.clock import Clock, utc_now
 from bot.digest import Digests
 from bot.export import Exports
+from bot.handoff import Handoffs
 from bot.home import Home
 from bot.lists import Lists
+from bot.milestone_news import MilestoneNews
 from bot.notices import Notices
 from bot.outbox import Claims, Outbox, Pacer
 from bot.people import People
 from bot.permissions import Permissions
 from bot.planning import Planning
 from bot.reminders import Reminders
+from bot.roadmap import Roadmap
 from bot.roles import Roles
 from bot.team_settings import TeamSettingsCommands
 from bot.team_webhooks import Webhooks
@@ -39,10 +42,12 @@ from handlers.install import workspace_of
 from storage.db import Database
 from storage.digest import DigestStore
 from storage.events import EventStore
+from storage.handoffs import HandoffStore
 from storage.items import ItemStore
 from storage.outbox import OutboxStore
 from storage.planning import PlanningStore
 from storage.queues import QueueStore
+from storage.roadmap import DeliveryStore, ThemeStore
 from storage.teams import TeamStore
 from storage.webhooks import WebhookStore
 
@@ -71,7 +76,9 @@ class Services:
     roles: Roles
     team_settings: TeamSettingsCommands
     planning: Planning
+    roadmap: Roadmap
     triage: Triage
+    handoffs: Handoffs
     digests: Digests
     home: Home
     webhooks: Webhooks
@@ -106,7 +113,8 @@ def build_services(
     outbox = Outbox(sends, client, clock, pacer or Pacer(), workspaces, claims or Claims())
     people = People(client)
     permissions = Permissions(teams, people)
-    notices = Notices(sends, outbox, items)
+    handoff_store = HandoffStore(db, workspace_id)
+    notices = Notices(sends, outbox, items, handoff_store)
     webhooks = Webhooks(
         WebhookStore(db, workspace_id),
         sends,
@@ -117,12 +125,34 @@ def build_services(
         clock,
         allow_private=allow_private_webhooks,
     )
-    cards = Cards(teams, items, sends, outbox, client, clock)
-    planning = Planning(planning_store, teams, permissions, people, notices, webhooks, clock)
+    cards = Cards(teams, items, sends, outbox, client, clock, planning_store, handoff_store)
+    themes, deliveries = ThemeStore(db, workspace_id), DeliveryStore(db, workspace_id)
+    roadmap = Roadmap(
+        themes, planning_store, deliveries, teams, permissions, handoff_store.accepted_creep, clock
+    )
+    news = MilestoneNews(deliveries, planning_store, themes, teams, notices, sends, outbox, clock)
+    planning = Planning(
+        planning_store, teams, permissions, people, notices, webhooks, clock, roadmap, news
+    )
     digests = Digests(DigestStore(db, workspace_id), teams, sends, outbox, permissions, clock)
     reminders = Reminders(planning_store, items, teams, sends, outbox)
     home = Home(queues, teams, planning_store, client, clock)
-    triage = Triage(items, teams, sends, cards, permissions, notices, webhooks, home, client, clock)
+    triage = Triage(
+        items,
+        teams,
+        sends,
+        cards,
+        permissions,
+        notices,
+        webhooks,
+        home,
+        client,
+        clock,
+        handoff_store,
+    )
+    handoffs = Handoffs(
+        handoff_store, items, teams, triage, planning, notices, outbox, client, clock
+    )
     return Services(
         workspace_id=workspace_id,
         clock=clock,
@@ -135,7 +165,9 @@ def build_services(
         roles=Roles(teams, permissions, people, cards, notices, home, clock),
         team_settings=TeamSettingsCommands(teams, permissions),
         planning=planning,
+        roadmap=roadmap,
         triage=triage,
+        handoffs=handoffs,
         digests=digests,
         home=home,
         webhooks=webhooks,

@@ -5,33 +5,53 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, func, update
+from sqlalchemy import case, func, or_, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from storage.db import Database
 from storage.items import QueuedItem
 from storage.models import (
     OPEN_STATUSES,
+    RISK_KINDS,
     Deadline,
     Item,
     ItemKind,
     ItemStatus,
+    Level,
     Milestone,
     WorkStatus,
+)
+
+OPEN_BLOCKER = (col(Item.kind) == ItemKind.BLOCKER) & col(Item.status).in_(
+    OPEN_STATUSES[ItemKind.BLOCKER]
+)
+# An open risk (either kind) that is likely enough and would hurt: it puts its milestone at
+# risk like an open blocker (`bot.risks.is_high` is the same rule).
+HIGH_RISK = (
+    or_(
+        *(
+            (col(Item.kind) == kind) & col(Item.status).in_(OPEN_STATUSES[kind])
+            for kind in RISK_KINDS
+        )
+    )
+    & (col(Item.impact) == Level.HIGH)
+    & col(Item.likelihood).in_([Level.MEDIUM, Level.HIGH])
 )
 
 
 @dataclass(frozen=True)
 class TrackedMilestone:
-    """A milestone with its open linked blockers: any makes it at risk."""
+    """A milestone with its open linked blockers and high risks: any makes it at risk."""
 
     milestone: Milestone
     open_blockers: int
+    high_risks: int = 0
 
     @property
     def at_risk(self) -> bool:
-        return self.open_blockers > 0
+        return self.open_blockers > 0 or self.high_risks > 0
 
 
 class PlanningStore:
@@ -103,6 +123,47 @@ class PlanningStore:
             total = session.exec(select(func.count()).select_from(Item).where(*where)).one()
         return items, int(total)
 
+    def why_of(
+        self, milestone_ids: Sequence[int], limit: int
+    ) -> dict[int, tuple[list[QueuedItem], int]]:
+        """`why` for several milestones in one read (App Home's milestone rows): each one's
+        first `limit` items and how many in all; a milestone with none is left out."""
+        if not milestone_ids:
+            return {}
+        per_milestone = col(Item.milestone_id)
+        ranked = (
+            select(
+                Item,
+                func.row_number()
+                .over(
+                    partition_by=per_milestone,
+                    order_by=(col(Item.vote_count).desc(), col(Item.created_at), col(Item.id)),
+                )
+                .label("rank"),
+                func.count().over(partition_by=per_milestone).label("total"),
+            )
+            .where(
+                Item.workspace_id == self.workspace_id,
+                per_milestone.in_(list(milestone_ids)),
+                Item.kind == ItemKind.FEEDBACK,
+                Item.status == ItemStatus.PLANNED,
+            )
+            .subquery()
+        )
+        planned = aliased(Item, ranked)
+        query = (
+            select(planned, ranked.c.total)
+            .where(ranked.c.rank <= limit)
+            .order_by(ranked.c.milestone_id, ranked.c.rank)
+        )
+        found: dict[int, tuple[list[QueuedItem], int]] = {}
+        with self.db.session() as session:
+            for item, total in session.execute(query):
+                assert item.milestone_id is not None
+                items, _ = found.setdefault(item.milestone_id, ([], int(total)))
+                items.append(QueuedItem(item, item.vote_count))
+        return found
+
     def reschedule(self, milestone_id: int, due: date, now: datetime) -> bool:
         """Move an open milestone; its nudges are planned afresh from the new date."""
         with self.db.writing() as session:
@@ -118,27 +179,46 @@ class PlanningStore:
             session.commit()
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    def freeze(self, milestone_id: int, day: date | None) -> bool:
+        """Freeze an open milestone's scope from `day` (None: open it again)."""
+        with self.db.writing() as session:
+            result = session.execute(
+                update(Milestone)
+                .where(
+                    col(Milestone.workspace_id) == self.workspace_id,
+                    col(Milestone.id) == milestone_id,
+                    col(Milestone.status) == WorkStatus.OPEN,
+                )
+                .values(freeze_date=day)
+            )
+            session.commit()
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
     def _tracked(
         self, *where: Any, at_risk_first: bool = False, limit: int | None = None
     ) -> list[TrackedMilestone]:
-        blockers = (
-            select(col(Item.milestone_id), func.count().label("blockers"))
+        in_the_way = (
+            select(
+                col(Item.milestone_id),
+                func.sum(case((OPEN_BLOCKER, 1), else_=0)).label("blockers"),
+                func.sum(case((HIGH_RISK, 1), else_=0)).label("risks"),
+            )
             .where(
                 Item.workspace_id == self.workspace_id,
-                Item.kind == ItemKind.BLOCKER,
-                col(Item.status).in_(OPEN_STATUSES[ItemKind.BLOCKER]),
                 col(Item.milestone_id).is_not(None),
+                or_(OPEN_BLOCKER, HIGH_RISK),
             )
             .group_by(col(Item.milestone_id))
             .subquery()
         )
-        open_blockers = func.coalesce(blockers.c.blockers, 0)
+        open_blockers = func.coalesce(in_the_way.c.blockers, 0)
+        high_risks = func.coalesce(in_the_way.c.risks, 0)
         order: list[Any] = [col(Milestone.due_date), col(Milestone.id)]
         if at_risk_first:
-            order.insert(0, case((open_blockers > 0, 0), else_=1))
+            order.insert(0, case((open_blockers + high_risks > 0, 0), else_=1))
         query = (
-            select(Milestone, open_blockers)
-            .outerjoin(blockers, blockers.c.milestone_id == Milestone.id)
+            select(Milestone, open_blockers, high_risks)
+            .outerjoin(in_the_way, in_the_way.c.milestone_id == Milestone.id)
             .where(
                 Milestone.workspace_id == self.workspace_id,
                 Milestone.status == WorkStatus.OPEN,
@@ -148,7 +228,10 @@ class PlanningStore:
             .limit(limit)
         )
         with self.db.session() as session:
-            return [TrackedMilestone(m, int(n)) for m, n in session.execute(query)]
+            return [
+                TrackedMilestone(m, int(blockers), int(risks))
+                for m, blockers, risks in session.execute(query)
+            ]
 
     # Deadlines ---------------------------------------------------------------------------
 

@@ -11,12 +11,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, tuple_
+from sqlalchemy import and_, case, func, literal, or_, tuple_
 from sqlmodel import col, select
 
 from storage.db import Database
 from storage.items import QueuedItem
-from storage.models import Item, ItemKind, ItemStatus
+from storage.models import OPEN_STATUSES, Item, ItemKind, ItemStatus, Milestone, WorkStatus
+from storage.planning import HIGH_RISK
 
 EXPORT_PAGE = 500
 _CREATED_AT = Item.__table__.c.created_at.type  # type: ignore[attr-defined]  # its UTC handling
@@ -49,6 +50,25 @@ class Page:
 
     entries: list[QueuedItem] = field(default_factory=list)
     after: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenRisk:
+    """An open risk, whether it is high (`bot.risks.is_high`), and the name of the open
+    milestone it threatens."""
+
+    item: Item
+    high: bool
+    milestone: str | None = None
+
+
+@dataclass(frozen=True)
+class Risks:
+    """The first few open risks, how many there are in all, and how many of them are high."""
+
+    shown: list[OpenRisk] = field(default_factory=list)
+    total: int = 0
+    high: int = 0
 
 
 def _literal(text: str) -> str:
@@ -252,6 +272,38 @@ class QueueStore:
                 )
                 found[status] = int(session.exec(select(func.count()).select_from(rows)).one())
         return found
+
+    def open_risks(self, teams: Sequence[str], kind: ItemKind, limit: int) -> Risks:
+        """The teams' open risks of one kind (the digest, App Home): up to `limit`, high
+        first and then newest, and how many there are (and are high). Open risks are few
+        (they are closed or accepted, never left to pile up like feedback): one short read,
+        one count."""
+        if not teams:
+            return Risks()
+        where = (
+            col(Item.workspace_id) == self.workspace_id,
+            col(Item.team_channel_id).in_(list(teams)),
+            col(Item.kind) == kind,
+            col(Item.status).in_(OPEN_STATUSES[kind]),
+        )
+        high = case((HIGH_RISK, 1), else_=0)
+        shown = (
+            select(Item, high, col(Milestone.name))
+            .outerjoin(
+                Milestone,
+                (col(Milestone.id) == col(Item.milestone_id))
+                & (col(Milestone.workspace_id) == self.workspace_id)
+                & (col(Milestone.status) == WorkStatus.OPEN),
+            )
+            .where(*where)
+            .order_by(high.desc(), col(Item.created_at).desc(), col(Item.id).desc())
+            .limit(limit)
+        )
+        counted = select(func.count(), func.coalesce(func.sum(high), 0)).where(*where)
+        with self.db.session() as session:
+            rows = [OpenRisk(item, bool(h), name) for item, h, name in session.execute(shown)]
+            total, high_total = session.execute(counted).one()
+        return Risks(rows, int(total), int(high_total))
 
     def recent_words(
         self, team_channel_id: str, kind: ItemKind, limit: int

@@ -18,22 +18,33 @@ from bot.blocks.common import (
     render_blocks,
     section,
 )
+from bot.blocks.handoff import milestone_label
 from bot.mrkdwn import safe_mrkdwn
+from bot.risks import how_picked, is_high
 from bot.status import available
 from storage.items import QueuedItem
-from storage.models import OPEN_STATUSES, Item, ItemKind, ItemStatus
+from storage.models import OPEN_STATUSES, Item, ItemKind, ItemStatus, Level, Milestone
 
 ACTIONS_BLOCK_ID = "item_actions"
 MERGE = "item_merge"  # merge into the item the card says this one looks like
 
 
 def item_card(
-    item: Item, votes: int = 0, similar: QueuedItem | None = None, *, actionable: bool = True
+    item: Item,
+    votes: int = 0,
+    similar: QueuedItem | None = None,
+    *,
+    actionable: bool = True,
+    milestone: str | None = None,
+    planned_into: Milestone | None = None,
+    waiting: str | None = None,
 ) -> Message:
     """The card a role holder triages from; its buttons follow the item's current status.
     `similar`: an open item this one looks like, offered for a one-click merge. Not
     `actionable`: a copy left with someone the item no longer goes to (it moved queue), which
-    shows where it stands without buttons they could not use."""
+    shows where it stands without buttons they could not use. `milestone`: the name of the
+    open milestone a risk threatens. `planned_into`: the milestone feedback was planned into;
+    `waiting`: what its planning waits for (the project manager's answer)."""
     longest_note = "\n_(shortened: Slack shows at most 3,000 characters here)_"
     reserved = len(f"\n<{item.permalink}|Read the full message>") if item.permalink else 0
     body, cut = safe_mrkdwn(item.text, SECTION_LIMIT - 200 - max(reserved, len(longest_note)))
@@ -43,17 +54,27 @@ def item_card(
         body += f"\n<{item.permalink}|{'Read the full message' if cut else 'Source message'}>"
     elif cut:
         body += longest_note
+    high = " · :rotating_light: *High risk*" if item.kind.is_risk and is_high(item) else ""
+    facts = item_facts(item, votes)
+    if milestone is not None:
+        facts.insert(-1, f"threatens milestone *{safe_mrkdwn(milestone, 150)[0]}*")
     blocks: list[Block] = [
         section(
             f"*{KIND_LABEL[item.kind]}* for the {ROLE_LABEL[item.kind.owner_role]} "
-            f"of <#{item.team_channel_id}>",
+            f"of <#{item.team_channel_id}>{high}",
             "item_kind",
         ),
         section(body, "item_text"),
-        context(" · ".join(item_facts(item, votes)), "item_context"),
+        context(" · ".join(facts), "item_context"),
     ]
-    if item.status is not ItemStatus.OPEN or item.moved_from or item.assignee_id:
-        blocks.append(context(handled(item), "item_status"))
+    picked = how_picked(item)
+    if picked is not None and actionable and item.status in OPEN_STATUSES[item.kind]:
+        blocks.append(context(_picked_note(picked.keyword), "item_risk_kind"))
+    assigned = item.assignee_id is not None and not item.kind.is_risk  # a risk's owner: facts
+    if item.status is not ItemStatus.OPEN or item.moved_from or assigned:
+        blocks.append(context(handled(item, planned_into), "item_status"))
+    if waiting:
+        blocks.append(context(waiting, "item_waiting"))
     buttons = item_buttons(item) if actionable else []
     open_now = actionable and item.status in OPEN_STATUSES[item.kind]
     if similar is not None and open_now and item.kind is ItemKind.FEEDBACK:
@@ -82,7 +103,12 @@ def item_facts(item: Item, votes: int) -> list[str]:
         facts.append(f"written by <@{item.author_id}>")
     if item.customer:
         facts.append(f"customer: {safe_mrkdwn(item.customer, 100)[0]}")
-    if item.impact:
+    if item.kind.is_risk:
+        likelihood, impact = _level(item.likelihood), _level(item.impact)
+        facts.append(f"likelihood {likelihood} \N{MULTIPLICATION SIGN} impact {impact}")
+        if item.assignee_id:
+            facts.append(f"owner: <@{item.assignee_id}>")
+    elif item.impact:
         facts.append(f"impact: {item.impact.value}")
     if item.severity:
         facts.append(f"severity: {item.severity.value}")
@@ -93,20 +119,36 @@ def item_facts(item: Item, votes: int) -> list[str]:
     return facts
 
 
-def handled(item: Item) -> str:
-    """Where the item stands and who put it there, with what they said."""
+def _level(level: Level | None) -> str:
+    return level.value if level else "not set"
+
+
+def kind_noun(kind: ItemKind) -> str:
+    """ "feedback", "blocker", "market risk": an item's kind inside a sentence."""
+    return KIND_LABEL[kind].split(" ", 1)[1].lower()
+
+
+def _picked_note(keyword: str | None) -> str:
+    """How the rule picked a risk's kind (`bot.risks`): its owners may move it if it is wrong."""
+    why = f"from the word *{keyword}*" if keyword else "by default (no keyword in the text)"
+    return f"Kind picked {why}: move it to the other manager if it is theirs."
+
+
+def handled(item: Item, planned_into: Milestone | None = None) -> str:
+    """Where the item stands and who put it there (and for which milestone), with what they
+    said."""
     who = f"<@{item.handled_by}>"
     if item.status is ItemStatus.DUPLICATE and item.duplicate_of:
         text = f"*Merged into #{item.duplicate_of}* by {who}"
     elif item.status is ItemStatus.SNOOZED and item.snoozed_until:
         text = f"*Snoozed* until {day_label(item.snoozed_until.date())} by {who}"
     elif item.status is ItemStatus.OPEN and item.moved_from:
-        text = f"*Moved to the {item.kind.value} queue* by {who}"
+        text = f"*Moved to the {kind_noun(item.kind)} queue* by {who}"
     elif item.status is ItemStatus.OPEN:
         text = ""
     else:
-        text = f"*{STATUS_LABEL[item.status]}* by {who}"
-    if item.assignee_id and item.status in OPEN_STATUSES[item.kind]:
+        text = f"*{STATUS_LABEL[item.status]}* by {who}{_for(item, planned_into)}"
+    if item.assignee_id and item.status in OPEN_STATUSES[item.kind] and not item.kind.is_risk:
         text += f"{' · ' if text else ''}assigned to <@{item.assignee_id}>"
     if item.reason:
         label = "asked" if item.status is ItemStatus.NEEDS_INFO else "reason"
@@ -126,6 +168,13 @@ def filed_confirmation(item: Item, holders: Sequence[str], queue_channel: str | 
     """What the reporter sees right after raising something."""
     role = ROLE_LABEL[item.kind.owner_role]
     where = f"<#{item.team_channel_id}>'s {role} queue"
+    if item.kind.is_risk:
+        picked = how_picked(item)
+        why = ""
+        if picked is not None:
+            why = f" (from the word *{picked.keyword}*)" if picked.keyword else " (by default)"
+        noun = kind_noun(item.kind)
+        where += f" as {'an' if noun.startswith('o') else 'a'} {noun}{why}"
     if queue_channel:
         return (
             f"Filed in {where}; the card is in <#{queue_channel}>. "
@@ -148,16 +197,23 @@ def already_filed(item: Item, counted_vote: bool) -> str:
     return f"That message is already in {where}."
 
 
-def linked(milestone_name: str) -> str:
-    return f" Linked to milestone *{safe_mrkdwn(milestone_name, 150)[0]}*, which is now at risk."
+def linked(milestone_name: str, at_risk: bool = True) -> str:
+    """`at_risk`: the item puts the milestone at risk (a blocker, a high risk)."""
+    name = safe_mrkdwn(milestone_name, 150)[0]
+    return f" Linked to milestone *{name}*" + (", which is now at risk." if at_risk else ".")
 
 
-def reporter_update(item: Item, *, in_thread: bool = False) -> str:
-    """The closing of the loop: what happened to what you raised, and what the owner said.
-    In the source thread it names the reporter (everyone there sees it)."""
+def reporter_update(
+    item: Item, *, in_thread: bool = False, planned_into: Milestone | None = None
+) -> str:
+    """The closing of the loop: what happened to what you raised (and the milestone it was
+    `planned_into`), and what the owner said. In the source thread it names the reporter
+    (everyone there sees it)."""
     who = f"<@{item.handled_by}>"
-    what = f"The {item.kind.value} you raised in <#{item.team_channel_id}>"
-    if item.status is ItemStatus.NEEDS_INFO:
+    what = f"The {kind_noun(item.kind)} you raised in <#{item.team_channel_id}>"
+    if item.status is ItemStatus.MITIGATING:
+        text = f"{who} is mitigating {what[0].lower()}{what[1:]}."
+    elif item.status is ItemStatus.NEEDS_INFO:
         answer = "reply here" if in_thread else f"answer them in <#{item.team_channel_id}>"
         text = f"{who} needs more on the {item.kind.value} you raised: {answer}."
     elif item.status is ItemStatus.DUPLICATE:
@@ -166,25 +222,32 @@ def reporter_update(item: Item, *, in_thread: bool = False) -> str:
             "you'll hear when it's closed."
         )
     elif item.status is ItemStatus.OPEN and item.moved_from:
-        raised = f"The {item.moved_from.value} you raised in <#{item.team_channel_id}>"
+        raised = f"The {kind_noun(item.moved_from)} you raised in <#{item.team_channel_id}>"
         text = (
-            f"{raised} was moved to the {item.kind.value} queue by {who}: the "
+            f"{raised} was moved to the {kind_noun(item.kind)} queue by {who}: the "
             f"{ROLE_LABEL[item.kind.owner_role]} has it now."
         )
     else:
-        text = f"{what} was {STATUS_LABEL[item.status].lower()} by {who}."
+        text = f"{what} was {STATUS_LABEL[item.status].lower()} by {who}{_for(item, planned_into)}."
     if not item.reason and text.endswith("."):
         text = text[:-1] + ":"
     return (f"<@{item.reporter_id}> " if in_thread else "") + text + _said(item)
 
 
-def voter_update(item: Item) -> str:
+def voter_update(item: Item, planned_into: Milestone | None = None) -> str:
     """For everyone who +1'd it (merged duplicates included)."""
     text = (
         f"Something you +1'd in <#{item.team_channel_id}> was "
-        f"{STATUS_LABEL[item.status].lower()} by <@{item.handled_by}>."
+        f"{STATUS_LABEL[item.status].lower()} by <@{item.handled_by}>{_for(item, planned_into)}."
     )
     return (text if item.reason else text[:-1] + ":") + _said(item)
+
+
+def _for(item: Item, planned_into: Milestone | None) -> str:
+    """` for *Public beta* (due Mon 2 Feb 2027)`: where planned feedback goes."""
+    if item.status is not ItemStatus.PLANNED or planned_into is None:
+        return ""
+    return f" for {milestone_label(planned_into)}"
 
 
 def _said(item: Item) -> str:

@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
 )
 
+from bot.blocks.cards import kind_noun
 from bot.blocks.common import (
     ROLE_LABEL,
     Message,
@@ -23,6 +24,7 @@ from bot.blocks.common import (
     section,
 )
 from bot.mrkdwn import safe_mrkdwn
+from bot.risks import is_high
 from bot.schedule import WEEKDAYS
 from storage.items import QueuedItem
 from storage.models import Deadline, ItemKind, Role, RoleAssignment, TeamSettings
@@ -77,7 +79,13 @@ def schedule_summary(settings: TeamSettings) -> str:
 def at_risk(tracked: TrackedMilestone) -> str:
     if not tracked.at_risk:
         return ""
-    return f" · :warning: *at risk*: {plural(tracked.open_blockers, 'open blocker')}"
+    return f" · :warning: *at risk*: {risk_reason(tracked)}"
+
+
+def risk_reason(tracked: TrackedMilestone) -> str:
+    """What puts a milestone at risk: "2 open blockers, 1 high risk"."""
+    counts = [(tracked.open_blockers, "open blocker"), (tracked.high_risks, "high risk")]
+    return ", ".join(plural(count, what) for count, what in counts if count)
 
 
 def milestone_line(entry: TrackedMilestone) -> str:
@@ -168,7 +176,7 @@ def queue_page(page: ListPage, entries: Sequence[QueuedItem], now: datetime) -> 
 
 
 def _noun(kind: ItemKind, count: int) -> str:
-    word = "feedback item" if kind is ItemKind.FEEDBACK else "blocker"
+    word = "feedback item" if kind is ItemKind.FEEDBACK else kind_noun(kind)
     return word if count == 1 else f"{word}s"
 
 
@@ -179,6 +187,8 @@ def _item_line(entry: QueuedItem, now: datetime) -> list[Block]:
     if entry.votes:
         facts.append(f"+{entry.votes}")
     facts.extend([item.status.value.replace("_", " "), age(item.created_at, now)])
+    if item.kind.is_risk and is_high(item):
+        facts.append(":rotating_light: high risk")
     if item.permalink:
         facts.append(f"<{item.permalink}|source>")
     tags = " ".join(f"#{tag}" for tag in item.tags.split())

@@ -7,7 +7,7 @@ records, never trusted for who may do what).
 
 import json
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from slack_sdk.models.blocks import (
     Block,
@@ -25,6 +25,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.blocks.common import KIND_LABEL, ROLE_LABEL, mentions, render_blocks, section
+from bot.blocks.handoff import plan_modal
 from bot.mrkdwn import safe_mrkdwn
 from bot.status import Ask, Transition
 from storage.models import QUEUE_KINDS, Item, ItemKind, Level
@@ -34,6 +35,9 @@ CAPTURE = "capture"
 PICK_ORIGINAL = "item_original"  # the external_select of a duplicate's original
 PICK_MILESTONE = "capture_milestone"
 PICK_KIND = "capture_kind"  # the global shortcut's kind choice: swaps the kind's fields
+RISK: Literal["risk"] = "risk"  # the capture form of a risk: its kind is a field of its own
+PICK_FOR_ME = "pick"  # that field's "Let Rolecall pick" (`bot.risks.guess_kind`)
+Form = ItemKind | Literal["risk"]  # what the capture modal files: a queue's kind, or a risk
 TITLE_LIMIT = 150
 DETAILS_LIMIT = 3000
 TEXT_LIMIT = 2000  # a reason, a note, a question
@@ -45,14 +49,27 @@ _TITLES = {
     Ask.ORIGINAL: "Merge into…",
     Ask.UNTIL: "Snooze",
     Ask.HOLDER: "Reassign",
+    Ask.OWNER: "Set owner",
 }
 _LEVELS = [Option(value=level.value, text=level.value.capitalize()) for level in Level]
+_MEDIUM = next(o for o in _LEVELS if o.value == Level.MEDIUM)
+_FORMS = [
+    *(Option(value=k.value, text=KIND_LABEL[k].split(" ", 1)[1]) for k in QUEUE_KINDS),
+    Option(value=RISK, text="Risk"),
+]
+_RISK_KINDS = [
+    Option(value=PICK_FOR_ME, text="Let Rolecall pick (from the words in it)"),
+    Option(value=ItemKind.MARKET_RISK.value, text="Market: the product manager's"),
+    Option(value=ItemKind.OPERATIONAL_RISK.value, text="Operational: the project manager's"),
+]
 
 
 def triage_modal(
     item: Item, transition: Transition, holders: list[str], today: date
 ) -> dict[str, Any]:
     """What the owner is asked before `transition` applies to `item`."""
+    if transition.ask is Ask.MILESTONE:
+        return plan_modal(item)  # fields of its own, and a submission of its own
     preview = safe_mrkdwn(item.title or item.text, 300)[0]
     blocks: list[Block] = [section(f"*#{item.id}* {preview}\n_by <@{item.reporter_id}>_")]
     ask = transition.ask
@@ -106,28 +123,46 @@ def triage_modal(
             )
         )
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"They are: {who}")]))
+    elif ask is Ask.OWNER:
+        blocks.append(
+            InputBlock(
+                block_id="owner",
+                label="Who owns this risk?",
+                hint="Anyone in the workspace: they get its card by DM.",
+                element=UserSelectElement(action_id="owner", initial_user=item.assignee_id),
+            )
+        )
+    # A note closes different things (a blocker resolved, a risk accepted): say which.
+    title = transition.label if ask is Ask.NOTE else _TITLES[ask]
     return {
         "type": "modal",
         "callback_id": TRIAGE,
         "private_metadata": json.dumps({"item": item.id, "action": transition.action_id}),
-        "title": {"type": "plain_text", "text": _TITLES[ask]},
-        "submit": {"type": "plain_text", "text": _TITLES[ask].rstrip("…")[:24] or "Save"},
+        "title": {"type": "plain_text", "text": title[:24]},
+        "submit": {"type": "plain_text", "text": title.rstrip("…")[:24] or "Save"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": render_blocks(blocks),
     }
 
 
+def capture_form(value: object) -> Form | None:
+    """The form a kind menu's value names; None for anything else (a forged value)."""
+    if value == RISK:
+        return RISK
+    return next((k for k in QUEUE_KINDS if k.value == value), None)
+
+
 def capture_modal(
-    kind: ItemKind | None,
+    kind: Form | None,
     *,
     channel_id: str | None = None,
     title: str = "",
     details: str = "",
     source: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Feedback or a blocker with details. `kind` None: the global shortcut, which asks for
-    the kind first (picking one swaps in its fields). `source`: the message a message shortcut
-    was used on (channel, ts, author), kept in the metadata."""
+    """Feedback, a blocker or a risk with details. `kind` None: the global shortcut, which asks
+    for the kind first (picking one swaps in its fields). `source`: the message a message
+    shortcut was used on (channel, ts, author), kept in the metadata."""
     blocks: list[Block] = [
         InputBlock(
             block_id="kind",
@@ -135,12 +170,8 @@ def capture_modal(
             dispatch_action=True,
             element=StaticSelectElement(
                 action_id=PICK_KIND,
-                options=[
-                    Option(value=k.value, text=KIND_LABEL[k].split(" ", 1)[1]) for k in QUEUE_KINDS
-                ],
-                initial_option=None
-                if kind is None
-                else Option(value=kind.value, text=KIND_LABEL[kind].split(" ", 1)[1]),
+                options=_FORMS,
+                initial_option=next((o for o in _FORMS if o.value == kind), None),
             ),
         ),
         InputBlock(
@@ -210,7 +241,12 @@ def capture_modal(
                 ),
             )
         )
-    title_text = "New feedback or blocker" if kind is None else KIND_LABEL[kind].split(" ", 1)[1]
+    elif kind == RISK:
+        blocks.extend(_risk_fields())
+    if isinstance(kind, ItemKind):
+        title_text = KIND_LABEL[kind].split(" ", 1)[1]
+    else:
+        title_text = "Feedback, blocker, risk" if kind is None else "Risk"
     return {
         "type": "modal",
         "callback_id": CAPTURE,
@@ -220,6 +256,40 @@ def capture_modal(
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": render_blocks(blocks),
     }
+
+
+def _risk_fields() -> list[Block]:
+    """Whose risk it is (or let the keyword rule pick), how likely and how bad (medium unless
+    changed), and the milestone it threatens."""
+    return [
+        InputBlock(
+            block_id="risk_kind",
+            label="Whose is it?",
+            element=StaticSelectElement(
+                action_id="risk_kind", options=_RISK_KINDS, initial_option=_RISK_KINDS[0]
+            ),
+        ),
+        *(
+            InputBlock(
+                block_id=field,
+                label=field.capitalize(),
+                element=StaticSelectElement(
+                    action_id=field, options=_LEVELS, initial_option=_MEDIUM
+                ),
+            )
+            for field in ("likelihood", "impact")
+        ),
+        InputBlock(
+            block_id="milestone",
+            label="Milestone it threatens",
+            optional=True,
+            element=ExternalDataSelectElement(
+                action_id=PICK_MILESTONE,
+                placeholder="The team's open milestones",
+                min_query_length=0,
+            ),
+        ),
+    ]
 
 
 def metadata(view: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,8 @@ _CLOCK = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 MILESTONE_USAGE = (
     "Usage: `/milestone add &lt;name&gt; &lt;YYYY-MM-DD&gt; [@owner]`, "
     "`/milestone move &lt;name&gt; &lt;YYYY-MM-DD&gt;`, `/milestone done &lt;name&gt;`, "
-    "`/milestone list`."
+    "`/milestone list`, `/milestone show &lt;name&gt;`, "
+    "`/milestone freeze &lt;name&gt; &lt;YYYY-MM-DD&gt;|off`."
 )
 DEADLINE_USAGE = (
     "Usage: `/deadline &lt;task&gt; &lt;YYYY-MM-DD&gt; [@assignee]` (you, when nobody is named), "
@@ -56,7 +57,22 @@ class CloseMilestone:
     name: str
 
 
-MilestoneCommand = ListMilestones | AddMilestone | MoveMilestone | CloseMilestone
+@dataclass(frozen=True)
+class ShowMilestone:
+    name: str
+
+
+@dataclass(frozen=True)
+class FreezeMilestone:
+    """From `day` on, feedback planned into it is scope creep; None: its scope is open."""
+
+    name: str
+    day: date | None
+
+
+MilestoneCommand = (
+    ListMilestones | AddMilestone | MoveMilestone | CloseMilestone | ShowMilestone | FreezeMilestone
+)
 
 
 @dataclass(frozen=True)
@@ -100,7 +116,7 @@ DigestCommand = PreviewDigest | PostDigest | ScheduleDigest
 
 
 def parse_milestone_command(text: str) -> MilestoneCommand:
-    """`add <name> <date> [@owner]`, `move <name> <date>`, `done <name>`, `list`.
+    """`add <name> <date> [@owner]`, `move <name> <date>`, `done <name>`, `list`, `show <name>`.
 
     Names may hold spaces; the date is the last date-shaped word, the owner a trailing mention.
     """
@@ -119,6 +135,12 @@ def parse_milestone_command(text: str) -> MilestoneCommand:
         return MoveMilestone(*name_and_date(rest, MILESTONE_USAGE))
     if verb == "done" and rest:
         return CloseMilestone(name(rest, MILESTONE_USAGE))
+    if verb == "show" and rest:
+        return ShowMilestone(name(rest, MILESTONE_USAGE))
+    if verb == "freeze" and len(rest) > 1 and rest[-1].lower() == "off":
+        return FreezeMilestone(name(rest[:-1], MILESTONE_USAGE), None)
+    if verb == "freeze":
+        return FreezeMilestone(*name_and_date(rest, MILESTONE_USAGE))
     raise UsageError(MILESTONE_USAGE)
 
 

@@ -1,10 +1,12 @@
-"""Slash commands: /role, /feedback, /blocker, /rolecall, /milestone, /deadline, /digest."""
+"""Slash commands: /role, /feedback, /blocker, /risk, /rolecall, /milestone, /deadline, /digest,
+/roadmap."""
 
 from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 
+from bot.blocks.cards import kind_noun
 from bot.blocks.common import Message
 from bot.capture import Capture
 from bot.export import EXPORT_FAILED, EXPORTING
@@ -15,6 +17,8 @@ from bot.parsing.planning import (
     parse_digest_command,
     parse_milestone_command,
 )
+from bot.parsing.risk import ListRisks, parse_risk_command
+from bot.parsing.roadmap import parse_roadmap_command
 from bot.parsing.team import (
     AddWebhook,
     ExportItems,
@@ -47,7 +51,17 @@ CARD_FOLLOWS = (
     "no need to send it again."
 )
 NOT_A_TEAM = "Rolecall works in channels: run this in your team's channel."
-COMMANDS = ("/role", "/feedback", "/blocker", "/rolecall", "/milestone", "/deadline", "/digest")
+COMMANDS = (
+    "/role",
+    "/feedback",
+    "/blocker",
+    "/risk",
+    "/rolecall",
+    "/milestone",
+    "/deadline",
+    "/digest",
+    "/roadmap",
+)
 
 
 Reply = str | list[Message]  # one text, or messages with blocks (a digest preview)
@@ -70,11 +84,15 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
             channel, user, parse_deadline_command(text)
         ),
         "/digest": _digest,
+        "/roadmap": lambda services, channel, user, text: services.roadmap.run(
+            channel, user, parse_roadmap_command(text)
+        ),
     }
     for name, run in replies.items():
         app.command(name)(_reply_after_ack(tenants, after_ack, run))
     for kind in QUEUE_KINDS:
         app.command(f"/{kind.value}")(_item_listener(tenants, after_ack, kind))
+    app.command("/risk")(_risk_listener(tenants, after_ack))
 
 
 def _reply_after_ack(tenants: Tenants, after_ack: AfterAck, run: Run) -> Any:
@@ -167,6 +185,48 @@ def _item_listener(tenants: Tenants, after_ack: AfterAck, kind: ItemKind) -> Any
     return item
 
 
+def _risk_listener(tenants: Tenants, after_ack: AfterAck) -> Any:
+    def risk(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        """Like `/feedback`: a risk is stored before the ack, which confirms it. A list is two
+        replies after the ack (market risks, then operational risks), each with its "More"."""
+        channel_id = command["channel_id"]
+        if channel_id.startswith("D"):
+            ack(text=NOT_A_TEAM)
+            return
+        try:
+            parsed = parse_risk_command(command.get("text", ""))
+        except UsageError as usage:
+            ack(text=str(usage))
+            return
+        if isinstance(parsed, ListRisks):
+            ack()
+            after_ack.run(
+                command,
+                context,
+                lambda: _respond_each(
+                    respond, services_for(tenants, context).lists.risks(channel_id, parsed.filter)
+                ),
+            )
+            return
+        capture = Capture(parsed.kind, parsed.text, channel_id, command["user_id"])
+        after_ack.answer(
+            ack,
+            respond,
+            command,
+            context,
+            lambda: _file_once(services_for(tenants, context), command, capture),
+            slow=STILL_FILING.format(kind="risk"),
+            failed=NOT_STORED.format(kind="risk"),
+        )
+
+    return risk
+
+
+def _respond_each(respond: Respond, messages: list[Message]) -> None:
+    for message in messages:
+        respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
+
+
 def _export(
     services: Services, command: dict[str, Any], respond: Respond, wanted: ExportItems
 ) -> None:
@@ -186,5 +246,5 @@ def _file_once(services: Services, command: dict[str, Any], capture: Capture) ->
     return Answer(
         Message(filed.confirmation, []),
         lambda: services.capture.announce(filed, confirmed=True),
-        CARD_FOLLOWS.format(kind=capture.kind.value),
+        CARD_FOLLOWS.format(kind=kind_noun(capture.kind)),
     )

@@ -21,7 +21,10 @@ from bot.blocks.modals import (
     PICK_KIND,
     PICK_MILESTONE,
     PICK_ORIGINAL,
+    RISK,
     TRIAGE,
+    Form,
+    capture_form,
     capture_modal,
     metadata,
     option,
@@ -29,18 +32,20 @@ from bot.blocks.modals import (
 from bot.capture import Capture, Details, SourceMessage
 from bot.parsing.words import MENTION, parse_row_id
 from bot.permissions import Refused
+from bot.risks import guess_kind, risk_text
 from bot.status import TRANSITIONS, Ask, Transition
 from bot.triage import Decision
 from handlers.after_ack import AfterAck
 from handlers.listeners import services_for, tell
 from handlers.services import Services, Tenants
-from storage.models import OPEN_STATUSES, ItemKind, Level
+from storage.models import OPEN_STATUSES, RISK_KINDS, ItemKind, Level
 from storage.queues import QueueOrder, QueueQuery
 
 # Message shortcuts (callback ids, as in manifest.yml) and the kind each files.
-MESSAGE_SHORTCUTS = {
+MESSAGE_SHORTCUTS: dict[str, Form] = {
     "send_to_product_queue": ItemKind.FEEDBACK,
     "flag_as_blocker": ItemKind.BLOCKER,
+    "flag_as_risk": RISK,
 }
 GLOBAL_SHORTCUT = "new_item"
 OPTIONS_SHOWN = 20
@@ -75,8 +80,7 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
         ack()
         view = body.get("view") or {}
         values: Values = (view.get("state") or {}).get("values") or {}
-        picked = (action.get("selected_option") or {}).get("value")
-        kind = ItemKind(picked) if picked in {k.value for k in ItemKind} else None
+        kind = capture_form((action.get("selected_option") or {}).get("value"))
         source = metadata(view).get("source")
         updated = capture_modal(
             kind,
@@ -123,8 +127,8 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
         found = metadata(view)
         transition = TRANSITIONS.get(str(found.get("action")))
         item_id = parse_row_id(str(found.get("item")))
-        if transition is None or transition.ask is Ask.NOTHING or item_id is None:
-            ack()  # not a view of ours: nothing to do
+        if transition is None or transition.ask in (Ask.NOTHING, Ask.MILESTONE) or item_id is None:
+            ack()  # not a view of ours (Plan's modal has its own: `handoff`): nothing to do
             return
         user_id = body["user"]["id"]
         values: Values = (view.get("state") or {}).get("values") or {}
@@ -211,7 +215,7 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
         )
 
 
-def _message_shortcut(tenants: Tenants, after_ack: AfterAck, kind: ItemKind) -> Callable[..., None]:
+def _message_shortcut(tenants: Tenants, after_ack: AfterAck, kind: Form) -> Callable[..., None]:
     def shortcut(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         """Prefilled from the message: its channel as the team, its first line as the title,
         its text as the details."""
@@ -247,18 +251,19 @@ def _message_shortcut(tenants: Tenants, after_ack: AfterAck, kind: ItemKind) -> 
 def _capture(values: Values, found: dict[str, Any], user_id: str) -> tuple[Errors, Capture | None]:
     """The capture a submitted modal describes, or the errors to show on its fields."""
     errors: Errors = {}
-    kind = _kind(values)
-    if kind is None:
-        errors["kind"] = "Pick feedback or a blocker."
+    form = capture_form(_picked(values, "kind", PICK_KIND, "selected_option"))
+    if form is None:
+        errors["kind"] = "Pick feedback, a blocker or a risk."
     team = _picked(values, "team", "team", "selected_conversation") or ""
     if not team.startswith(("C", "G")):
         errors["team"] = "Pick the team's channel (a channel, not a direct message)."
     title = (_text(values, "title") or "").strip()
     if not title:
         errors["title"] = "Give it a title."
-    if errors or kind is None:
+    if errors or form is None:
         return errors, None
     details = (_text(values, "details") or "").strip()
+    kind = form if isinstance(form, ItemKind) else _risk_kind(values, title, details or title)
     source = found.get("source")
     message = None
     if (
@@ -287,8 +292,16 @@ def _capture(values: Values, found: dict[str, Any], user_id: str) -> tuple[Error
             impact=_level(values, "impact"),
             severity=_level(values, "severity"),
             milestone_id=parse_row_id(milestone),
+            likelihood=_level(values, "likelihood"),
         ),
     )
+
+
+def _risk_kind(values: Values, title: str, text: str) -> ItemKind:
+    """The kind of risk its filer picked, or the one the keyword rule picks."""
+    picked = _picked(values, "risk_kind", "risk_kind", "selected_option")
+    chosen = next((k for k in RISK_KINDS if k.value == picked), None)
+    return chosen or guess_kind(risk_text(title, text)).kind
 
 
 def _decision(
@@ -315,6 +328,11 @@ def _decision(
             return {"until": "Pick a day after today."}, None
         zone = ZoneInfo(services.capture.teams.settings(team_channel_id).timezone)
         return {}, Decision(until=datetime.combine(day, time(9), zone))
+    if ask is Ask.OWNER:
+        owner = _picked(values, "owner", "owner", "selected_user")
+        if not owner:
+            return {"owner": "Pick who owns it."}, None
+        return {}, Decision(owner=owner)
     holder = _picked(values, "holder", "holder", "selected_user")
     if not holder:
         return {"holder": "Pick who takes it."}, None
@@ -332,6 +350,7 @@ def _first_input(transition: Transition) -> str:
         Ask.ORIGINAL: "original",
         Ask.UNTIL: "until",
         Ask.HOLDER: "holder",
+        Ask.OWNER: "owner",
     }.get(transition.ask, "reason")
 
 
@@ -346,11 +365,6 @@ def _picked(values: Values, block_id: str, action_id: str, field: str) -> str | 
 
 def _text(values: Values, block_id: str) -> str | None:
     return _picked(values, block_id, block_id, "value")
-
-
-def _kind(values: Values) -> ItemKind | None:
-    picked = _picked(values, "kind", PICK_KIND, "selected_option")
-    return ItemKind(picked) if picked in {k.value for k in ItemKind} else None
 
 
 def _level(values: Values, block_id: str) -> Level | None:

@@ -4,9 +4,12 @@ by hand."""
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
+
 from bot.tick import Ticker
+from handlers.services import Services
 from sandbox.fake_slack import FakeSlack
-from sandbox.signed_client import SignedClient
+from sandbox.signed_client import SignedClient, state_values
 from tests.conftest import ALICE, BOB, CAROL, ERIN, TEAM, FixedClock
 
 
@@ -87,6 +90,39 @@ def dm_texts(fake: FakeSlack, user: str) -> list[str]:
 def tick(ticker: Ticker, clock: FixedClock, at: datetime) -> None:
     clock.now = at
     ticker.tick(at)
+
+
+def add_milestone(
+    slack: SignedClient,
+    fake: FakeSlack,
+    services: Services,
+    name: str = "Public beta",
+    due: str = "2026-12-14",
+) -> int:
+    """Bob (the project manager) adds a milestone to #launch; its id."""
+    command(slack, fake, "/milestone", f"add {name} {due}", BOB)
+    milestone = services.planning.store.milestone(TEAM, name.casefold())
+    assert milestone is not None and milestone.id is not None
+    return milestone.id
+
+
+def plan(
+    slack: SignedClient,
+    fake: FakeSlack,
+    user: str,
+    channel: str,
+    ts: str,
+    item: str,
+    milestone_id: int,
+    **click: Any,
+) -> httpx.Response:
+    """Press Plan on a message (`click`: where on it) and, in the modal it opens, plan the
+    item into the milestone; the submission's answer."""
+    slack.click(user, channel, ts, "item_plan", item, **click)
+    fake.wait_for(lambda: any(v["callback_id"] == "plan" for v in fake.open_views(user)))
+    view = fake.open_views(user)[-1]
+    answers = state_values(view, {"plan_milestone": str(milestone_id)})
+    return slack.view_submission(view, user, answers)
 
 
 def file_some(slack: SignedClient, fake: FakeSlack) -> None:

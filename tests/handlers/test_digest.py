@@ -8,6 +8,7 @@ from sandbox.signed_client import SignedClient
 from storage.models import ItemKind
 from tests.conftest import ALICE, BOB, CAROL, ERIN, TEAM, FixedClock
 from tests.handlers.scenario import (
+    add_milestone,
     cards,
     command,
     digests,
@@ -15,6 +16,7 @@ from tests.handlers.scenario import (
     ephemerals,
     file_some,
     item_id,
+    plan,
     posts,
     rendered,
     set_up_team,
@@ -54,7 +56,7 @@ def test_weekly_digest_thread_with_one_reply_per_role(
 
 
 def test_triage_from_the_digest_updates_that_row_the_card_and_tells_the_reporter(
-    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock, services: Services
 ) -> None:
     set_up_team(slack, fake)
     file_some(slack, fake)
@@ -62,8 +64,10 @@ def test_triage_from_the_digest_updates_that_row_the_card_and_tells_the_reporter
     parent = posts(fake)[-1]
     product = thread(fake, parent)[0]
     actions = next(b for b in product["blocks"] if b.get("block_id") == "waiting_actions_1")
+    beta = add_milestone(slack, fake, services, due="2026-12-21")
 
-    slack.click(ALICE, TEAM, product["ts"], "item_plan", actions["elements"][0]["value"])
+    item = actions["elements"][0]["value"]
+    plan(slack, fake, ALICE, TEAM, product["ts"], item, beta, block_id="waiting_actions_1")
 
     fake.wait_for(lambda: len(fake.calls_to("chat.update")) == 2)
     updated = rendered(fake, thread(fake, parent)[0])

@@ -17,7 +17,15 @@ from handlers.services import Services
 from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient
 from tests.conftest import ALICE, BOB, CAROL, DAVE, ERIN, TEAM, FixedClock
-from tests.handlers.scenario import cards, command, item_id, set_up_team, utc
+from tests.handlers.scenario import (
+    add_milestone,
+    cards,
+    command,
+    item_id,
+    plan,
+    set_up_team,
+    utc,
+)
 
 OTHER_TEAM = "CMOBILE"
 
@@ -210,11 +218,14 @@ def test_a_project_manager_sees_unacknowledged_blockers_first_and_their_calendar
     assert "Your open deadlines\n• Write the launch post in #launch" in carol
 
 
-def test_someone_with_no_role_sees_what_they_raised(slack: SignedClient, fake: FakeSlack) -> None:
+def test_someone_with_no_role_sees_what_they_raised(
+    slack: SignedClient, fake: FakeSlack, services: Services
+) -> None:
     set_up_team(slack, fake)
     (sso,) = file_feedback(slack, fake, "SSO for Acme")
     (staging,) = file_blockers(slack, fake, "Staging is down")
-    slack.click(ALICE, fake.dm_channel(ALICE), cards(fake, ALICE)[0]["ts"], "item_plan", sso)
+    beta = add_milestone(slack, fake, services)
+    plan(slack, fake, ALICE, fake.dm_channel(ALICE), cards(fake, ALICE)[0]["ts"], sso, beta)
     fake.wait_for(lambda: "Planned" in json.dumps(cards(fake, ALICE)[0]["blocks"]))
 
     view = open_home(slack, fake, CAROL)
@@ -295,12 +306,15 @@ def _paging(view: dict[str, Any], section: str) -> list[dict[str, Any]]:
     return list(block["elements"])
 
 
-def test_filters_by_status_and_tag(slack: SignedClient, fake: FakeSlack) -> None:
+def test_filters_by_status_and_tag(
+    slack: SignedClient, fake: FakeSlack, services: Services
+) -> None:
     set_up_team(slack, fake)
     sso, pricing, _ = file_feedback(
         slack, fake, "SSO for Acme", "The #pricing page confuses buyers", "Dark mode"
     )
-    slack.click(ALICE, fake.dm_channel(ALICE), cards(fake, ALICE)[0]["ts"], "item_plan", sso)
+    beta = add_milestone(slack, fake, services)
+    plan(slack, fake, ALICE, fake.dm_channel(ALICE), cards(fake, ALICE)[0]["ts"], sso, beta)
     fake.wait_for(lambda: "Planned" in json.dumps(cards(fake, ALICE)[0]["blocks"]))
     view = open_home(slack, fake, ALICE)
     assert sso not in rows(view, Section.NEW)

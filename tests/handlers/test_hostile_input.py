@@ -12,16 +12,18 @@ import pytest
 from handlers.listeners.actions import STALE_BUTTON
 from handlers.services import Services
 from sandbox.fake_slack import FakeSlack
-from sandbox.signed_client import SignedClient
+from sandbox.signed_client import SignedClient, state_values
 from storage.models import ItemKind, ItemStatus
 from tests.conftest import ALICE, BOB, CAROL, ERIN, TEAM
 from tests.handlers.scenario import (
+    add_milestone,
     cards,
     command,
     ephemerals,
     file_some,
     item_id,
     notes,
+    plan,
     set_up_team,
 )
 
@@ -45,13 +47,14 @@ def test_a_replayed_slash_command_files_once(
 
 
 def test_a_command_replayed_after_its_item_was_triaged_posts_no_card_again(
-    slack: SignedClient, fake: FakeSlack
+    slack: SignedClient, fake: FakeSlack, services: Services
 ) -> None:
     set_up_team(slack, fake)
+    beta = add_milestone(slack, fake, services)
     slack.command("/feedback", "Bulk export please", CAROL, TEAM)
     captured = slack.last_request
     [card] = cards(fake, ALICE)
-    slack.click(ALICE, fake.dm_channel(ALICE), card["ts"], "item_plan", item_id(card))
+    plan(slack, fake, ALICE, fake.dm_channel(ALICE), card["ts"], item_id(card), beta)
     assert captured is not None
     slack.last_request = captured
     replay = slack.replay()
@@ -61,18 +64,26 @@ def test_a_command_replayed_after_its_item_was_triaged_posts_no_card_again(
     assert len(cards(fake, ALICE)) == 1  # and no fresh card with buttons that no longer apply
 
 
-def test_a_replayed_click_acts_once(slack: SignedClient, fake: FakeSlack) -> None:
+def test_a_replayed_click_acts_once(
+    slack: SignedClient, fake: FakeSlack, services: Services
+) -> None:
     set_up_team(slack, fake)
+    beta = add_milestone(slack, fake, services)
     command(slack, fake, "/feedback", "Bulk export please", CAROL)
     [card] = cards(fake, ALICE)
     slack.click(ALICE, fake.dm_channel(ALICE), card["ts"], "item_plan", item_id(card))
-    seen = len(ephemerals(fake, ALICE))
-    slack.replay()
+    slack.replay()  # the click: one modal
+    [view] = fake.open_views(ALICE)
+    assert len(fake.calls_to("views.open")) == 1
+    slack.view_submission(view, ALICE, state_values(view, {"plan_milestone": str(beta)}))
+    seen = len(ephemerals(fake, ALICE)) + len(notes(fake, ALICE))
+    slack.replay()  # the submission: one plan
 
     assert notes(fake, CAROL) == [
-        "The feedback you raised in #launch was planned by @alice:\n>Bulk export please"
+        "The feedback you raised in #launch was planned by @alice for *Public beta* "
+        "(due Mon 14 Dec 2026):\n>Bulk export please"
     ]
-    assert len(ephemerals(fake, ALICE)) == seen  # no second "Already planned"
+    assert len(ephemerals(fake, ALICE)) + len(notes(fake, ALICE)) == seen  # no "Already planned"
 
 
 @pytest.mark.parametrize("value", ["abc", "", str(2**66), "9" * 5000, "\u0661", "-1", "1.0", " 1"])
@@ -212,29 +223,28 @@ def test_a_click_in_the_digest_preview_re_renders_the_preview(
 ) -> None:
     set_up_team(slack, fake)
     file_some(slack, fake)
-    slack.command("/digest", "", ALICE, TEAM)
-    fake.wait_for(lambda: len(ephemerals(fake, ALICE)) >= 3)
-    product = next(
+    slack.command("/digest", "", BOB, TEAM)
+    fake.wait_for(lambda: len(ephemerals(fake, BOB)) >= 3)
+    project = next(
         s
-        for s in fake.seen_by(ALICE)
-        if s.kind == "ephemeral" and "*Product*" in fake.render(s.text, s.blocks)
+        for s in fake.seen_by(BOB)
+        if s.kind == "ephemeral" and "*Project*" in fake.render(s.text, s.blocks)
     )
     value = next(
         e["value"]
-        for b in product.blocks
+        for b in project.blocks
         if b["type"] == "actions"
         for e in b["elements"]
-        if e["action_id"] == "item_plan"
+        if e["action_id"] == "item_acknowledge"
     )
-    slack.click(
-        ALICE, TEAM, "1.000001", "item_plan", value, block_id="waiting_actions_1", ephemeral=True
-    )
+    row = "waiting_actions_3"
+    slack.click(BOB, TEAM, "1.000001", "item_acknowledge", value, block_id=row, ephemeral=True)
 
     [replaced] = [c.params for c in fake.calls if c.method == "response_url"][-1:]
     assert replaced["replace_original"] is True
     assert replaced["text"] and replaced["blocks"]
-    shown = ephemerals(fake, ALICE)[-1]
-    assert shown.startswith(":bulb: *Product*")
+    shown = ephemerals(fake, BOB)[-1]
+    assert shown.startswith(":no_entry: *Project*")
 
 
 def test_a_digest_click_pointing_at_another_teams_digest_updates_nothing_there(
@@ -255,7 +265,12 @@ def test_a_digest_click_pointing_at_another_teams_digest_updates_nothing_there(
     updates = len(fake.calls_to("chat.update"))
 
     slack.click(
-        ALICE, other, other_reply["ts"], "item_plan", item_id(card), block_id="waiting_actions_1"
+        ALICE,
+        other,
+        other_reply["ts"],
+        "item_to_blockers",
+        item_id(card),
+        block_id="waiting_actions_1",
     )
 
     assert [u["ts"] for u in fake.calls_to("chat.update")[updates:]] == [card["ts"]]

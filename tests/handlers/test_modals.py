@@ -10,7 +10,15 @@ from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient, state_values
 from storage.models import ItemKind, Level
 from tests.conftest import ALICE, BOB, CAROL, ERIN, TEAM
-from tests.handlers.scenario import cards, command, ephemerals, notes, rendered, set_up_team
+from tests.handlers.scenario import (
+    add_milestone,
+    cards,
+    command,
+    ephemerals,
+    notes,
+    rendered,
+    set_up_team,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -170,8 +178,11 @@ def test_triage_from_home_applies_and_refreshes_home(
         if e.get("action_id") == "item_plan"
     )
     published = len(fake.calls_to("views.publish"))
+    beta = add_milestone(slack, fake, services)
 
     slack.view_click(ALICE, home, "item_plan", plan["value"])
+    view = modal_of(fake, ALICE)
+    slack.view_submission(view, ALICE, state_values(view, {"plan_milestone": str(beta)}))
 
     fake.wait_for(lambda: len(notes(fake, CAROL)) == 1)
     fake.wait_for(lambda: len(fake.calls_to("views.publish")) > published)

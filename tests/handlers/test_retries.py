@@ -16,6 +16,7 @@ from storage.models import ItemKind, ItemStatus, SendStatus
 from storage.outbox import OutboxStore
 from tests.conftest import ALICE, BOB, CAROL, ERIN, TEAM, FixedClock
 from tests.handlers.scenario import (
+    add_milestone,
     cards,
     command,
     digests,
@@ -23,6 +24,7 @@ from tests.handlers.scenario import (
     file_some,
     item_id,
     nudges,
+    plan,
     rendered,
     set_up_team,
     thread,
@@ -154,7 +156,7 @@ def test_a_card_whose_post_failed_is_posted_once_by_a_later_run(
 
 
 def test_a_card_slack_took_but_whose_response_was_lost_is_found_and_still_acts(
-    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock, services: Services
 ) -> None:
     set_up_team(slack, fake)
     fake.lose_response("chat.postMessage", lambda p: p["channel"] == ALICE)
@@ -166,7 +168,8 @@ def test_a_card_slack_took_but_whose_response_was_lost_is_found_and_still_acts(
     tick(ticker, clock, clock.now + timedelta(minutes=5))
     assert cards(fake, ALICE) == [card]
 
-    slack.click(ALICE, fake.dm_channel(ALICE), card["ts"], "item_plan", "1")
+    beta = add_milestone(slack, fake, services)
+    plan(slack, fake, ALICE, fake.dm_channel(ALICE), card["ts"], "1", beta)
     fake.wait_for(lambda: "*Planned* by @alice" in rendered(fake, cards(fake, ALICE)[0]))
     assert [u["ts"] for u in fake.calls_to("chat.update")] == [card["ts"]]
 
@@ -306,7 +309,7 @@ def test_a_run_for_a_past_instant_claims_and_backs_off_from_now(
 
 
 def test_an_earlier_attempt_is_found_however_many_messages_came_after_it(
-    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock, services: Services
 ) -> None:
     """The lookup pages through the attempt's time window, not only Slack's latest page."""
     set_up_team(slack, fake)
@@ -323,24 +326,26 @@ def test_an_earlier_attempt_is_found_however_many_messages_came_after_it(
     assert cards(fake, ALICE) == [card]
     pages = fake.calls_to("conversations.history")
     assert len(pages) == 3 and pages[-1]["cursor"]
-    slack.click(ALICE, dm, card["ts"], "item_plan", item_id(card))
+    plan(slack, fake, ALICE, dm, card["ts"], item_id(card), add_milestone(slack, fake, services))
     fake.wait_for(lambda: "*Planned* by @alice" in rendered(fake, cards(fake, ALICE)[0]))
 
 
 def test_a_reporter_notice_slack_took_but_answered_5xx_is_sent_once(
-    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock, services: Services
 ) -> None:
     set_up_team(slack, fake)
     command(slack, fake, "/feedback", "SSO for Acme", CAROL)
     [card] = cards(fake, ALICE)
+    beta = add_milestone(slack, fake, services)
     fake.lose_response("chat.postMessage", lambda p: p["channel"] == CAROL)
 
-    slack.click(ALICE, fake.dm_channel(ALICE), card["ts"], "item_plan", item_id(card))
+    plan(slack, fake, ALICE, fake.dm_channel(ALICE), card["ts"], item_id(card), beta)
     tick(ticker, clock, clock.now + timedelta(minutes=2))
     tick(ticker, clock, clock.now + timedelta(minutes=10))
 
     assert dm_texts(fake, CAROL) == [
-        "The feedback you raised in #launch was planned by @alice:\n>SSO for Acme"
+        "The feedback you raised in #launch was planned by @alice for *Public beta* "
+        "(due Mon 14 Dec 2026):\n>SSO for Acme"
     ]
 
 

@@ -19,12 +19,14 @@ from sandbox.signed_client import SignedClient
 from storage.db import make_engine
 from tests.conftest import ALICE, CAROL, ERIN, SIGNING_SECRET, TEAM, FixedClock, in_process
 from tests.handlers.scenario import (
+    add_milestone,
     cards,
     command,
     ephemerals,
     file_some,
     item_id,
     notes,
+    plan,
     posts,
     rendered,
     set_up_team,
@@ -75,11 +77,12 @@ def test_posts_that_time_out_but_land_are_found_not_doubled_and_nobody_is_told_t
     assert all("sent to" in reply for reply in replies)
     assert len(cards(fake, ALICE)) == 3
 
+    beta = add_milestone(slack, fake, impatient.services)
     slow = fake.hold("chat.postMessage")
     slow_update = fake.hold("chat.update")
     card = cards(fake, ALICE)[0]
     idea = next(f"Idea {n}" for n in range(3) if f"Idea {n}" in rendered(fake, card))
-    slack.click(ALICE, fake.dm_channel(ALICE), card["ts"], "item_plan", item_id(card))
+    plan(slack, fake, ALICE, fake.dm_channel(ALICE), card["ts"], item_id(card), beta)
     slow.set()
     slow_update.set()
     fake.wait_for(lambda: len(notes(fake, CAROL)) == 1)
@@ -87,7 +90,8 @@ def test_posts_that_time_out_but_land_are_found_not_doubled_and_nobody_is_told_t
     tick(ticker, clock, clock.now + timedelta(minutes=5))
 
     assert notes(fake, CAROL) == [
-        f"The feedback you raised in #launch was planned by @alice:\n>{idea}"
+        "The feedback you raised in #launch was planned by @alice for *Public beta* "
+        f"(due Mon 14 Dec 2026):\n>{idea}"
     ]
     assert len(cards(fake, ALICE)) == 3
     assert SORRY not in ephemerals(fake, CAROL) + ephemerals(fake, ALICE)
@@ -165,9 +169,11 @@ def test_a_digest_click_whose_refresh_times_out_is_not_told_to_try_again(
     tick(impatient.services.ticker, clock, utc(12, 7, 9))
     product = thread(fake, posts(fake)[-1])[0]
     actions = next(b for b in product["blocks"] if b.get("block_id") == "waiting_actions_1")
+    beta = add_milestone(slack, fake, impatient.services, due="2026-12-21")
 
     slow = fake.hold("conversations.replies")
-    slack.click(ALICE, TEAM, product["ts"], "item_plan", actions["elements"][0]["value"])
+    item = actions["elements"][0]["value"]
+    plan(slack, fake, ALICE, TEAM, product["ts"], item, beta, block_id="waiting_actions_1")
     slow.set()
 
     assert SORRY not in ephemerals(fake, ALICE)  # the Plan was applied
@@ -185,7 +191,8 @@ def test_a_card_whose_post_timed_out_is_brought_up_to_date_after_a_triage(
     slow.set()
     fake.wait_for(lambda: len(cards(fake, ALICE)) == 1)
     [card] = cards(fake, ALICE)
-    slack.click(ALICE, fake.dm_channel(ALICE), card["ts"], "item_plan", item_id(card))
+    beta = add_milestone(slack, fake, impatient.services)
+    plan(slack, fake, ALICE, fake.dm_channel(ALICE), card["ts"], item_id(card), beta)
     assert "[Plan]" in rendered(fake, cards(fake, ALICE)[0])  # its record did not say where
 
     tick(impatient.services.ticker, clock, clock.now + timedelta(minutes=2))

@@ -21,7 +21,16 @@ from sandbox.webhook_receiver import WebhookReceiver
 from storage.models import Webhook
 from storage.webhooks import WebhookStore
 from tests.conftest import ALICE, BOB, CAROL, DAVE, ERIN, TEAM, WORKSPACE, FixedClock
-from tests.handlers.scenario import cards, command, item_id, notes, set_up_team, tick
+from tests.handlers.scenario import (
+    add_milestone,
+    cards,
+    command,
+    item_id,
+    notes,
+    plan,
+    set_up_team,
+    tick,
+)
 
 SECRET = re.compile(r"`(whsec_[A-Za-z0-9+/=]+)`")
 ALL_EVENTS = "item.filed item.status_changed milestone.done risk.filed"
@@ -131,6 +140,7 @@ def test_a_new_item_reaches_the_webhook_once_signed_and_a_plus_one_sends_nothing
 def test_status_changes_and_milestones_reach_the_endpoints_that_asked_for_them(
     slack: SignedClient,
     fake: FakeSlack,
+    services: Services,
     receiver: WebhookReceiver,
     secrets: dict[str, str],
     clock: FixedClock,
@@ -144,9 +154,9 @@ def test_status_changes_and_milestones_reach_the_endpoints_that_asked_for_them(
     [card] = cards(fake, ALICE)
     filed_id = item_id(card)
     clock.now += timedelta(minutes=5)
-    slack.click(ALICE, fake.dm_channel(ALICE), card["ts"], "item_plan", filed_id)
+    beta = add_milestone(slack, fake, services, due="2026-12-02")
+    plan(slack, fake, ALICE, fake.dm_channel(ALICE), card["ts"], filed_id, beta)
     slack.click(ALICE, fake.dm_channel(ALICE), card["ts"], "item_plan", filed_id)  # again
-    command(slack, fake, "/milestone", "add Public beta 2026-12-02", BOB)
     clock.now += timedelta(hours=1)
     command(slack, fake, "/milestone", "done Public beta", BOB)
     command(slack, fake, "/milestone", "done Public beta", BOB)  # no longer open: no event
@@ -404,8 +414,8 @@ def test_another_workspaces_webhook_never_hears_this_ones_events(
 
     command(slack, fake, "/feedback", "SSO for Acme", CAROL)
     [card] = cards(fake, ALICE)
-    slack.click(ALICE, fake.dm_channel(ALICE), card["ts"], "item_plan", item_id(card))
-    command(slack, fake, "/milestone", "add Public beta 2026-12-02", BOB)
+    beta = add_milestone(slack, fake, services, due="2026-12-02")
+    plan(slack, fake, ALICE, fake.dm_channel(ALICE), card["ts"], item_id(card), beta)
     command(slack, fake, "/milestone", "done Public beta", BOB)
 
     assert [(r.path, r.body["type"]) for r in receiver.deliveries] == [

@@ -12,7 +12,15 @@ from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient, state_values
 from storage.models import Item, ItemKind, ItemStatus
 from tests.conftest import ALICE, BOB, CAROL, ERIN, TEAM, FixedClock
-from tests.handlers.scenario import buttons, cards, command, item_id, rendered, set_up_team
+from tests.handlers.scenario import (
+    add_milestone,
+    buttons,
+    cards,
+    command,
+    item_id,
+    rendered,
+    set_up_team,
+)
 
 OWNER = {ItemKind.FEEDBACK: ALICE, ItemKind.BLOCKER: BOB}
 ANSWERS: dict[Ask, dict[str, str]] = {
@@ -71,7 +79,11 @@ def reporter_heard(fake: FakeSlack) -> list[str]:
     return threaded + direct
 
 
-@pytest.mark.parametrize("transition", TRANSITIONS.values(), ids=list(TRANSITIONS))
+@pytest.mark.parametrize(  # risks' rows: tests/handlers/test_risk_triage.py
+    "transition",
+    [t for t in TRANSITIONS.values() if not t.kind.is_risk],
+    ids=lambda t: t.action_id,
+)
 def test_each_row_of_the_triage_table(
     transition: Transition,
     slack: SignedClient,
@@ -107,6 +119,8 @@ def test_each_row_of_the_triage_table(
     if transition.ask is Ask.ORIGINAL:
         original = file_item(slack, fake, transition.kind, "Single sign-on for the Acme account")
         answers = {"item_original": str(item_of(services, original).id)}
+    if transition.ask is Ask.MILESTONE:
+        answers = {"plan_milestone": str(add_milestone(slack, fake, services))}
     item = item_of(services, card)
     clock.now += timedelta(minutes=5)
     press(slack, fake, owner, card, transition.action_id, answers)
@@ -138,6 +152,9 @@ def test_each_row_of_the_triage_table(
         said = ANSWERS[transition.ask]["reason"].replace("<!channel>", "")
         assert said.strip() in news
         assert "<!channel>" not in str(fake.calls_to("chat.postMessage"))
+    if transition.ask is Ask.MILESTONE:
+        assert "planned by @alice for *Public beta* (due Mon 14 Dec 2026)" in news
+        assert after.milestone_id is not None
     if transition.hears is Hears.EVERYONE:
         fake.wait_for(lambda: any("Something you +1'd" in n for n in dm_notes(fake, ERIN)))
 
@@ -205,8 +222,10 @@ def test_merge_carries_votes_and_the_duplicate_reporter_hears_when_the_original_
         lambda: "+1" in rendered(fake, fake.find(original["channel"], original["ts"]) or {})
     )
 
-    press(slack, fake, ALICE, original, "item_plan")
+    beta = add_milestone(slack, fake, services)
+    press(slack, fake, ALICE, original, "item_plan", {"plan_milestone": str(beta)})
     fake.wait_for(lambda: any("Something you +1'd" in n for n in dm_notes(fake, ERIN)))
+    assert "planned by @alice for *Public beta*" in dm_notes(fake, ERIN)[-1]
 
 
 def test_a_snoozed_item_comes_back_on_its_day(
