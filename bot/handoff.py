@@ -162,6 +162,10 @@ class Handoffs:
             )
         if choice.new.due is not None and choice.new.due < self.planning.today(team):
             raise Unfit("due", "Pick a date from today on.")
+        if choice.new.due is None and actor_id in self._deciders(team):
+            raise Unfit(
+                "due", "You are this team's project manager too: give the milestone its date."
+            )
         if not self._deciders(team):
             raise Unfit(
                 "name",
@@ -181,15 +185,39 @@ class Handoffs:
             requested_by=actor_id,
             requested_at=self.clock(),
         )
+        # One person holding both roles decides at once: a card asking themselves is noise.
+        deciding = actor_id in self._deciders(item.team_channel_id)
         if choice.new is not None:
             asked.name = " ".join(choice.new.name.split())
             asked.due_date, asked.owner_id = choice.new.due, choice.new.owner_id
-            return self._request(item, asked, None)
+            if not deciding:
+                return self._request(item, asked, None)
+            assert choice.new.due is not None  # `check_plan` asked a decider for the date
+            created = self._create(asked, choice.new.due, choice.new.owner_id, actor_id)
+            return self._plan_into(item_id, actor_id, created)
         milestone = self._open_milestone(item.team_channel_id, choice.milestone_id)
-        if self.frozen(milestone, self.planning.today(item.team_channel_id)):
-            asked.kind, asked.milestone_id = HandoffKind.SCOPE_CREEP, milestone.id
+        if not self.frozen(milestone, self.planning.today(item.team_channel_id)):
+            return self._plan_into(item_id, actor_id, milestone)
+        asked.kind, asked.milestone_id = HandoffKind.SCOPE_CREEP, milestone.id
+        if not deciding:
             return self._request(item, asked, milestone)
+        return self._accept_own_creep(item, asked, milestone)
+
+    def _plan_into(self, item_id: int, actor_id: str, milestone: Milestone) -> str | None:
         return self.triage.apply(PLAN, item_id, actor_id, Decision(milestone_id=milestone.id)).note
+
+    def _accept_own_creep(self, item: Item, asked: Handoff, milestone: Milestone) -> str | None:
+        """Scope creep asked and accepted by the same person (both roles): recorded like any
+        accepted creep (the digest counts it), with no card; the date risk is the reply."""
+        stored = self.store.request(asked, WAITING, lambda _: [], self.clock())
+        if stored is None or stored.id is None:
+            self.triage.check(PLAN, asked.item_id, asked.requested_by)  # says why
+            return None
+        self.store.decide(stored.id, HandoffStatus.ACCEPTED, asked.requested_by, self.clock())
+        decided = self.store.get(stored.id)
+        assert decided is not None
+        self.settle(decided)
+        return self._outcome_note(decided, item, milestone, None)
 
     def _request(self, item: Item, handoff: Handoff, milestone: Milestone | None) -> str | None:
         """Store the handoff with its cards queued, then post them and mark the item's card."""

@@ -664,3 +664,51 @@ def test_a_proposal_card_slack_refused_is_posted_by_a_later_run_once(
 
     [bobs] = [c for c in cards(fake, BOB) if "Accept" in buttons(c)]
     assert "new milestone *Public beta*" in rendered(fake, bobs)
+
+
+# One person holding both roles ---------------------------------------------------------------
+
+
+def test_a_founder_with_both_roles_plans_a_new_milestone_without_asking_themselves(
+    slack: SignedClient, fake: FakeSlack, services: Services
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/role", f"<@{ALICE}|alice> project", ALICE)
+    card = file_feedback(slack, fake)
+    view = open_plan(slack, fake, card)
+
+    undated = submit(slack, fake, view, ALICE, {"name": "Public beta"})
+    assert errors(undated) == {
+        "due": "You are this team's project manager too: give the milestone its date."
+    }
+    submit(slack, fake, view, ALICE, {"name": "Public beta", "due": "2026-12-14"})
+
+    planned = item_of(services, card)
+    assert planned.status is ItemStatus.PLANNED
+    [tracked] = services.planning.store.tracked(TEAM)
+    assert (tracked.milestone.name, tracked.milestone.due_date) == (
+        "Public beta",
+        date(2026, 12, 14),
+    )
+    assert planned.milestone_id == tracked.milestone.id
+    fake.wait_for(lambda: len(heard_in_thread(fake)) == 1)
+    assert not any("Accept" in buttons(c) for who in (ALICE, BOB) for c in cards(fake, who))
+
+
+def test_a_founder_with_both_roles_takes_scope_creep_in_and_reads_the_cost(
+    slack: SignedClient, fake: FakeSlack, services: Services
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/role", f"<@{ALICE}|alice> project", ALICE)
+    beta = add_milestone(slack, fake, services)
+    command(slack, fake, "/milestone", "freeze Public beta 2026-11-30", ALICE)
+    card = file_feedback(slack, fake)
+    view = open_plan(slack, fake, card)
+
+    submit(slack, fake, view, ALICE, {"plan_milestone": str(beta)})
+
+    planned = item_of(services, card)
+    assert (planned.status, planned.milestone_id) == (ItemStatus.PLANNED, beta)
+    assert services.handoffs.store.accepted_creep(TEAM) == {beta: 1}  # the digest counts it
+    fake.wait_for(lambda: any("Scope creep accepted" in n for n in notes(fake, ALICE)))
+    assert not any("Accept" in buttons(c) for who in (ALICE, BOB) for c in cards(fake, who))
