@@ -17,11 +17,11 @@ from bot.blocks.cards import already_filed, filed_confirmation, linked
 from bot.cards import Cards
 from bot.clock import Clock
 from bot.home import Home
+from bot.lookalikes import Lookalikes
 from bot.metrics import ITEMS_FILED
 from bot.parsing.words import tags_in
 from bot.planning import Planning
 from bot.risks import is_high
-from bot.similarity import best_match
 from bot.slack_client import log_api_error
 from bot.team_webhooks import Webhooks
 from storage.items import ItemStore
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 # What Slack answers for a message that is gone by the time a reaction to it is handled.
 VANISHED = frozenset({"thread_not_found", "message_not_found", "channel_not_found"})
 
-SIMILAR_CANDIDATES = 100  # the newest open feedback a new item is compared with
 EntryPoint = Literal["command", "reaction", "message", "mention", "modal"]
 
 
@@ -127,10 +126,12 @@ class Capturer:
         planning: Planning,
         webhooks: Webhooks,
         home: Home,
+        lookalikes: Lookalikes,
         client: WebClient,
         clock: Clock,
     ) -> None:
         self.home = home
+        self.lookalikes = lookalikes
         self.items = items
         self.queues = queues
         self.teams = teams
@@ -159,7 +160,15 @@ class Capturer:
             milestone = self.planning.open_milestone(capture.team_channel_id, details.milestone_id)
         elif capture.kind is ItemKind.BLOCKER or risk:
             milestone = self.planning.milestone_named_in(capture.team_channel_id, capture.text)
-        impact = details.impact if capture.kind is ItemKind.FEEDBACK else None
+        feedback = capture.kind is ItemKind.FEEDBACK
+        # Feedback that repeats an open item says so on its card (a one-click merge), noted
+        # with the insert: no second write.
+        original = (
+            self.lookalikes.original_of(capture.team_channel_id, details.title or capture.text)
+            if feedback
+            else None
+        )
+        impact = details.impact if feedback else None
         if risk:  # a risk always weighs something: medium unless its filer says otherwise
             impact = details.impact or Level.MEDIUM
         item = Item(
@@ -179,6 +188,7 @@ class Capturer:
             impact=impact,
             severity=details.severity if capture.kind is ItemKind.BLOCKER else None,
             likelihood=(details.likelihood or Level.MEDIUM) if risk else None,
+            similar_to=original,
             created_at=now,
             updated_at=now,
         )
@@ -187,6 +197,8 @@ class Capturer:
         if filing.replayed and stored.status not in OPEN_STATUSES[stored.kind]:
             created = False  # triaged since: no cards with buttons that no longer apply
         assert stored.id is not None
+        if created and feedback:
+            self.lookalikes.filed(stored.team_channel_id, stored.id, stored.title or stored.text)
         counted = False
         if not created and not filing.replayed and stored.reporter_id != capture.reporter_id:
             counted = self.items.add_vote(stored.id, capture.reporter_id, now)
@@ -224,27 +236,12 @@ class Capturer:
                 channel_id, filed.capture.reporter_id, filed.confirmation, thread_ts
             )
         if filed.created:
-            if filed.item.kind is ItemKind.FEEDBACK:
-                self._suggest_original(filed.item)
             self.cards.deliver(filed.item, filed.routing)
             self.home.refresh_soon([*filed.routing.holders, filed.item.reporter_id])
             if filed.webhooks:
                 self.webhooks.item_filed(filed.item)
                 if filed.item.kind.is_risk:
                     self.webhooks.risk_filed(filed.item)
-
-    def _suggest_original(self, item: Item) -> None:
-        """Note the open feedback of the team that new feedback most resembles, if any is
-        close enough to be trusted: its card offers a one-click merge."""
-        assert item.id is not None
-        recent = self.queues.recent_words(
-            item.team_channel_id, ItemKind.FEEDBACK, SIMILAR_CANDIDATES + 1
-        )
-        candidates = [(item_id, words) for item_id, words in recent if item_id != item.id]
-        match = best_match(item.title or item.text, candidates)
-        if match is not None:
-            item.similar_to = match[0]
-            self.items.set_similar(item.id, match[0])
 
     def file_and_announce(self, capture: Capture) -> Filed:
         filed = self.file(capture)

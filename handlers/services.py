@@ -23,6 +23,7 @@ from bot.export import Exports
 from bot.handoff import Handoffs
 from bot.home import Home
 from bot.lists import Lists
+from bot.lookalikes import Lookalikes
 from bot.milestone_news import MilestoneNews
 from bot.notices import Notices
 from bot.outbox import Claims, Outbox, Pacer
@@ -161,7 +162,18 @@ def build_services(
         events=events,
         outbox=outbox,
         workspaces=workspaces,
-        capture=Capturer(items, queues, teams, cards, planning, webhooks, home, client, clock),
+        capture=Capturer(
+            items,
+            queues,
+            teams,
+            cards,
+            planning,
+            webhooks,
+            home,
+            Lookalikes(queues),
+            client,
+            clock,
+        ),
         roles=Roles(teams, permissions, people, cards, notices, home, clock),
         team_settings=TeamSettingsCommands(teams, permissions),
         planning=planning,

@@ -207,15 +207,6 @@ class ItemStore:
             )
             session.commit()
 
-    def set_similar(self, item_id: int, original_id: int) -> None:
-        """Note the open item this one looks like: one statement, no transaction around it."""
-        with self.db.autocommit() as connection:
-            connection.execute(
-                update(Item)
-                .where(self._mine, col(Item.id) == item_id)
-                .values(similar_to=original_id)
-            )
-
     def add_vote(self, item_id: int, user_id: str, now: datetime) -> bool:
         """Count a +1 on one of this workspace's items; False when this person had already
         counted."""

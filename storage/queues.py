@@ -310,7 +310,7 @@ class QueueStore:
     ) -> list[tuple[int, str]]:
         """The newest items of a team's queue still waiting in it (open: not snoozed nor
         waiting on a question) as (id, title or text): what new feedback is compared with.
-        One indexed read of two columns: it runs for every filing, in queues of any length."""
+        One indexed read of two columns, in queues of any length (`bot.lookalikes` keeps it)."""
         statement = (
             select(col(Item.id), func.coalesce(col(Item.title), col(Item.text)))
             .where(
