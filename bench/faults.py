@@ -2,19 +2,23 @@
 told once when it is planned, with nobody told to "try again" for work that was done?
 
 Runs the fake Slack here and `rolecall serve` as a subprocess (as bench/ack_latency.py does) on
-a fresh database per scenario: signed /feedback commands from distinct reporters, then the PM
-presses Plan on some of the cards, faults on during both; then `rolecall tick --at` instants
-minutes later, to let retries land. Each tick runs in a process whose clock reads --at (as the
-tests' FixedClock): the plain CLI claims by the wall clock, so no backoff (1 min, doubling) or
-claim lease (10 min) would have run out yet (--wall-clock-ticks runs it plain). Scenarios:
+a fresh database per scenario, with a project manager who adds an open milestone: signed
+/feedback commands from distinct reporters, then the PM plans some of the cards into that
+milestone (presses Plan, picks it from the modal's menu, submits), one card after another as
+one person does (Slack keeps one modal open per person), faults on during both; then `rolecall
+tick --at` instants minutes later, to let retries land. Each tick runs in a process whose clock
+reads --at (as the tests' FixedClock): the plain CLI claims by the wall clock, so no backoff
+(1 min, doubling) or claim lease (10 min) would have run out yet (--wall-clock-ticks runs it
+plain). Scenarios:
 - timeouts: SLACK_TIMEOUT=1; chat.postMessage and chat.update stall 3 s, then land late;
 - lost-5xx: a quarter of the cards and notices are posted but answered 500;
-- 429-storm: chat.postMessage (and chat.update for clicks) answered 429, Retry-After 1 s;
+- 429-storm: chat.postMessage (and chat.update for plans) answered 429, Retry-After 1 s;
 - pg-kills: the server's PostgreSQL connections terminated every 0.05 s (PostgreSQL only);
 - kill-9: the server killed after a third of the acks, its cards stalled in Slack (landing
   after it died), and restarted on the same database.
-Exits 1 if an acked item is lost, an item uncarded or carded twice, a planned item's reporter
-told never or twice, or anyone told to try again (SORRY, NOT_STORED) for stored work.
+Exits 1 if an acked item is lost, an item uncarded or carded twice, a submitted Plan (its modal
+closed) left its item unplanned, a planned item's reporter told never or twice (or not of the
+milestone), or anyone told to try again (SORRY, NOT_STORED) for stored work.
 
 Usage: python bench/faults.py [--database-url URL] [--scenario NAME] [--reporters 40]
        [--clicks 10] [--keep-logs DIR] [--wall-clock-ticks]
@@ -43,15 +47,19 @@ import httpx
 from ack_latency import PM, SECRET, TEAM
 from sqlalchemy import create_engine, make_url, text
 
+from bot.blocks.handoff import PICK_PLAN_MILESTONE, PLAN
+from bot.blocks.modals import metadata
 from handlers.errors import SORRY
 from sandbox.fake_slack import FakeSlack
-from sandbox.signed_client import SignedClient
+from sandbox.signed_client import SignedClient, state_values
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ("timeouts", "lost-5xx", "429-storm", "pg-kills", "kill-9")
 HOLD = 3.0  # seconds a held Slack call stalls: longer than SLACK_TIMEOUT=1
 TICKS = (2, 5, 12, 25)  # minutes after the scenario began: past backoffs and the claim lease
-RATE = 20.0  # commands (and clicks) per second: faults land mid-burst
+RATE = 20.0  # commands per second: faults land mid-burst
+PROJECT, MILESTONE = "UPROJECT", "Beta"  # the project manager, and the milestone they add
+MODAL_WAIT = 5.0  # seconds a Plan click has to open its modal (Slack's trigger lasts 3)
 ACKED = ("sent to", "still filing your")
 TRY_AGAIN = (SORRY, "I couldn't store your")
 PINNED_TICK = (
@@ -69,6 +77,9 @@ class Row:
     stored: int = 0
     carded: int = 0
     duplicate_cards: int = 0
+    clicks: int = 0
+    submitted: int = 0  # Plan modals submitted and closed
+    lost_plans: int = 0  # submitted, yet the item is not planned
     planned: int = 0
     told: int = 0
     duplicate_notices: int = 0
@@ -81,7 +92,8 @@ class Row:
     def failed(self) -> bool:
         doubled = self.duplicate_cards or self.duplicate_notices
         missed = self.carded < self.stored or self.told < self.planned
-        return bool(self.lost or doubled or missed or self.wrong_try_again)
+        lost = self.lost or self.lost_plans
+        return bool(lost or doubled or missed or self.wrong_try_again)
 
 
 class Server:
@@ -211,15 +223,47 @@ def seen_texts(fake: FakeSlack, user: str) -> list[str]:
     return [s.text for s in fake.seen_by(user) if s.kind == "ephemeral"]
 
 
+def set_up(client: SignedClient, fake: FakeSlack, user: str, line: str, done: str) -> None:
+    """A setup command (`line`: as typed) in the team channel, waited for until its reply
+    says `done`."""
+    command, text = line.split(" ", 1)
+    before = len(seen_texts(fake, user))
+    client.command(command, text, user, TEAM).raise_for_status()
+    try:
+        fake.wait_for(lambda: any(done in s for s in seen_texts(fake, user)[before:]), 30)
+    except TimeoutError:
+        said = seen_texts(fake, user)[before:]
+        raise RuntimeError(f"{line}: not {done!r}; {user} was told {said}") from None
+
+
+def plan_modal(fake: FakeSlack, item_id: int) -> dict[str, Any] | None:
+    """The PM's Plan modal for the item, once the click opened it; None if it did not open
+    within MODAL_WAIT seconds."""
+
+    def shown() -> dict[str, Any] | None:
+        views = fake.open_views(PM)
+        return next(
+            (v for v in views if v["callback_id"] == PLAN and metadata(v).get("item") == item_id),
+            None,
+        )
+
+    try:
+        fake.wait_for(lambda: shown() is not None, MODAL_WAIT)
+    except TimeoutError:
+        return None
+    return shown()
+
+
 def run_scenario(scenario: str, db_url: str, log: Path, args: argparse.Namespace) -> Row:
     reporters = [f"UR{n:03d}" for n in range(args.reporters)]
     with FakeSlack() as fake:
         assert fake._server is not None  # a client that gave up is no news: no traceback
         fake._server.handle_error = lambda *_: None  # type: ignore[method-assign]
         fake.add_user(PM, "pm")
+        fake.add_user(PROJECT, "pj")
         for user in reporters:
             fake.add_user(user, user.lower())
-        fake.add_channel(TEAM, "bench", [PM, *reporters])
+        fake.add_channel(TEAM, "bench", [PM, PROJECT, *reporters])
         env = {
             "SLACK_BOT_TOKEN": "xoxb-bench",
             "SLACK_SIGNING_SECRET": SECRET,
@@ -244,17 +288,35 @@ def run_scenario(scenario: str, db_url: str, log: Path, args: argparse.Namespace
                     if scenario == "kill-9" and len(acked) == args.reporters // 3:
                         server.stop(kill=True)
 
-        def plan(index: int) -> None:
-            card = buttons[index]
+        def plan(card: Card) -> bool:
+            """The PM presses Plan on the card, picks the milestone from the modal's menu and
+            submits: whether the submission was taken (the modal closed)."""
+            client = clients[-1]
             try:
-                reply = clients[-1].click(PM, dm, card.ts, "item_plan", str(card.item_id))
+                reply = client.click(PM, dm, card.ts, "item_plan", str(card.item_id))
+                if SORRY in reply.text:  # an apology in the ack itself
+                    fake.record_reply(PM, dm, reply)
+                    return False
+                view = plan_modal(fake, card.item_id)
+                if view is None:
+                    return False  # no modal opened: its apology, if any, is counted
+                menu = client.block_suggestion(
+                    PICK_PLAN_MILESTONE, "milestone", MILESTONE, PM, view
+                )
+                options = menu.json()["options"] if menu.status_code == 200 else []
+                if not options:
+                    return False
+                answers = state_values(view, {PICK_PLAN_MILESTONE: options[0]["value"]})
+                reply = client.view_submission(view, PM, answers)
             except httpx.HTTPError:
-                return
-            if SORRY in reply.text:  # an apology in the ack itself
-                fake.record_reply(PM, dm, reply)
+                return False
+            return reply.status_code == 200 and not reply.content
 
         try:
-            clients[0].command("/role", f"<@{PM}|pm> product", PM, TEAM).raise_for_status()
+            set_up(clients[0], fake, PM, f"/role <@{PM}|pm> product", "is now the")
+            set_up(clients[0], fake, PM, f"/role <@{PROJECT}|pj> project", "is now the")
+            due = (began + timedelta(days=60)).date()  # open (unfrozen) past every tick
+            set_up(clients[0], fake, PROJECT, f"/milestone add {MILESTONE} {due}", "added for")
             settle(fake)
             waiting = arm(scenario, fake, "burst", reporters, db_url)
             paced(len(reporters), feedback)
@@ -267,7 +329,7 @@ def run_scenario(scenario: str, db_url: str, log: Path, args: argparse.Namespace
             buttons = [card for card in cards_in(fake, PM) if card.plannable][: args.clicks]
             dm = fake.dm_channel(PM)
             waiting = arm(scenario, fake, "clicks", [c.reporter for c in buttons], db_url)
-            paced(len(buttons), plan)
+            submitted = {card.item_id for card in buttons if plan(card)}
             if waiting is not None:
                 waiting.join()
             settle(fake)
@@ -278,13 +340,21 @@ def run_scenario(scenario: str, db_url: str, log: Path, args: argparse.Namespace
             for client in clients:
                 client.close()
             server.stop()
-    row = measure(Row(scenario, args.reporters), fake, db_url, acked, {c.item_id for c in buttons})
+    clicked = {card.item_id for card in buttons}
+    row = measure(Row(scenario, args.reporters), fake, db_url, acked, clicked, submitted)
     row.tracebacks = tracebacks(log)
     row.details.append(f"server and tick ERROR lines: {log.read_text().count(' ERROR ')}")
     return row
 
 
-def measure(row: Row, fake: FakeSlack, db_url: str, acked: set[str], clicked: set[int]) -> Row:
+def measure(
+    row: Row,
+    fake: FakeSlack,
+    db_url: str,
+    acked: set[str],
+    clicked: set[int],
+    submitted: set[int],
+) -> Row:
     engine = create_engine(db_url)
     try:
         with engine.connect() as connection:
@@ -310,12 +380,17 @@ def measure(row: Row, fake: FakeSlack, db_url: str, acked: set[str], clicked: se
             row.wrong_try_again += 1
             seen(f"{user}: item #{item_id} stored, yet told {wrong[:50]!r}...")
         if status == "planned":
-            notices = [m for m in fake.dms_to(user) if "was planned by" in m["text"]]
+            told = f"was planned by <@{PM}> for *{MILESTONE}*"
+            notices = [m for m in fake.dms_to(user) if told in m["text"]]
             row.planned, row.told = row.planned + 1, row.told + bool(notices)
             row.duplicate_notices += len(notices) > 1
             if len(notices) != 1:
                 seen(f"{user}: item #{item_id} planned, reporter told {len(notices)} times")
     planned = {item_id for item_id, status in stored.values() if status == "planned"}
+    row.clicks, row.submitted = len(clicked), len(submitted)
+    row.lost_plans = len(submitted - planned)
+    for item_id in sorted(submitted - planned):
+        seen(f"item #{item_id}: its Plan was submitted, yet it is not planned")
     row.stale_cards = sum(c.plannable and c.item_id in planned for c in cards_in(fake, PM))
     sorry = sum(1 for s in seen_texts(fake, PM) if SORRY in s)
     if sorry:  # at most one apology per click that did not plan its item is deserved
@@ -378,6 +453,7 @@ def main() -> int:
                     dropped = make_url(db_url).database
                     admin(args.database_url, f'DROP DATABASE IF EXISTS "{dropped}" WITH (FORCE)')
                 if args.keep_logs:
+                    Path(args.keep_logs).mkdir(parents=True, exist_ok=True)
                     (Path(args.keep_logs) / log.name).write_bytes(log.read_bytes())
             print(f"{scenario}: {time.monotonic() - started:.0f}s", file=sys.stderr)
             for line in rows[-1].details:
@@ -397,20 +473,22 @@ def report(rows: list[Row], backend: str, args: argparse.Namespace) -> None:
         total.tracebacks += row.tracebacks
     print(
         f"\n{backend}: {args.reporters} /feedback commands from distinct reporters and up to "
-        f"{args.clicks} Plan clicks per scenario; ticks at +{', +'.join(map(str, TICKS))} min\n"
+        f"{args.clicks} Plans (click, modal, milestone picked, submit) per scenario; ticks at "
+        f"+{', +'.join(map(str, TICKS))} min\n"
     )
     print(
-        "| scenario | acked | stored | carded | duplicate cards | reporters told (of a triage) "
-        '| duplicate notices | wrongly told "try again" | lost | planned, card still offers Plan '
+        "| scenario | acked | stored | carded | duplicate cards | Plan submitted (of clicks) "
+        "| submitted, not planned | reporters told (of planned) | duplicate notices "
+        '| wrongly told "try again" | lost | planned, card still offers Plan '
         "| server tracebacks |"
     )
-    print("|---" * 11 + "|")
+    print("|---" * 13 + "|")
     for row in [*rows, total]:
         print(
             f"| {row.scenario} | {row.acked}/{row.sent} | {row.stored} | "
-            f"{row.carded}/{row.stored} | {row.duplicate_cards} | {row.told}/{row.planned} | "
-            f"{row.duplicate_notices} | {row.wrong_try_again} | {row.lost} | "
-            f"{row.stale_cards} | {len(row.tracebacks)} |"
+            f"{row.carded}/{row.stored} | {row.duplicate_cards} | {row.submitted}/{row.clicks} | "
+            f"{row.lost_plans} | {row.told}/{row.planned} | {row.duplicate_notices} | "
+            f"{row.wrong_try_again} | {row.lost} | {row.stale_cards} | {len(row.tracebacks)} |"
         )
 
 
