@@ -48,6 +48,7 @@ from bot.blocks.home import (
 )
 from bot.clock import Clock, as_utc, utc_now
 from bot.mrkdwn import safe_mrkdwn
+from bot.schedule import local_today, zone
 from storage.items import QueuedItem
 from storage.models import ItemKind, ItemStatus, Role, RoleAssignment
 from storage.planning import PlanningStore
@@ -284,9 +285,17 @@ class Home:
     def _roadmap(self, teams: Sequence[str]) -> Roadmap:
         """This quarter's themes in the teams, the milestones of the first few and the why
         of the first of those: a read per team (a quarter has a handful of themes), then one
-        for the milestones and one for their whys."""
-        quarter = Quarter.of(as_utc(self.clock()).date())
-        themes = [progress for team in teams for progress in self.themes.progress(team, quarter)]
+        for the milestones and one for their whys. "This quarter" is each team's own, in its
+        time zone, as `/roadmap` and the digest count it; the heading names the first team's."""
+        now = self.clock()
+        quarters = {
+            team: Quarter.of(local_today(now, zone(self.teams.settings(team).timezone)))
+            for team in teams
+        }
+        quarter = quarters[teams[0]] if teams else Quarter.of(as_utc(now).date())
+        themes = [
+            progress for team in teams for progress in self.themes.progress(team, quarters[team])
+        ]
         shown = themes[:ROADMAP_THEMES]
         milestones = self.themes.milestones([p.theme.id for p in shown if p.theme.id is not None])
         listed = [m.id for found in milestones.values() for m in found[:THEME_MILESTONES]]

@@ -25,6 +25,7 @@ from storage.roadmap import DeliveryStore, MilestoneState, Quarter, ThemeStore
 from storage.teams import TeamStore
 
 ROADMAP_THEMES = 40  # themes read for one roadmap: more than its 50 blocks can show
+YEARS_AHEAD = 5  # a theme further out is a typo (and 9999-Q4 would end past the calendar)
 
 # The scope creep accepted into each of a team's milestones (`HandoffStore.accepted_creep`).
 AcceptedCreep = Callable[[str], dict[int, int]]
@@ -101,6 +102,11 @@ class Roadmap:
             raise UsageError(
                 f"{command.quarter} is over (it is {current} in <#{channel_id}>'s time zone): "
                 "pick this quarter or a later one."
+            )
+        if command.quarter.year > current.year + YEARS_AHEAD:
+            raise UsageError(
+                f"{command.quarter} is too far out: a roadmap here reaches {YEARS_AHEAD} years "
+                f"ahead, to {current.year + YEARS_AHEAD}."
             )
         theme = Theme(
             team_channel_id=channel_id,

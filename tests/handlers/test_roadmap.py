@@ -117,6 +117,10 @@ def test_only_the_product_manager_changes_the_roadmap(slack: SignedClient, fake:
         ("add 2027-Q1", "Usage: `/roadmap`"),
         ("add Billing 2027-Q5", "`2027-Q5` is not a quarter"),
         ("add Billing 2026-Q3", "2026-Q3 is over (it is 2026-Q4 in #launch's time zone)"),
+        (
+            "add Far 9999-Q4",
+            "9999-Q4 is too far out: a roadmap here reaches 5 years ahead, to 2031.",
+        ),
         ("add onboarding 2027-Q2", "#launch already has a theme called *onboarding* (2026-Q4)."),
         ("link Onboarding", "Usage: `/roadmap`"),
         ('link "Nope" Beta', "#launch has no theme called *Nope*. Themes: *Onboarding*."),

@@ -262,7 +262,7 @@ def test_the_digest_preview_gives_each_role_its_side_of_the_handoff(
         assert "Tablet" not in reply
 
 
-def test_the_digest_shows_the_quarter_of_the_teams_own_day(
+def test_the_digest_and_home_show_the_quarter_of_the_teams_own_day(
     slack: SignedClient, fake: FakeSlack, rows: Rows, clock: FixedClock
 ) -> None:
     set_up_team(slack, fake)
@@ -278,8 +278,9 @@ def test_the_digest_shows_the_quarter_of_the_teams_own_day(
     product = ephemerals(fake, ALICE)[before + 1]
     assert "*Roadmap, 2027-Q1*\n• *Growth* — no milestones yet\n" in product
     assert "Holiday sale" not in product
-    home = seen(fake, open_home(slack, fake, ALICE))  # App Home's day is UTC's
-    assert "This quarter (2026-Q4)\nHoliday sale in #launch" in home
+    home = seen(fake, open_home(slack, fake, ALICE))  # App Home counts the team's day too
+    assert "This quarter (2027-Q1)\nGrowth in #launch" in home
+    assert "Holiday sale" not in home
 
 
 def test_a_manager_of_both_roles_with_hundreds_of_rows_gets_a_home_within_100_blocks(
