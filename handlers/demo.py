@@ -6,6 +6,7 @@ messages, cards, the modals a button or a shortcut opens, and each person's App 
 """
 
 import tempfile
+import textwrap
 import threading
 import time
 from collections.abc import Callable
@@ -25,7 +26,11 @@ TEAM = "CLAUNCH"
 MAYA, OMAR, LEE, SAM = "UMAYA", "UOMAR", "ULEE", "USAM"
 TRIAGE = "CTRIAGE"
 EXPORT_TITLE = "Email a link when a bulk export finishes"
-HOME_LINES = 16  # a Home is long: the transcript shows its top
+TRIAL_ADMINS = "Trial admins get stuck after signup: nobody shows them how to invite their team"
+BULK_INVITE = "Let admins invite their whole team at once from a CSV file"
+HOME_LINES = 20  # a Home is long: the transcript shows its top
+MESSAGE_LINES = 16  # and of a long message too
+LINE_WIDTH = 160
 
 
 class DemoClock:
@@ -73,7 +78,7 @@ class Transcript:
 
     def _lines(self, lines: list[str]) -> None:
         for line in lines:
-            self.out.write(f"      │ {self.fake.readable(line)[:160]}\n")
+            self._write(self.fake.readable(line))
 
     def _flush(self) -> None:
         new = self.fake.seen[self.shown :]
@@ -86,8 +91,16 @@ class Transcript:
                 continue
             printed.add(key)
             self.out.write(f"   {self._place(seen)}\n")
-            for line in body.splitlines()[:12]:
-                self.out.write(f"      │ {line[:160]}\n")
+            lines = body.splitlines()
+            for line in lines[:MESSAGE_LINES]:
+                self._write(line)
+            if len(lines) > MESSAGE_LINES:
+                self.out.write(f"      │ … ({len(lines) - MESSAGE_LINES} more lines)\n")
+
+    def _write(self, line: str) -> None:
+        """One line of what someone saw; a long one goes on over the next lines, whole."""
+        for part in textwrap.wrap(line, LINE_WIDTH) if len(line) > LINE_WIDTH else [line]:
+            self.out.write(f"      │ {part}\n")
 
     def _place(self, seen: Seen) -> str:
         name = self.fake.users.get(seen.audience, {}).get("name", seen.audience)
@@ -200,6 +213,7 @@ def run_demo(out: TextIO) -> None:
         try:
             _week(slack, fake, show)
             _time_loop(slack, fake, show, services.ticker, clock)
+            _roadmap_scope_and_risks(slack, fake, show, clock)
             _homes(slack, fake, show)
         finally:
             slack.close()
@@ -244,8 +258,7 @@ def _week(slack: SignedClient, fake: FakeSlack, show: Transcript) -> None:
         return lambda: bool(fake.open_views(user_id))
 
     def submit(user_id: str, answers: dict[str, Any]) -> None:
-        view = fake.open_views(user_id)[-1]
-        slack.view_submission(view, user_id, state_values(view, {**_prefilled(view), **answers}))
+        _submit(slack, fake, user_id, answers)
 
     # Roles ---------------------------------------------------------------------------------
     for user_id, text, label in [
@@ -456,6 +469,144 @@ def _time_loop(
     )
 
 
+def _roadmap_scope_and_risks(
+    slack: SignedClient, fake: FakeSlack, show: Transcript, clock: DemoClock
+) -> None:
+    """The week after, the beta due in two days: the product manager puts it on this quarter's
+    roadmap and plans feedback into it; the project manager freezes its scope (from today) and
+    decides the scope creep; each manager gets the risks that are theirs; the beta ships and
+    the people who asked for what it delivers hear so."""
+    omar_dm = fake.dm_channel(OMAR)
+    today = clock.now.date()
+    quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+
+    def said_to(user_id: str) -> int:
+        return sum(s.kind == "ephemeral" for s in fake.seen_by(user_id))
+
+    def cards_to(user_id: str) -> list[dict[str, Any]]:
+        return [m for m in fake.dms_to(user_id) if m["blocks"]]
+
+    def shipped() -> int:
+        """Letters saying the beta shipped, wherever they went (a thread, a DM)."""
+        return sum("Shipped in" in m["text"] for posted in fake.messages.values() for m in posted)
+
+    def posted_to_triage() -> int:
+        return len(fake.messages[TRIAGE])
+
+    def command(
+        user_id: str, name: str, text: str, note: str = "", until: Callable[[], bool] = lambda: True
+    ) -> None:
+        """A slash command in #launch: the step waits for its answer, and for `until`."""
+        told = _grown(lambda: said_to(user_id))
+        slack.command(name, text, user_id, TEAM)
+        show.step(
+            fake.users[user_id]["name"], f"{name} {text}".strip() + note, lambda: told() and until()
+        )
+
+    def plan(user_id: str, channel: str, card: dict[str, Any]) -> dict[str, Any]:
+        """Press Plan on the card: the Plan modal it opens."""
+        slack.click(user_id, channel, str(card["ts"]), "item_plan", _item_id(card))
+        fake.wait_for(lambda: bool(fake.open_views(user_id)))
+        return fake.open_views(user_id)[-1]
+
+    def beta_in_menu(user_id: str, view: dict[str, Any]) -> str:
+        """What the milestone menu offers for `beta`: Public beta's option value."""
+        offered = slack.block_suggestion("plan_milestone", "milestone", "beta", user_id, view)
+        return str(offered.json()["options"][0]["value"])
+
+    command(MAYA, "/roadmap", f'add "Self-serve onboarding" {quarter}')
+    command(MAYA, "/roadmap", 'link "Self-serve onboarding" Public beta')
+
+    # Feedback planned into the milestone: its reporter and its +1 hear where it went -------
+    filed, told = _grown(posted_to_triage), _grown(lambda: said_to(SAM))
+    ask, _ = slack.say(TEAM, SAM, f"feedback: {TRIAL_ADMINS}")
+    show.step("sam", f"posts `feedback: {TRIAL_ADMINS}`", lambda: filed() and told())
+    trial_card = fake.messages[TRIAGE][-1]
+    counted = _grown(lambda: said_to(LEE))
+    slack.react(TEAM, LEE, ask["ts"], "bulb")
+    show.step("lee", "reacts :bulb: to it (a +1)", counted)
+    view = plan(MAYA, TRIAGE, trial_card)
+    show.step("maya", "presses Plan on sam's card in #product-triage")
+    show.modal(MAYA)
+    heard = _grown(lambda: len(fake.messages[TEAM]))
+    heard_too, card_updated = _grown(lambda: len(fake.dms_to(LEE))), _grown(_updates(fake))
+    _submit(slack, fake, MAYA, {"plan_milestone": beta_in_menu(MAYA, view)})
+    show.step(
+        "maya",
+        "picks Public beta and presses Plan  (sam hears in his thread, lee by DM)",
+        lambda: heard() and heard_too() and card_updated(),
+    )
+
+    # Scope freeze, then scope creep: the project manager decides, the product manager hears
+    command(OMAR, "/milestone", f"freeze Public beta {today}")
+    command(LEE, "/feedback", BULK_INVITE, until=_grown(posted_to_triage))
+    bulk_card = fake.messages[TRIAGE][-1]
+    view = plan(MAYA, TRIAGE, bulk_card)
+    asked, card_updated = _grown(lambda: len(cards_to(OMAR))), _grown(_updates(fake))
+    _submit(slack, fake, MAYA, {"plan_milestone": beta_in_menu(MAYA, view)})
+    show.step(
+        "maya",
+        "presses Plan on lee's card and picks Public beta: its scope is frozen, so omar is asked",
+        lambda: asked() and card_updated(),
+    )
+    creep_card = cards_to(OMAR)[-1]
+    told, heard = _grown(lambda: len(fake.dms_to(MAYA))), _grown(lambda: len(fake.dms_to(LEE)))
+    cards_updated = _grown(_updates(fake), 2)
+    slack.click(OMAR, omar_dm, str(creep_card["ts"]), "handoff_accept_creep", _item_id(creep_card))
+    show.step(
+        "omar",
+        "presses Accept on the scope creep card  (maya hears what it does to the date)",
+        lambda: told() and heard() and cards_updated(),
+    )
+
+    # Risks go to the role that owns them --------------------------------------------------
+    command(
+        SAM,
+        "/risk",
+        "Competitor Zeta cut prices 20%",
+        "  (a market risk: to maya's queue)",
+        _grown(posted_to_triage),
+    )
+    slack.global_shortcut("new_item", LEE)
+    fake.wait_for(lambda: bool(fake.open_views(LEE)))
+    typed = {"team": TEAM, "title": "Our payments vendor may sunset the API we bill through"}
+    view = fake.open_views(LEE)[-1]
+    slack.view_click(LEE, view, "capture_kind", "risk", values=state_values(view, typed))
+    show.step(
+        "lee",
+        "opens the “Feedback, blocker, risk” shortcut, titles it and picks Risk",
+        lambda: fake.open_views(LEE)[-1]["title"]["text"] == "Risk",
+    )
+    show.modal(LEE)
+    view = fake.open_views(LEE)[-1]
+    so_far = {**view, "state": {"values": state_values(view, _prefilled(view))}}  # its team
+    offered = slack.block_suggestion("capture_milestone", "milestone", "beta", LEE, so_far).json()
+    filed = _grown(lambda: len(cards_to(OMAR)))
+    _submit(
+        slack,
+        fake,
+        LEE,
+        {"impact": "high", "capture_milestone": offered["options"][0]["value"]},
+    )
+    show.step(
+        "lee",
+        "sets Impact to High and the milestone to Public beta, and presses File it"
+        "  (an operational risk: omar's)",
+        filed,
+    )
+
+    # What the milestone and the roadmap say now, and the beta ships -----------------------
+    command(LEE, "/milestone", "show Public beta")
+    command(SAM, "/roadmap", "")
+    command(
+        OMAR,
+        "/milestone",
+        "done Public beta",
+        "  (sam and lee asked for what it delivers)",
+        _grown(shipped, 2),
+    )
+
+
 def _homes(slack: SignedClient, fake: FakeSlack, show: Transcript) -> None:
     """Each person's App Home shows what their role owns: the product manager's queue, the
     project manager's blockers and milestones, and for everyone what they raised."""
@@ -480,6 +631,22 @@ def _homes(slack: SignedClient, fake: FakeSlack, show: Transcript) -> None:
         )
         show.step(who, "opens Rolecall's Home tab", home_shown)
         show.home(user_id)
+
+
+def _submit(slack: SignedClient, fake: FakeSlack, user_id: str, answers: dict[str, Any]) -> None:
+    """Submit the person's open modal as it opened, but for `answers` (by action_id)."""
+    view = fake.open_views(user_id)[-1]
+    slack.view_submission(view, user_id, state_values(view, {**_prefilled(view), **answers}))
+
+
+def _grown(count: Callable[[], int], more: int = 1) -> Callable[[], bool]:
+    """Whether the count grew by `more` since now: what a step waits for."""
+    target = count() + more
+    return lambda: count() >= target
+
+
+def _updates(fake: FakeSlack) -> Callable[[], int]:
+    return lambda: len(fake.calls_to("chat.update"))
 
 
 def _item_id(card: dict[str, Any]) -> str:

@@ -168,12 +168,65 @@ def test_demo_shows_the_loop_and_exits_zero() -> None:
     assert "is 1 day overdue (was due Wed 2 Dec 2026)" in out
     assert "Weekly digest — week of Mon 7 Dec 2026" in out
     assert "_@lee · 6 days old · owned by @omar_" in out  # acknowledged from the digest thread
+    # The roadmap, planning as a handoff, scope creep and risks, until the beta ships.
+    assert "Theme *Self-serve onboarding* is on #launch's roadmap for 2026-Q4." in out
+    assert "Milestone *Public beta* now delivers *Self-serve onboarding* (2026-Q4)." in out
+    assert "a modal opens for maya: «Plan»" in demo_step(out, "maya: presses Plan on sam's card")
+    planned = demo_step(out, "maya: picks Public beta and presses Plan")
+    assert (
+        "in #launch, a reply in the thread of @sam's message:\n      │ @sam The feedback you "
+        "raised in #launch was planned by @maya for *Public beta* (due Wed 9 Dec 2026)" in planned
+    )
+    assert "DM to lee:\n      │ Something you +1'd in #launch was planned by @maya" in planned
+    frozen = demo_step(out, "omar: /milestone freeze Public beta 2026-12-07")
+    assert "*Public beta*'s scope is frozen (since Mon 7 Dec 2026)" in frozen
+    creep = demo_step(out, "maya: presses Plan on lee's card and picks Public beta")
+    assert "DM to omar:\n      │ *Scope creep* into *Public beta* of #launch" in creep
+    assert "[Accept] [Defer]" in creep and "Waiting for the project manager: scope creep" in creep
+    accepted = demo_step(out, "omar: presses Accept on the scope creep card")
+    assert (
+        "DM to maya:\n      │ Scope creep accepted into *Public beta*: due Wed 9 Dec 2026 with 1 "
+        "item added after the freeze." in accepted
+    )
+    assert "*Accepted* by @omar: due Wed 9 Dec 2026" in accepted
+    assert "DM to lee:\n      │ The feedback you raised in #launch was planned" in accepted
+    market = demo_step(out, "sam: /risk Competitor Zeta cut prices 20%")
+    assert "in #product-triage:\n      │ *:chart_with_downwards_trend: Market risk* for" in market
+    assert "a modal opens for lee: «Risk»" in demo_step(out, "lee: opens the “Feedback, blocker")
+    operational = demo_step(out, "lee: sets Impact to High")
+    assert (
+        "DM to omar:\n      │ *:warning: Operational risk* for the project manager of #launch · "
+        ":rotating_light: *High risk*" in operational
+    )
+    assert "threatens milestone *Public beta*" in operational
+    shown = demo_step(out, "lee: /milestone show Public beta")
+    assert "*State:* :warning: at risk: 1 open blocker, 1 high risk" in shown
+    assert "*Theme:* Self-serve onboarding (2026-Q4)" in shown
+    assert "*Scope creep accepted:* 1 item" in shown
+    assert "*Why*: 2 feedback items planned into it" in shown
+    assert "*Open high risks* (1)\n      │ • *#12* Our payments vendor may sunset the API" in shown
+    assert (
+        "*Self-serve onboarding* — 0/1 done\n      │ • *Public beta* — Wed 9 Dec 2026 · "
+        ":warning: at risk" in demo_step(out, "sam: /roadmap")
+    )
+    shipped = demo_step(out, "omar: /milestone done Public beta")
+    assert (
+        "in #launch, a reply in the thread of @sam's message:\n      │ @sam :rocket: Shipped in "
+        "*Public beta*: Trial admins get stuck after signup" in shipped
+    )
+    assert (
+        "DM to lee:\n      │ :rocket: Shipped in *Public beta*: 2 things you asked for in #launch"
+        in shipped
+    )
+    assert out.count("Shipped in") == 2  # once each
     # Each person's Home shows what their role owns.
     maya = demo_step(out, "maya: opens Rolecall's Home tab")
     assert "*Product queue:* 2 open" in maya and "*Product manager* · feedback for #launch" in maya
+    assert "*Market risks:* 1 open" in maya
     assert "customer: Globex · impact: high" in maya
     omar = demo_step(out, "omar: opens Rolecall's Home tab")
     assert "*Blockers:* 2 open (1 unacknowledged)" in omar
+    assert "*Operational risks:* 1 open, 1 high" in omar
     assert "*Open blockers, unacknowledged first*" in omar
     assert "*Milestones due in the next 14 days*" in omar
     lee = demo_step(out, "lee  (holds no role): opens Rolecall's Home tab")
