@@ -156,10 +156,13 @@ class Capturer:
         details = capture.details
         risk = capture.kind.is_risk
         milestone = None
+        tagged = capture.text
         if (capture.kind is ItemKind.BLOCKER or risk) and details.milestone_id is not None:
             milestone = self.planning.open_milestone(capture.team_channel_id, details.milestone_id)
         elif capture.kind is ItemKind.BLOCKER or risk:
             milestone = self.planning.milestone_named_in(capture.team_channel_id, capture.text)
+            if milestone is not None:  # "… #Public beta" names the milestone, not a tag
+                tagged = capture.text[: capture.text.rfind("#")]
         feedback = capture.kind is ItemKind.FEEDBACK
         # Feedback that repeats an open item says so on its card (a one-click merge), noted
         # with the insert: no second write.
@@ -182,7 +185,7 @@ class Capturer:
             notice_thread_ts=_thread_of(capture),
             milestone_id=milestone.id if milestone else None,
             request_id=request_id,
-            tags=tags_in(f"{details.title or ''} {capture.text}"),
+            tags=tags_in(f"{details.title or ''} {tagged}"),
             title=details.title,
             customer=details.customer,
             impact=impact,

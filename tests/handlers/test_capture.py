@@ -250,7 +250,9 @@ def test_a_blocker_naming_a_milestone_is_linked_whatever_the_entry_point(
     assert command(slack, fake, "/milestone", "list", BOB).endswith(
         "*Public beta* — Wed 9 Dec 2026 · :warning: *at risk*: 1 open blocker"
     )
-    assert "Signing keys for the beta build are missing" in rendered(fake, cards(fake, BOB)[0])
+    card = rendered(fake, cards(fake, BOB)[0])
+    assert "Signing keys for the beta build are missing" in card
+    assert "#public" not in card.lower().replace("#public beta", "")  # a link, not a tag
 
 
 def test_only_a_blocker_naming_an_open_milestone_is_linked(
