@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 from bot.blocks.common import NAME_LIMIT, Message, day_label, quoted_name
-from bot.blocks.lists import deadline_list, milestone_list
+from bot.blocks.lists import deadline_list, milestone_list, risk_reason
 from bot.clock import Clock
 from bot.milestone_news import MilestoneNews
 from bot.notices import Notices
@@ -104,6 +104,10 @@ class Planning:
             return self._freeze(channel_id, milestone, command.day)
         assert isinstance(command, CloseMilestone)
         now = self.clock()
+        # Done is the project manager's call; what was still in its way stays open, and is said.
+        in_the_way = next(
+            (t for t in self.store.tracked(channel_id) if t.milestone.id == milestone.id), None
+        )
         if not self.store.close(Milestone, milestone.id, actor_id, now):
             return f"Milestone *{label}* was already done."
         milestone.status, milestone.done_by, milestone.done_at = WorkStatus.DONE, actor_id, now
@@ -111,7 +115,12 @@ class Planning:
         told = self.news.shipped(milestone, actor_id)
         people = f"{told:,} person" if told == 1 else f"{told:,} people"
         shipped = f" I'm telling the {people} who asked for what it delivers." if told else ""
-        return f"Milestone *{label}* is done. :tada: No more reminders for it.{shipped}"
+        left = (
+            f" Still open, and not closed by this: {risk_reason(in_the_way)}."
+            if in_the_way is not None and in_the_way.at_risk
+            else ""
+        )
+        return f"Milestone *{label}* is done. :tada: No more reminders for it.{shipped}{left}"
 
     def _add_milestone(self, channel_id: str, actor_id: str, command: AddMilestone) -> str:
         self._from_today(channel_id, command.due)

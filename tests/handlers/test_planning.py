@@ -111,3 +111,18 @@ def test_deadline_list_and_who_may_close_it(slack: SignedClient, fake: FakeSlack
         "#launch has no open deadline `7`"
     )
     assert command(slack, fake, "/deadline", "done spec REVIEW", BOB).startswith("Deadline *Spec")
+
+
+def test_closing_a_milestone_still_in_the_way_of_something_says_what_stays_open(
+    slack: SignedClient, fake: FakeSlack
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/milestone", "add Public beta 2026-12-09", BOB)
+    command(slack, fake, "/blocker", "Signing keys are missing #Public beta", CAROL)
+
+    done = command(slack, fake, "/milestone", "done Public beta", BOB)
+
+    assert done == (
+        "Milestone *Public beta* is done. :tada: No more reminders for it. Still open, and not "
+        "closed by this: 1 open blocker."
+    )
