@@ -10,14 +10,22 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.cards import item_card, kind_noun
 from bot.blocks.common import Message
-from bot.blocks.handoff import waiting_note
+from bot.blocks.handoff import handoff_card, waiting_note
 from bot.clock import Clock
 from bot.outbox import LEASE, Outbox, Outcome
 from bot.slack_client import log_api_error
 from bot.status import MOVES
 from storage.handoffs import HandoffStore
 from storage.items import ItemStore, QueuedItem
-from storage.models import OPEN_STATUSES, Item, ItemKind, ItemStatus, Milestone, SendKind
+from storage.models import (
+    OPEN_STATUSES,
+    Handoff,
+    Item,
+    ItemKind,
+    ItemStatus,
+    Milestone,
+    SendKind,
+)
 from storage.outbox import OutboxStore, Send
 from storage.planning import PlanningStore
 from storage.teams import Routing, TeamStore
@@ -180,6 +188,27 @@ class Cards:
                 log_api_error(error, item=item.id, channel=posted.channel_id)
             except OSError as error:  # Slack slow or unreachable: this copy stays as it was
                 log.error("card %s in %s not updated: %r", item.id, posted.channel_id, error)
+
+    def handoff_card(self, handoff: Handoff, item: Item) -> Message:
+        """The project manager's card of a handoff as it stands (buttons while it waits)."""
+        milestone = self.handoffs.milestone(handoff.milestone_id) if handoff.milestone_id else None
+        deferred_to = self.handoffs.milestone(handoff.deferred_to) if handoff.deferred_to else None
+        return handoff_card(handoff, item, milestone, deferred_to)
+
+    def refresh_handoff(self, handoff: Handoff, item: Item) -> None:
+        """Bring every posted copy of a handoff's card up to date, as our records have them
+        (never a payload's): once decided or withdrawn, it shows how, without buttons."""
+        card = self.handoff_card(handoff, item)
+        for copy in self.handoffs.copies(handoff):
+            assert copy.channel_id is not None and copy.message_ts is not None
+            try:
+                self.client.chat_update(
+                    channel=copy.channel_id, ts=copy.message_ts, text=card.text, blocks=card.blocks
+                )
+            except SlackApiError as error:
+                log_api_error(error, handoff=handoff.id, channel=copy.channel_id)
+            except OSError as error:  # Slack slow or unreachable: this copy stays as it was
+                log.error("handoff %s in %s not updated: %r", handoff.id, copy.channel_id, error)
 
     def owed(self, at: datetime) -> list[Owed]:
         """Cards of open items that a run should post: claims that failed and are due again or

@@ -11,30 +11,27 @@ conditional update (a second click or a second project manager changes nothing),
 follows a decision is keyed or idempotent, so it is redone whenever a decided card is clicked.
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import date
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-
-from bot.blocks.common import STATUS_LABEL, Message, quoted_name
+from bot.blocks.cards import unplannable
+from bot.blocks.common import Message, quoted_name
 from bot.blocks.handoff import (
     accepted_note,
     creep_accepted_note,
     declined_note,
     deferred_note,
     handoff_card,
+    withdrawn,
 )
 from bot.clock import Clock
 from bot.notices import Notices
-from bot.outbox import Outbox
-from bot.parsing.words import name_key
+from bot.outbox import Outbox, Outcome
+from bot.parsing.words import UsageError, name_key
+from bot.parsing.words import name as checked_name
 from bot.permissions import Refused
 from bot.planning import Planning
-from bot.slack_client import log_api_error
-from bot.status import TRANSITIONS
-from bot.triage import Decision, Triage
+from bot.triage import PLAN, PLANNABLE, Decision, Triage, plannable
 from storage.handoffs import CARD_KEY, HandoffStore
 from storage.items import ItemStore
 from storage.models import (
@@ -50,10 +47,6 @@ from storage.models import (
 from storage.outbox import Send
 from storage.teams import TeamStore
 
-log = logging.getLogger(__name__)
-
-PLAN = "item_plan"
-WAITING = TRANSITIONS[PLAN].allowed_from  # where an item may be planned from
 GONE = "That proposal no longer exists."
 OTHER_TARGET = "Pick another open milestone of this team, or the backlog."
 
@@ -87,7 +80,10 @@ class Decided(Refused):
     """The handoff was decided already: the refusal says how and by whom."""
 
     def __init__(self, handoff: Handoff) -> None:
-        super().__init__(f"Already {handoff.status.value} by <@{handoff.decided_by}>.")
+        if handoff.status is HandoffStatus.WITHDRAWN:
+            super().__init__(f"Withdrawn: {withdrawn(handoff)}.")
+        else:
+            super().__init__(f"Already {handoff.status.value} by <@{handoff.decided_by}>.")
         self.handoff = handoff
 
 
@@ -101,7 +97,6 @@ class Handoffs:
         planning: Planning,
         notices: Notices,
         outbox: Outbox,
-        client: WebClient,
         clock: Clock,
     ) -> None:
         self.store = store
@@ -111,7 +106,6 @@ class Handoffs:
         self.planning = planning
         self.notices = notices
         self.outbox = outbox
-        self.client = client
         self.clock = clock
 
     # The product manager plans --------------------------------------------------------------
@@ -149,9 +143,12 @@ class Handoffs:
                     "manager to agree to more scope.",
                 )
             return item
-        name = choice.new.name
-        existing = self.planning.store.milestone(team, name_key(name))
-        label = quoted_name(name, 80)
+        try:  # the rule `/milestone add` keeps: its key must fit too ("ß" folds to "ss")
+            proposed = checked_name(choice.new.name.split(), "Name the new milestone.")
+        except UsageError as usage:
+            raise Unfit("name", str(usage)) from None
+        existing = self.planning.store.milestone(team, name_key(proposed))
+        label = quoted_name(proposed, 80)
         if existing is not None and existing.status is WorkStatus.OPEN:
             raise Unfit(
                 "name", f"This team already has a milestone called '{label}': pick it above."
@@ -171,7 +168,17 @@ class Handoffs:
                 "name",
                 "This team has no project manager yet: a new milestone needs one to create it.",
             )
+        if choice.new.owner_id is not None:
+            self.check_owner(choice.new.owner_id)
         return item
+
+    def check_owner(self, owner_id: str) -> None:
+        """A milestone's owner must be a person, as `/milestone add` wants: `Unfit` under the
+        modal's owner field otherwise."""
+        try:
+            self.triage.check_owner(owner_id, "own a milestone")
+        except Refused as refused:
+            raise Unfit("owner", str(refused)) from None
 
     def plan(self, item_id: int, actor_id: str, choice: PlanChoice) -> str | None:
         """Plan the item as chosen: into an open milestone at once, or by asking the project
@@ -209,7 +216,7 @@ class Handoffs:
     def _accept_own_creep(self, item: Item, asked: Handoff, milestone: Milestone) -> str | None:
         """Scope creep asked and accepted by the same person (both roles): recorded like any
         accepted creep (the digest counts it), with no card; the date risk is the reply."""
-        stored = self.store.request(asked, WAITING, lambda _: [], self.clock())
+        stored = self.store.request(asked, PLANNABLE, lambda _: [], self.clock())
         if stored is None or stored.id is None:
             self.triage.check(PLAN, asked.item_id, asked.requested_by)  # says why
             return None
@@ -229,16 +236,38 @@ class Handoffs:
             message = handoff_card(stored, item, milestone)
             return [(_card_send(stored, item_id, r, message), r) for r in recipients]
 
-        stored = self.store.request(handoff, WAITING, cards, self.clock())
+        stored = self.store.request(handoff, PLANNABLE, cards, self.clock())
         if stored is None:  # the same submission again, or the item changed meanwhile
             self.triage.check(PLAN, item_id, handoff.requested_by)  # says which
             return None
         message = handoff_card(stored, item, milestone)
         for recipient in recipients:
-            send = _card_send(stored, item_id, recipient, message)
-            self.outbox.send([send], recipient, lambda _: message)
+            self._send_card(stored, item_id, recipient, message)
         self.triage.cards.refresh(item)
         return None
+
+    def hand_over(self, team_channel_id: str, holder: str) -> int:
+        """A new project manager gets the card of each of the team's handoffs still waiting
+        (they went to whoever held the role then, who may be gone), as it stands; keyed per
+        handoff and recipient, so once. A queue channel has them already: only one that
+        missed it is posted there. Returns how many were posted."""
+        recipients = self.teams.routing(team_channel_id, Role.PROJECT).recipients
+        to = [holder] if holder in recipients else recipients
+        posted = 0
+        for handoff in self.store.pending_in(team_channel_id):
+            item = self.items.get(handoff.item_id)
+            if item is None or item.id is None or not plannable(item):
+                continue
+            message = self.triage.cards.handoff_card(handoff, item)
+            for recipient in to:
+                posted += self._send_card(handoff, item.id, recipient, message).ts is not None
+        return posted
+
+    def _send_card(
+        self, handoff: Handoff, item_id: int, recipient: str, message: Message
+    ) -> Outcome:
+        send = _card_send(handoff, item_id, recipient, message)
+        return self.outbox.send([send], recipient, lambda _: message)
 
     # The project manager decides ------------------------------------------------------------
 
@@ -254,11 +283,10 @@ class Handoffs:
             raise Refused(f"Sorry, only the project manager of <#{team}> can decide this.")
         if handoff.status is not HandoffStatus.PENDING:
             raise Decided(handoff)
-        if item.status not in WAITING:
-            status = STATUS_LABEL[item.status].lower()
+        if not plannable(item):
             raise Refused(
-                f"#{item.id} was {status} by <@{item.handled_by}> meanwhile: nothing is left to "
-                "plan."
+                f"#{item.id} was {unplannable(item)} by <@{item.handled_by}> meanwhile: nothing "
+                "is left to plan."
             )
         return handoff
 
@@ -282,6 +310,8 @@ class Handoffs:
         plan the item into it."""
         handoff = self._decidable(handoff_id, actor_id, HandoffKind.NEW_MILESTONE)
         self.check_due(handoff, due)
+        if owner_id is not None:
+            self.check_owner(owner_id)
         milestone = self._create(handoff, due, owner_id, actor_id)
         won = self.store.decide(
             handoff_id, HandoffStatus.ACCEPTED, actor_id, self.clock(), milestone_id=milestone.id
@@ -340,7 +370,8 @@ class Handoffs:
     def settle(self, handoff: Handoff) -> None:
         """What a decision leads to, each part keyed or idempotent (so it may run again): the
         item planned (accepted, deferred) or its card freed (declined), the product manager
-        told, every copy of the project manager's card showing the outcome."""
+        told (not of a withdrawal: theirs, or a teammate's triage), every copy of the project
+        manager's card showing the outcome."""
         assert handoff.id is not None
         item = self.items.get(handoff.item_id)
         if item is None:
@@ -349,7 +380,7 @@ class Handoffs:
             HandoffStatus.ACCEPTED: handoff.milestone_id,
             HandoffStatus.DEFERRED: handoff.deferred_to,
         }
-        if handoff.status in into and item.status in WAITING:
+        if handoff.status in into and plannable(item):
             decision = Decision(milestone_id=into[handoff.status])
             planned = self.triage.apply(
                 PLAN, handoff.item_id, handoff.requested_by, decision, authorized=True
@@ -357,13 +388,14 @@ class Handoffs:
             item = planned.item or item
         else:
             self.triage.cards.refresh(item)
-        milestone = self.store.milestone(handoff.milestone_id) if handoff.milestone_id else None
-        deferred_to = self.store.milestone(handoff.deferred_to) if handoff.deferred_to else None
-        if handoff.decided_by != handoff.requested_by:
+        told = handoff.decided_by != handoff.requested_by
+        if told and handoff.status is not HandoffStatus.WITHDRAWN:
+            milestone = self.store.milestone(handoff.milestone_id) if handoff.milestone_id else None
+            deferred_to = self.store.milestone(handoff.deferred_to) if handoff.deferred_to else None
             text = self._outcome_note(handoff, item, milestone, deferred_to)
             key = f"handoff:{handoff.id}:{handoff.status.value}"
             self.notices.dm(key, handoff.requested_by, text, item.id)
-        self._update_copies(handoff, handoff_card(handoff, item, milestone, deferred_to))
+        self.triage.cards.refresh_handoff(handoff, item)
 
     def _outcome_note(
         self,
@@ -381,19 +413,6 @@ class Handoffs:
             return accepted_note(handoff, item, milestone)
         added = self.store.accepted_creep(handoff.team_channel_id).get(milestone.id, 0)
         return creep_accepted_note(handoff, item, milestone, added)
-
-    def _update_copies(self, handoff: Handoff, card: Message) -> None:
-        """Every posted copy of the card, as our records have them (never a payload's)."""
-        for copy in self.store.copies(handoff):
-            assert copy.channel_id is not None and copy.message_ts is not None
-            try:
-                self.client.chat_update(
-                    channel=copy.channel_id, ts=copy.message_ts, text=card.text, blocks=card.blocks
-                )
-            except SlackApiError as error:
-                log_api_error(error, handoff=handoff.id, channel=copy.channel_id)
-            except OSError as error:  # Slack slow or unreachable: this copy stays as it was
-                log.error("handoff %s in %s not updated: %r", handoff.id, copy.channel_id, error)
 
     def _decidable(self, handoff_id: int, actor_id: str, kind: HandoffKind) -> Handoff:
         try:

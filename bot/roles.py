@@ -5,6 +5,7 @@ from bot.blocks.common import ROLE_LABEL, plural
 from bot.blocks.lists import roles_summary
 from bot.cards import Cards
 from bot.clock import Clock
+from bot.handoff import Handoffs
 from bot.home import Home
 from bot.notices import Notices
 from bot.parsing.team import AssignRole, ListRoles, RemoveRole, RoleCommand
@@ -29,9 +30,11 @@ class Roles:
         cards: Cards,
         notices: Notices,
         home: Home,
+        handoffs: Handoffs,
         clock: Clock,
     ) -> None:
         self.home = home
+        self.handoffs = handoffs
         self.teams = teams
         self.permissions = permissions
         self.people = people
@@ -59,6 +62,8 @@ class Roles:
         if assignment is None:
             return f"{who} is already the {label} of <#{channel_id}>."
         waiting = self._hand_over(channel_id, command.user_id, command.role, assignment)
+        if command.role is Role.PROJECT:
+            waiting += self._hand_over_proposals(channel_id, command.user_id)
         self.home.refresh_soon([command.user_id])
         if command.user_id != actor_id:
             self.notices.dm(
@@ -91,6 +96,14 @@ class Roles:
             f"Work through them in Rolecall's *Home* tab (oldest first), or with {lists}.",
         )
         return f" {plural(total, 'item')} waited for the role: I told them in one message."
+
+    def _hand_over_proposals(self, channel_id: str, user_id: str) -> str:
+        """Plans waiting for a project manager's answer reach the new one too: the cards went
+        to whoever held the role then, who may leave it. Returns what the reply adds."""
+        sent = self.handoffs.hand_over(channel_id, user_id)
+        if not sent:
+            return ""
+        return f" I sent them {plural(sent, 'proposal')} waiting for a project manager's answer."
 
 
 def _waiting_noun(kind: ItemKind) -> str:

@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.blocks.cards import kind_noun
+from bot.blocks.cards import kind_noun, unplannable
 from bot.blocks.common import STATUS_LABEL
 from bot.blocks.digest import settled_in_place
 from bot.blocks.handoff import plan_refused
@@ -26,12 +26,13 @@ from bot.team_webhooks import Webhooks
 from storage.db import is_disconnect
 from storage.handoffs import HandoffStore
 from storage.items import AlreadyQueued, ItemStore, NotMergeable, QueuedItem
-from storage.models import OPEN_STATUSES, Item, ItemStatus, SendKind
+from storage.models import OPEN_STATUSES, Item, ItemKind, ItemStatus, SendKind
 from storage.outbox import OutboxStore
 from storage.teams import TeamStore
 
 log = logging.getLogger(__name__)
 
+NOT_A_PERSON = "A bot or a deactivated account can't {purpose}: pick a person."
 FOLLOW_UPS_LATE = (
     "{status}: done, but I couldn't finish the follow-ups just now. The person who raised it "
     "(and the new owners, for a move) will hear shortly."
@@ -59,6 +60,8 @@ class Decision:
 
 
 GONE = "That item no longer exists."
+PLAN = "item_plan"
+PLANNABLE = TRANSITIONS[PLAN].allowed_from  # where feedback may be planned from
 PICK_OPEN = "Pick an open item of the same team to merge it into."
 DIGEST_SHOWN = timedelta(days=8)  # a digest older than this is history, not a working copy
 
@@ -199,7 +202,10 @@ class Triage:
                 raise Refused("Pick another holder of the role to hand it to.")
             changes = {"assignee_id": decision.holder, "last_action": transition.action_id}
         elif transition.ask is Ask.OWNER:
-            changes = {"assignee_id": self._owner(decision), "last_action": transition.action_id}
+            changes = {
+                "assignee_id": self.check_owner(decision.owner),
+                "last_action": transition.action_id,
+            }
         elif transition.ask is Ask.MILESTONE:
             changes["milestone_id"] = decision.milestone_id
         try:
@@ -212,16 +218,17 @@ class Triage:
                 f"That message is already in the {kind_noun(transition.moves_to)} queue."
             ) from None
 
-    def _owner(self, decision: Decision) -> str:
-        """The person picked to own a risk: Slack's user menu offers bots and deactivated
-        accounts too, who could not act on it."""
-        if decision.owner is None:
+    def check_owner(self, owner: str | None, purpose: str = "own a risk") -> str:
+        """The person picked to own something (a risk, a milestone): Slack's user menu offers
+        bots and deactivated accounts too, who could not act on it. Run before a modal closes
+        (the refusal shows under its field) and again when the change is made."""
+        if owner is None:
             raise Refused("Pick the person who owns it.")
         try:
-            self.permissions.people.require_person(decision.owner, "own a risk")
-        except UsageError as usage:
-            raise Refused(str(usage)) from None
-        return decision.owner
+            self.permissions.people.require_person(owner, purpose)
+        except UsageError:
+            raise Refused(NOT_A_PERSON.format(purpose=purpose)) from None
+        return owner
 
     def _original(self, item: Item, original_id: int | None) -> Item:
         """The open item of the same team and kind that `item` duplicates (followed to the
@@ -251,6 +258,8 @@ class Triage:
             self.notices.item_triaged(current, voters, reporter=current.reporter_id != actor_id)
         self.cards.refresh(current)
         self.sync_digest(current)
+        if moved and transition.kind is ItemKind.FEEDBACK:
+            self._withdraw_handoff(current, actor_id)
         if moved and transition.moves_to is not None:
             self.cards.deliver(current)
         if moved and transition.ask in (Ask.HOLDER, Ask.OWNER) and current.assignee_id:
@@ -262,6 +271,17 @@ class Triage:
         if moved:
             self.webhooks.item_status_changed(current)
         return current
+
+    def _withdraw_handoff(self, item: Item, actor_id: str) -> None:
+        """Feedback that can no longer be planned (declined, merged, moved to blockers) takes
+        back what its planning asked of the project manager: every copy of their card says
+        why, without buttons. Once: a withdrawal is a conditional update."""
+        assert item.id is not None
+        if plannable(item):
+            return
+        gone = self.handoffs.withdraw(item.id, actor_id, self.clock(), unplannable(item))
+        if gone is not None:
+            self.cards.refresh_handoff(gone, item)
 
     def _owners(self, item: Item) -> set[str]:
         return set(self.teams.holders(item.team_channel_id, item.kind.owner_role))
@@ -318,6 +338,11 @@ class Triage:
             log_api_error(error, channel=channel_id)
         except OSError as error:  # Slack slow or unreachable: the row stays as it was
             log.error("digest reply %s in %s not updated: %r", ts, channel_id, error)
+
+
+def plannable(item: Item) -> bool:
+    """Whether Plan may apply: feedback (not moved away) in a status Plan starts from."""
+    return item.kind is ItemKind.FEEDBACK and item.status in PLANNABLE
 
 
 def _refused_to(transition: Transition) -> str:

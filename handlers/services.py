@@ -151,9 +151,7 @@ def build_services(
         clock,
         handoff_store,
     )
-    handoffs = Handoffs(
-        handoff_store, items, teams, triage, planning, notices, outbox, client, clock
-    )
+    handoffs = Handoffs(handoff_store, items, teams, triage, planning, notices, outbox, clock)
     return Services(
         workspace_id=workspace_id,
         clock=clock,
@@ -174,7 +172,7 @@ def build_services(
             client,
             clock,
         ),
-        roles=Roles(teams, permissions, people, cards, notices, home, clock),
+        roles=Roles(teams, permissions, people, cards, notices, home, handoffs, clock),
         team_settings=TeamSettingsCommands(teams, permissions),
         planning=planning,
         roadmap=roadmap,

@@ -86,6 +86,16 @@ class HandoffStore:
         with self.db.session() as session:
             return session.exec(self._pending(item_id)).first()
 
+    def pending_in(self, team_channel_id: str) -> list[Handoff]:
+        """The team's handoffs still waiting for the project manager, oldest first."""
+        query = select(Handoff).where(
+            self._mine,
+            Handoff.team_channel_id == team_channel_id,
+            Handoff.status == HandoffStatus.PENDING,
+        )
+        with self.db.session() as session:
+            return list(session.exec(query.order_by(col(Handoff.requested_at), col(Handoff.id))))
+
     def decide(
         self, handoff_id: int, status: HandoffStatus, by: str, at: datetime, **outcome: Any
     ) -> bool:
@@ -103,6 +113,18 @@ class HandoffStore:
             )
             session.commit()
             return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def withdraw(self, item_id: int, by: str, at: datetime, reason: str) -> Handoff | None:
+        """Settle the item's pending handoff as withdrawn (`reason`: what became of the item,
+        "declined"), as `decide` does: nothing is left to plan, so it must not wait for the
+        project manager. The withdrawn handoff; None when none was pending (or it was decided
+        meanwhile)."""
+        pending = self.pending(item_id)
+        if pending is None or pending.id is None:
+            return None
+        if not self.decide(pending.id, HandoffStatus.WITHDRAWN, by, at, reason=reason):
+            return None
+        return self.get(pending.id)
 
     def accepted_creep(self, team_channel_id: str) -> dict[int, int]:
         """How many items each of the team's milestones took in after its freeze."""

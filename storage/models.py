@@ -119,6 +119,7 @@ class HandoffStatus(StrEnum):
     ACCEPTED = "accepted"
     DECLINED = "declined"  # a proposed milestone, refused with a reason
     DEFERRED = "deferred"  # scope creep sent to another milestone or the backlog
+    WITHDRAWN = "withdrawn"  # the item was triaged otherwise meanwhile: nothing left to plan
 
 
 class SendKind(StrEnum):

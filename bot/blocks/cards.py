@@ -128,6 +128,14 @@ def kind_noun(kind: ItemKind) -> str:
     return KIND_LABEL[kind].split(" ", 1)[1].lower()
 
 
+def unplannable(item: Item) -> str:
+    """What became of feedback that can no longer be planned: "declined", "moved to the
+    blocker queue"."""
+    if item.kind is not ItemKind.FEEDBACK:
+        return f"moved to the {kind_noun(item.kind)} queue"
+    return STATUS_LABEL[item.status].lower()
+
+
 def _picked_note(keyword: str | None) -> str:
     """How the rule picked a risk's kind (`bot.risks`): its owners may move it if it is wrong."""
     why = f"from the word *{keyword}*" if keyword else "by default (no keyword in the text)"

@@ -28,7 +28,7 @@ from bot.blocks.common import (
     render_blocks,
     section,
 )
-from bot.mrkdwn import safe_mrkdwn
+from bot.mrkdwn import ELLIPSIS, safe_mrkdwn
 from storage.models import Handoff, HandoffKind, HandoffStatus, Item, Milestone
 
 PLAN = "plan"  # the Plan modal's callback id
@@ -42,6 +42,7 @@ BACKLOG = "backlog"  # the defer modal's option for "no milestone"
 NAME_LIMIT = 150  # a milestone's name, as `/milestone add` takes it
 REASON_LIMIT = 2000
 OPTIONS_LIMIT = 100  # Slack's most for a static_select
+OPTION_TEXT_LIMIT = 75  # Slack's most for an option's text
 
 
 def item_label(item: Item) -> str:
@@ -52,6 +53,23 @@ def item_label(item: Item) -> str:
 
 def milestone_label(milestone: Milestone) -> str:
     return f"*{quoted_name(milestone.name)}* (due {day_label(milestone.due_date)})"
+
+
+def milestone_option(milestone: Milestone, frozen: bool = False) -> str:
+    """A milestone as a menu option, "Public beta (due 2026-12-14, scope frozen)": a long name
+    is shortened, never the date or the freeze, which are what the choice turns on."""
+    suffix = f" (due {milestone.due_date}{', scope frozen' if frozen else ''})"
+    room = OPTION_TEXT_LIMIT - len(suffix)
+    name = " ".join(milestone.name.split())
+    if len(name) > room:
+        name = name[: room - len(ELLIPSIS)].rstrip() + ELLIPSIS
+    return name + suffix
+
+
+def withdrawn(handoff: Handoff) -> str:
+    """Why a handoff was withdrawn: "#12 was declined by @alice"."""
+    what = safe_mrkdwn(handoff.reason or "triaged", 100)[0]
+    return f"#{handoff.item_id} was {what} by <@{handoff.decided_by}>"
 
 
 def waiting_note(handoff: Handoff, milestone: Milestone | None) -> str:
@@ -181,6 +199,8 @@ def outcome(handoff: Handoff, milestone: Milestone | None, deferred_to: Mileston
         text = f"*Accepted* by {who}{due}"
     elif handoff.status is HandoffStatus.DECLINED:
         text = f"*Declined* by {who}"
+    elif handoff.status is HandoffStatus.WITHDRAWN:
+        return f"*Withdrawn*: {withdrawn(handoff)}. Nothing is left to decide."
     else:
         where = f"*{quoted_name(deferred_to.name)}*" if deferred_to else "the backlog"
         text = f"*Deferred* to {where} by {who}"
@@ -231,8 +251,7 @@ def defer_modal(
 ) -> dict[str, Any]:
     """Defer scope creep: into another open milestone of the team, or to the backlog."""
     options = [Option(value=BACKLOG, text="Backlog (no milestone)")] + [
-        Option(value=str(m.id), text=f"{m.name} (due {m.due_date})"[:75])
-        for m in others[: OPTIONS_LIMIT - 1]
+        Option(value=str(m.id), text=milestone_option(m)) for m in others[: OPTIONS_LIMIT - 1]
     ]
     blocks: list[Block] = [
         section(

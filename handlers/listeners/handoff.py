@@ -24,6 +24,7 @@ from bot.blocks.handoff import (
     accept_modal,
     decline_modal,
     defer_modal,
+    milestone_option,
 )
 from bot.blocks.modals import metadata, option
 from bot.handoff import NewMilestone, PlanChoice, Unfit
@@ -57,9 +58,7 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
         typed = str(body.get("value") or "").strip().lower()[:100]
         ack(
             options=[
-                option(
-                    str(m.id), f"{m.name} (due {m.due_date}{', scope frozen' if frozen else ''})"
-                )
+                option(str(m.id), milestone_option(m, frozen))
                 for m, frozen in found
                 if typed in m.name.lower()
             ][:OPTIONS_SHOWN]
@@ -144,6 +143,8 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
             if due is None:
                 raise Unfit("due", "Pick the day it is due.")
             services.handoffs.check_due(handoff, due)
+            if owner is not None:
+                services.handoffs.check_owner(owner)
 
         def act(services: Services, handoff_id: int, user_id: str) -> None:
             assert due is not None

@@ -332,7 +332,7 @@ def _decision(
         owner = _picked(values, "owner", "owner", "selected_user")
         if not owner:
             return {"owner": "Pick who owns it."}, None
-        return {}, Decision(owner=owner)
+        return {}, Decision(owner=services.triage.check_owner(owner))
     holder = _picked(values, "holder", "holder", "selected_user")
     if not holder:
         return {"holder": "Pick who takes it."}, None

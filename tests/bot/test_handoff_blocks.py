@@ -4,7 +4,7 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bot.blocks.cards import item_card, reporter_update, voter_update
+from bot.blocks.cards import item_card, reporter_update, unplannable, voter_update
 from bot.blocks.handoff import (
     ACCEPT,
     ACCEPT_CREEP,
@@ -21,6 +21,7 @@ from bot.blocks.handoff import (
     defer_modal,
     deferred_note,
     handoff_card,
+    milestone_option,
     plan_modal,
     plan_refused,
     waiting_note,
@@ -160,6 +161,51 @@ def test_a_decided_card_shows_its_outcome_and_no_buttons() -> None:
         "*Deferred* to *GA* by <@UBOB>",
         "*Deferred* to the backlog by <@UBOB>",
     ]
+
+
+def test_a_withdrawn_card_says_what_became_of_the_item_and_has_no_buttons() -> None:
+    item = make_item(status=ItemStatus.DECLINED, handled_by="UPM2")
+    moved = make_item(kind="blocker", moved_from="feedback", handled_by="UPM2")
+    merged = make_item(status=ItemStatus.DUPLICATE, handled_by="UPM2")
+    assert [unplannable(i) for i in (item, moved, merged)] == [
+        "declined",
+        "moved to the blocker queue",
+        "marked duplicate",
+    ]
+
+    def withdrawn(kind: HandoffKind, because: Item) -> Handoff:
+        why = unplannable(because)
+        return make_handoff(kind, status=HandoffStatus.WITHDRAWN, decided_by="UPM2", reason=why)
+
+    cards = [
+        handoff_card(withdrawn(HandoffKind.NEW_MILESTONE, item), item, None),
+        handoff_card(withdrawn(HandoffKind.SCOPE_CREEP, moved), moved, make_milestone()),
+    ]
+
+    assert [buttons(c.blocks) for c in cards] == [[], []]
+    assert [c.blocks[-1]["elements"][0]["text"] for c in cards] == [
+        "*Withdrawn*: #12 was declined by <@UPM2>. Nothing is left to decide.",
+        "*Withdrawn*: #12 was moved to the blocker queue by <@UPM2>. Nothing is left to decide.",
+    ]
+    assert all(block_kit_errors(c.blocks, MESSAGE_BLOCK_LIMIT) == [] for c in cards)
+
+
+def test_a_milestone_option_shortens_the_name_and_keeps_the_date_and_freeze() -> None:
+    beta = make_milestone()
+    long = make_milestone(name="Self-serve   onboarding " + "x" * 140)
+
+    assert milestone_option(beta) == "Public beta (due 2027-02-15)"
+    assert milestone_option(beta, frozen=True) == "Public beta (due 2027-02-15, scope frozen)"
+    for frozen in (False, True):
+        text = milestone_option(long, frozen)
+        suffix = " (due 2027-02-15, scope frozen)" if frozen else " (due 2027-02-15)"
+        assert len(text) == 75 and text.endswith("…" + suffix)
+        assert text.startswith("Self-serve onboarding xxx")
+    just_fits = make_milestone(name="y" * (75 - len(" (due 2027-02-15)")))
+    assert milestone_option(just_fits) == just_fits.name + " (due 2027-02-15)"
+    defer = defer_modal(make_handoff(HandoffKind.SCOPE_CREEP), make_item(), beta, [long])
+    [target] = [b for b in defer["blocks"] if b.get("block_id") == "target"]
+    assert target["element"]["options"][1]["text"]["text"] == milestone_option(long)
 
 
 def test_what_the_item_card_says_while_waiting_and_once_planned() -> None:

@@ -8,13 +8,14 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.blocks.modals import TRIAGE
 from bot.parsing.planning import FreezeMilestone, parse_milestone_command
 from bot.parsing.words import UsageError
 from handlers.listeners.handoff import STALE_BUTTON
 from handlers.services import Services
 from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient, state_values
-from storage.models import HandoffKind, HandoffStatus, Item, ItemStatus
+from storage.models import HandoffKind, HandoffStatus, Item, ItemKind, ItemStatus
 from tests.conftest import ALICE, BOB, CAROL, DAVE, ERIN, TEAM, FixedClock
 from tests.handlers.scenario import (
     add_milestone,
@@ -177,6 +178,8 @@ def test_the_milestone_menu_offers_the_teams_open_milestones_to_its_product_mana
         ({"name": "GA", "due": "2026-11-29"}, "due", "Pick a date from today on."),
         ({"plan_milestone": "²"}, "milestone", "Pick one of this team's open milestones."),
         ({"plan_milestone": "99999"}, "milestone", "Pick one of this team's open milestones."),
+        # 150 characters, as the field allows, but its key casefolds to 300 ("ß" → "ss").
+        ({"name": "\N{LATIN SMALL LETTER SHARP S}" * 150}, "name", "That name is too long"),
     ],
 )
 def test_the_plan_modal_wants_exactly_one_of_a_milestone_and_a_new_one(
@@ -681,6 +684,8 @@ def test_a_founder_with_both_roles_plans_a_new_milestone_without_asking_themselv
     assert errors(undated) == {
         "due": "You are this team's project manager too: give the milestone its date."
     }
+    long = submit(slack, fake, view, ALICE, {"name": "ß" * 150, "due": "2026-12-14"})
+    assert errors(long) == {"name": "That name is too long: keep it under 150 characters."}
     submit(slack, fake, view, ALICE, {"name": "Public beta", "due": "2026-12-14"})
 
     planned = item_of(services, card)
@@ -712,3 +717,213 @@ def test_a_founder_with_both_roles_takes_scope_creep_in_and_reads_the_cost(
     assert services.handoffs.store.accepted_creep(TEAM) == {beta: 1}  # the digest counts it
     fake.wait_for(lambda: any("Scope creep accepted" in n for n in notes(fake, ALICE)))
     assert not any("Accept" in buttons(c) for who in (ALICE, BOB) for c in cards(fake, who))
+
+
+# Names, owners and the menu ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["a bot", "deactivated"])
+def test_a_proposed_or_accepted_owner_must_be_a_person(
+    slack: SignedClient, fake: FakeSlack, services: Services, who: str
+) -> None:
+    fake.add_user("UBOTTY", "botty", is_bot=True)
+    fake.add_user("UGONE", "gone")
+    fake.users["UGONE"]["deleted"] = True
+    owner = "UBOTTY" if who == "a bot" else "UGONE"
+    not_a_person = "A bot or a deactivated account can't own a milestone: pick a person."
+    set_up_team(slack, fake)
+    card = file_feedback(slack, fake)
+    view = open_plan(slack, fake, card)
+
+    proposed = submit(slack, fake, view, ALICE, {"name": "Public beta", "owner": owner})
+
+    assert errors(proposed) == {"owner": not_a_person}
+    assert services.handoffs.store.pending(int(item_id(card))) is None
+    bobs = propose(slack, fake, card, owner=ERIN)
+    press(slack, fake, BOB, bobs, "handoff_accept_milestone")
+    accept = modal(fake, BOB, "handoff_accept")
+    accepted = submit(slack, fake, accept, BOB, {"due": "2026-12-20", "owner": owner})
+    assert errors(accepted) == {"owner": not_a_person}
+    assert services.planning.store.tracked(TEAM) == []
+    assert buttons(current(fake, bobs)) == ["Accept", "Decline"]
+
+
+def test_the_milestone_menu_shortens_a_long_name_never_its_date_or_freeze(
+    slack: SignedClient, fake: FakeSlack, services: Services
+) -> None:
+    set_up_team(slack, fake)
+    long = "Self-serve onboarding for enterprise workspaces with SSO " * 2
+    add_milestone(slack, fake, services, long.strip())
+    command(slack, fake, "/milestone", f"freeze {long.strip()} 2026-11-30", BOB)
+    view = open_plan(slack, fake, file_feedback(slack, fake))
+
+    answer = slack.block_suggestion("plan_milestone", "milestone", "sso", ALICE, view).json()
+
+    [text] = [o["text"]["text"] for o in answer["options"]]
+    assert text.startswith("Self-serve onboarding for enterprise")
+    assert text.endswith("… (due 2026-12-14, scope frozen)") and len(text) == 75
+
+
+# When the project role changes hands -----------------------------------------------------------
+
+
+def test_a_new_project_manager_gets_the_proposals_still_waiting_and_decides_them(
+    slack: SignedClient, fake: FakeSlack, services: Services
+) -> None:
+    set_up_team(slack, fake)
+    beta = add_milestone(slack, fake, services)
+    command(slack, fake, "/milestone", "freeze Public beta 2026-11-30", BOB)
+    creep = file_feedback(slack, fake, "Dark mode")
+    submit(slack, fake, open_plan(slack, fake, creep), ALICE, {"plan_milestone": str(beta)})
+    bobs_creep = proposal(fake, BOB)
+    card = file_feedback(slack, fake)
+    bobs = propose(slack, fake, card, name="GA launch", due="2026-12-20")
+    declined = file_feedback(slack, fake, "Offline mode")
+    bobs_declined = propose(slack, fake, declined, name="Offline")
+    press(slack, fake, BOB, bobs_declined, "handoff_decline")
+    submit(slack, fake, modal(fake, BOB, "handoff_decline"), BOB, {"reason": "Not this year"})
+
+    reply = command(slack, fake, "/role", f"<@{DAVE}|dave> project", ALICE)
+    # Taking the role again sends nothing twice (a card is keyed per handoff and person).
+    command(slack, fake, "/role", f"remove <@{DAVE}|dave> project", ALICE)
+    again = command(slack, fake, "/role", f"<@{DAVE}|dave> project", ALICE)
+    command(slack, fake, "/role", f"remove <@{BOB}|bob> project", ALICE)
+
+    assert again == "@dave is now the project manager of #launch."
+    assert reply == (
+        "@dave is now the project manager of #launch. I sent them 2 proposals waiting for a "
+        "project manager's answer."
+    )
+    daves = [c for c in cards(fake, DAVE) if "Accept" in buttons(c)]
+    assert [rendered(fake, c).splitlines()[0] for c in daves] == [
+        "*Scope creep* into *Public beta* of #launch",
+        "*New milestone proposed* for #launch",
+    ]
+    assert "into a new milestone *GA launch*, for Sun 20 Dec 2026." in rendered(fake, daves[1])
+    # Bob's old card refuses him politely; Dave's answers.
+    press(slack, fake, BOB, bobs, "handoff_accept_milestone")
+    assert ephemerals(fake, BOB)[-1] == (
+        "Sorry, only the project manager of #launch can decide this."
+    )
+    dm = fake.dm_channel(DAVE)
+    press(slack, fake, DAVE, {**daves[0], "channel": dm}, "handoff_accept_creep")
+    press(slack, fake, DAVE, {**daves[1], "channel": dm}, "handoff_accept_milestone")
+    submit(slack, fake, modal(fake, DAVE, "handoff_accept"), DAVE, {"due": "2026-12-20"})
+    assert item_of(services, creep).status is ItemStatus.PLANNED
+    assert item_of(services, card).status is ItemStatus.PLANNED
+    for copy in (bobs_creep, bobs):  # every copy, the old holder's too, shows the outcome
+        assert buttons(current(fake, copy)) == []
+        assert "*Accepted* by @dave" in rendered(fake, current(fake, copy))
+    assert "*Declined* by @bob" in rendered(fake, current(fake, bobs_declined))
+
+
+def test_a_project_queue_channel_keeps_its_one_card_when_the_role_changes_hands(
+    slack: SignedClient, fake: FakeSlack, services: Services
+) -> None:
+    set_up_team(slack, fake)
+    fake.channels["CQUEUE"]["members"].update({BOB, DAVE})
+    command(slack, fake, "/rolecall", "queue project <#CQUEUE>", BOB)
+    card = file_feedback(slack, fake)
+    submit(slack, fake, open_plan(slack, fake, card), ALICE, {"name": "Public beta"})
+
+    reply = command(slack, fake, "/role", f"<@{DAVE}|dave> project", ALICE)
+
+    assert reply == "@dave is now the project manager of #launch."
+    assert len([m for m in fake.messages["CQUEUE"] if "Accept" in buttons(m)]) == 1
+    assert cards(fake, DAVE) == []
+
+
+# Feedback triaged otherwise while its plan waits ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action", "became"),
+    [
+        ("item_decline", "declined"),
+        ("item_duplicate", "marked duplicate"),
+        ("item_to_blockers", "moved to the blocker queue"),
+    ],
+)
+def test_feedback_triaged_otherwise_withdraws_its_waiting_plan(
+    slack: SignedClient, fake: FakeSlack, services: Services, action: str, became: str
+) -> None:
+    set_up_team(slack, fake)
+    beta = add_milestone(slack, fake, services)
+    command(slack, fake, "/milestone", "freeze Public beta 2026-11-30", BOB)
+    original = file_feedback(slack, fake, "Audit log export")
+    card = file_feedback(slack, fake)
+    submit(slack, fake, open_plan(slack, fake, card), ALICE, {"plan_milestone": str(beta)})
+    bobs = proposal(fake, BOB)
+    handoff_id = int(item_id(bobs))
+
+    slack.click(ALICE, card["channel"], card["ts"], action, item_id(card))
+    if action != "item_to_blockers":
+        answers = {"reason": "Not for now"}
+        if action == "item_duplicate":
+            answers = {"item_original": item_id(original)}
+        assert submit(slack, fake, modal(fake, ALICE, TRIAGE), ALICE, answers).content == b""
+
+    fake.wait_for(lambda: buttons(current(fake, bobs)) == [])
+    withdrawn = services.handoffs.store.get(handoff_id)
+    assert withdrawn is not None
+    assert (withdrawn.status, withdrawn.decided_by) == (HandoffStatus.WITHDRAWN, ALICE)
+    said = f"#{item_id(card)} was {became} by @alice"
+    assert f"*Withdrawn*: {said}. Nothing is left to decide." in rendered(fake, current(fake, bobs))
+    # Bob's client may still show the buttons: Accept plans nothing and counts no creep.
+    press(slack, fake, BOB, bobs, "handoff_accept_creep")
+    assert ephemerals(fake, BOB)[-1] == f"Withdrawn: {said}."
+    assert services.handoffs.store.accepted_creep(TEAM) == {}
+    assert item_of(services, card).status is not ItemStatus.PLANNED
+    assert not any("Scope creep accepted" in n for n in notes(fake, ALICE))
+    assert services.handoffs.store.pending(int(item_id(card))) is None
+
+
+def test_a_blocker_moved_back_to_feedback_can_be_planned_again(
+    slack: SignedClient, fake: FakeSlack, services: Services
+) -> None:
+    set_up_team(slack, fake)
+    card = file_feedback(slack, fake)
+    bobs = propose(slack, fake, card, due="2026-12-20")
+    slack.click(ALICE, card["channel"], card["ts"], "item_to_blockers", item_id(card))
+    fake.wait_for(lambda: buttons(current(fake, bobs)) == [])
+    blocker = next(c for c in cards(fake, BOB) if "Move to feedback" in buttons(c))
+
+    press(slack, fake, BOB, {**blocker, "channel": fake.dm_channel(BOB)}, "item_to_feedback")
+
+    fake.wait_for(lambda: item_of(services, card).kind is ItemKind.FEEDBACK)
+    assert "Waiting for the project manager" not in rendered(fake, current(fake, card))
+    open_plan(slack, fake, current(fake, card))  # not refused: nothing waits any more
+    press(slack, fake, BOB, bobs, "handoff_accept_milestone")  # the old proposal stays settled
+    assert ephemerals(fake, BOB)[-1] == (
+        f"Withdrawn: #{item_id(card)} was moved to the blocker queue by @alice."
+    )
+    assert services.planning.store.tracked(TEAM) == []
+
+
+def test_a_proposal_left_waiting_for_an_item_moved_away_cannot_be_accepted(
+    slack: SignedClient, fake: FakeSlack, services: Services
+) -> None:
+    """A move whose follow-ups never ran (the process stopped) left the proposal waiting: the
+    project manager's answer is refused, and creates no milestone."""
+    set_up_team(slack, fake)
+    card = file_feedback(slack, fake)
+    bobs = propose(slack, fake, card, due="2026-12-20")
+    moved = services.triage.items.transition(
+        int(item_id(card)),
+        (ItemStatus.OPEN,),
+        ItemStatus.OPEN,
+        ALICE,
+        services.clock(),
+        kind=ItemKind.BLOCKER,
+        moved_from=ItemKind.FEEDBACK,
+    )
+    assert moved
+
+    press(slack, fake, BOB, bobs, "handoff_accept_milestone")
+
+    assert ephemerals(fake, BOB)[-1] == (
+        f"#{item_id(card)} was moved to the blocker queue by @alice meanwhile: nothing is left "
+        "to plan."
+    )
+    assert fake.open_views(BOB) == []
+    assert services.planning.store.tracked(TEAM) == []

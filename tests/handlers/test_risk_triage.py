@@ -165,18 +165,28 @@ def test_a_note_is_optional_and_a_reopened_risk_is_open_again(
     assert "*Note:* Gone" in notes(fake, CAROL)[1]
 
 
+@pytest.mark.parametrize("who", ["a bot", "deactivated", "unknown"])
 def test_a_risk_owner_must_be_a_person(
-    slack: SignedClient, fake: FakeSlack, services: Services
+    slack: SignedClient, fake: FakeSlack, services: Services, who: str
 ) -> None:
     fake.add_user("UBOTTY", "botty", is_bot=True)
+    fake.add_user("UGONE", "gone")
+    fake.users["UGONE"]["deleted"] = True
+    owner = {"a bot": "UBOTTY", "deactivated": "UGONE", "unknown": "UNOBODY"}[who]
     set_up_team(slack, fake)
     card = file_risk(slack, fake, MARKET)
+    slack.click(ALICE, card["channel"], card["ts"], "risk_owner_market", item_id(card))
+    fake.wait_for(lambda: len(fake.open_views(ALICE)) == 1)
+    view = fake.open_views(ALICE)[-1]
 
-    press(slack, fake, ALICE, card, "risk_owner_market", {"owner": "UBOTTY"})
+    response = slack.view_submission(view, ALICE, state_values(view, {"owner": owner}))
 
-    fake.wait_for(lambda: any("can't own a risk: pick a person" in n for n in notes(fake, ALICE)))
+    assert response.json() == {
+        "response_action": "errors",
+        "errors": {"owner": "A bot or a deactivated account can't own a risk: pick a person."},
+    }
     assert item_of(services, card).assignee_id is None
-    assert fake.dms_to("UBOTTY") == []
+    assert fake.dms_to(owner) == [] and notes(fake, ALICE) == []
 
 
 def test_a_modal_answered_after_the_role_changed_hands_is_refused_inline(

@@ -122,6 +122,47 @@ def test_a_decision_is_made_once_and_frees_the_item_for_another(db: Database) ->
     assert store.request(_asked(item_id, name="GA"), WAITING, _cards(), NOW) is not None
 
 
+def test_a_waiting_handoff_is_withdrawn_once_and_only_a_waiting_one(db: Database) -> None:
+    store = HandoffStore(db, WORKSPACE)
+    item_id, decided_item = _item(db), _item(db)
+    asked = store.request(_asked(item_id), WAITING, _cards(), NOW)
+    decided = store.request(_asked(decided_item), WAITING, _cards(), NOW)
+    assert asked is not None and decided is not None and decided.id is not None
+    store.decide(decided.id, HandoffStatus.ACCEPTED, "UBOB", NOW)
+
+    assert HandoffStore(db, "T0002").withdraw(item_id, "UPM", NOW, "declined") is None
+    withdrawn = store.withdraw(item_id, "UPM", NOW, "declined")
+
+    assert withdrawn is not None and withdrawn.id is not None and withdrawn.id == asked.id
+    assert (withdrawn.status, withdrawn.decided_by, withdrawn.reason) == (
+        HandoffStatus.WITHDRAWN,
+        "UPM",
+        "declined",
+    )
+    assert store.pending(item_id) is None
+    assert store.withdraw(item_id, "UPM", NOW, "declined") is None  # once
+    assert store.withdraw(decided_item, "UPM", NOW, "declined") is None  # decided: kept
+    kept = store.get(decided.id)
+    assert kept is not None and kept.status is HandoffStatus.ACCEPTED
+    assert not store.decide(withdrawn.id, HandoffStatus.ACCEPTED, "UBOB", NOW)  # the answer lost
+
+
+def test_a_teams_waiting_handoffs_oldest_first(db: Database) -> None:
+    store = HandoffStore(db, WORKSPACE)
+    later = store.request(
+        _asked(_item(db), requested_at=NOW.replace(hour=10)), WAITING, _cards(), NOW
+    )
+    first = store.request(_asked(_item(db)), WAITING, _cards(), NOW)
+    decided = store.request(_asked(_item(db)), WAITING, _cards(), NOW)
+    store.request(_asked(_item(db), team_channel_id="C2"), WAITING, _cards(), NOW)
+    assert later is not None and first is not None and decided is not None
+    assert decided.id is not None
+    store.decide(decided.id, HandoffStatus.DECLINED, "UBOB", NOW)
+
+    assert [h.id for h in store.pending_in("C1")] == [first.id, later.id]
+    assert HandoffStore(db, "T0002").pending_in("C1") == []
+
+
 def test_accepted_creep_is_counted_per_milestone_of_one_team(db: Database) -> None:
     store = HandoffStore(db, WORKSPACE)
     beta, ga = _milestone(db, "Beta"), _milestone(db, "GA")
@@ -131,6 +172,7 @@ def test_accepted_creep_is_counted_per_milestone_of_one_team(db: Database) -> No
         (beta, "C1", HandoffStatus.ACCEPTED),
         (beta, "C1", HandoffStatus.ACCEPTED),
         (beta, "C1", HandoffStatus.DEFERRED),
+        (beta, "C1", HandoffStatus.WITHDRAWN),
         (ga, "C1", HandoffStatus.ACCEPTED),
         (other_team, "C2", HandoffStatus.ACCEPTED),
     ]:
