@@ -54,6 +54,19 @@ class TrackedMilestone:
         return self.open_blockers > 0 or self.high_risks > 0
 
 
+# The feedback planned into a milestone (why it exists), most +1'd first.
+MOST_VOTED = (col(Item.vote_count).desc(), col(Item.created_at), col(Item.id))
+
+
+def planned_feedback(workspace_id: str) -> tuple[Any, ...]:
+    """Where planned feedback is: add the milestone (or milestones) it is planned into."""
+    return (
+        Item.workspace_id == workspace_id,
+        Item.kind == ItemKind.FEEDBACK,
+        Item.status == ItemStatus.PLANNED,
+    )
+
+
 class PlanningStore:
     def __init__(self, db: Database, workspace_id: str) -> None:
         self.db = db
@@ -106,18 +119,8 @@ class PlanningStore:
     def why(self, milestone_id: int, limit: int) -> tuple[list[QueuedItem], int]:
         """The feedback planned into a milestone (why it exists): up to `limit` items, most
         +1'd first, and how many there are in all."""
-        where = (
-            Item.workspace_id == self.workspace_id,
-            Item.milestone_id == milestone_id,
-            Item.kind == ItemKind.FEEDBACK,
-            Item.status == ItemStatus.PLANNED,
-        )
-        shown = (
-            select(Item)
-            .where(*where)
-            .order_by(col(Item.vote_count).desc(), col(Item.created_at), col(Item.id))
-            .limit(limit)
-        )
+        where = (*planned_feedback(self.workspace_id), Item.milestone_id == milestone_id)
+        shown = select(Item).where(*where).order_by(*MOST_VOTED).limit(limit)
         with self.db.session() as session:
             items = [QueuedItem(item, item.vote_count) for item in session.exec(shown)]
             total = session.exec(select(func.count()).select_from(Item).where(*where)).one()
@@ -137,17 +140,12 @@ class PlanningStore:
                 func.row_number()
                 .over(
                     partition_by=per_milestone,
-                    order_by=(col(Item.vote_count).desc(), col(Item.created_at), col(Item.id)),
+                    order_by=MOST_VOTED,
                 )
                 .label("rank"),
                 func.count().over(partition_by=per_milestone).label("total"),
             )
-            .where(
-                Item.workspace_id == self.workspace_id,
-                per_milestone.in_(list(milestone_ids)),
-                Item.kind == ItemKind.FEEDBACK,
-                Item.status == ItemStatus.PLANNED,
-            )
+            .where(*planned_feedback(self.workspace_id), per_milestone.in_(list(milestone_ids)))
             .subquery()
         )
         planned = aliased(Item, ranked)

@@ -15,14 +15,12 @@ from sqlmodel import col, select
 from storage.db import Database
 from storage.models import (
     Item,
-    ItemKind,
-    ItemStatus,
     ItemVote,
     Milestone,
     Theme,
     WorkStatus,
 )
-from storage.planning import HIGH_RISK, OPEN_BLOCKER
+from storage.planning import HIGH_RISK, MOST_VOTED, OPEN_BLOCKER, planned_feedback
 
 
 @dataclass(frozen=True, order=True)
@@ -268,17 +266,8 @@ class DeliveryStore:
     def asked_for(self, milestone_id: int) -> list[AskedFor]:
         """The feedback planned into the milestone, most +1'd first, each with its voters in
         the order they +1'd."""
-        planned = (
-            Item.workspace_id == self.workspace_id,
-            Item.milestone_id == milestone_id,
-            Item.kind == ItemKind.FEEDBACK,
-            Item.status == ItemStatus.PLANNED,
-        )
-        items = (
-            select(Item)
-            .where(*planned)
-            .order_by(col(Item.vote_count).desc(), col(Item.created_at), col(Item.id))
-        )
+        planned = (*planned_feedback(self.workspace_id), Item.milestone_id == milestone_id)
+        items = select(Item).where(*planned).order_by(*MOST_VOTED)
         votes = (
             select(ItemVote.item_id, ItemVote.user_id)
             .join(Item, (col(Item.id) == ItemVote.item_id))
