@@ -32,7 +32,14 @@ from bot.parsing.words import parse_row_id
 from bot.permissions import Refused
 from handlers.after_ack import AfterAck
 from handlers.listeners import services_for, tell
-from handlers.listeners.modals import OPTIONS_SHOWN, Errors, Values, _picked, _plain, _text
+from handlers.listeners.modals import (
+    OPTIONS_SHOWN,
+    Errors,
+    Values,
+    field_error,
+    selected,
+    typed_value,
+)
 from handlers.services import Services, Tenants
 from storage.models import HandoffKind
 
@@ -133,8 +140,8 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
         ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
     ) -> None:
         values: Values = (view.get("state") or {}).get("values") or {}
-        due = _date(_picked(values, "due", "due", "selected_date"))
-        owner = _picked(values, "owner", "owner", "selected_user")
+        due = _date(selected(values, "due", "due", "selected_date"))
+        owner = selected(values, "owner", "owner", "selected_user")
 
         def check(services: Services, handoff_id: int, user_id: str) -> None:
             handoff = services.handoffs.check_decision(
@@ -157,7 +164,7 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
         ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
     ) -> None:
         values: Values = (view.get("state") or {}).get("values") or {}
-        reason = (_text(values, "reason") or "").strip()
+        reason = (typed_value(values, "reason") or "").strip()
 
         def check(services: Services, handoff_id: int, user_id: str) -> None:
             services.handoffs.check_decision(handoff_id, user_id, HandoffKind.NEW_MILESTONE)
@@ -174,9 +181,9 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
         ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
     ) -> None:
         values: Values = (view.get("state") or {}).get("values") or {}
-        picked = _picked(values, "target", "target", "selected_option")
+        picked = selected(values, "target", "target", "selected_option")
         target = None if picked == BACKLOG else parse_row_id(picked)
-        reason = (_text(values, "reason") or "").strip() or None
+        reason = (typed_value(values, "reason") or "").strip() or None
 
         def check(services: Services, handoff_id: int, user_id: str) -> None:
             handoff = services.handoffs.check_decision(handoff_id, user_id, HandoffKind.SCOPE_CREEP)
@@ -247,10 +254,10 @@ def _decision(
 
 def _plan_choice(values: Values) -> tuple[Errors, PlanChoice | None]:
     """What the Plan modal chose: exactly one of an existing milestone and a new one."""
-    picked = _picked(values, "milestone", PICK_PLAN_MILESTONE, "selected_option")
-    name = (_text(values, "name") or "").strip()
-    raw_due = _picked(values, "due", "due", "selected_date")
-    owner = _picked(values, "owner", "owner", "selected_user")
+    picked = selected(values, "milestone", PICK_PLAN_MILESTONE, "selected_option")
+    name = (typed_value(values, "name") or "").strip()
+    raw_due = selected(values, "due", "due", "selected_date")
+    owner = selected(values, "owner", "owner", "selected_user")
     proposing = bool(name or raw_due or owner)
     if picked and proposing:
         return {"name": "Pick a milestone above, or propose a new one here: not both."}, None
@@ -271,7 +278,7 @@ def _plan_choice(values: Values) -> tuple[Errors, PlanChoice | None]:
 
 def _inline(refused: Refused, field: str) -> Errors:
     """A refusal as a field error: under the field at fault (`Unfit`), else under `field`."""
-    return {refused.field if isinstance(refused, Unfit) else field: _plain(str(refused))}
+    return {refused.field if isinstance(refused, Unfit) else field: field_error(str(refused))}
 
 
 def _date(raw: str | None) -> date | None:

@@ -84,9 +84,9 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
         source = metadata(view).get("source")
         updated = capture_modal(
             kind,
-            channel_id=_picked(values, "team", "team", "selected_conversation"),
-            title=_text(values, "title") or "",
-            details=_text(values, "details") or "",
+            channel_id=selected(values, "team", "team", "selected_conversation"),
+            title=typed_value(values, "title") or "",
+            details=typed_value(values, "details") or "",
             source=source if isinstance(source, dict) else None,
         )
         after_ack.run(
@@ -144,7 +144,7 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
                 errors = {"holder": "Pick another holder of the role (listed below)."}
                 decision = None
         except Refused as refused:
-            errors, decision = {_first_input(transition): _plain(str(refused))}, None
+            errors, decision = {_first_input(transition): field_error(str(refused))}, None
         if decision is None:
             ack(response_action="errors", errors=errors)
             return
@@ -200,7 +200,7 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
     def milestones(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         """The open milestones of the team picked in the same modal."""
         values: Values = ((body.get("view") or {}).get("state") or {}).get("values") or {}
-        team = _picked(values, "team", "team", "selected_conversation")
+        team = selected(values, "team", "team", "selected_conversation")
         if not team:
             ack(options=[])
             return
@@ -251,18 +251,18 @@ def _message_shortcut(tenants: Tenants, after_ack: AfterAck, kind: Form) -> Call
 def _capture(values: Values, found: dict[str, Any], user_id: str) -> tuple[Errors, Capture | None]:
     """The capture a submitted modal describes, or the errors to show on its fields."""
     errors: Errors = {}
-    form = capture_form(_picked(values, "kind", PICK_KIND, "selected_option"))
+    form = capture_form(selected(values, "kind", PICK_KIND, "selected_option"))
     if form is None:
         errors["kind"] = "Pick feedback, a blocker or a risk."
-    team = _picked(values, "team", "team", "selected_conversation") or ""
+    team = selected(values, "team", "team", "selected_conversation") or ""
     if not team.startswith(("C", "G")):
         errors["team"] = "Pick the team's channel (a channel, not a direct message)."
-    title = (_text(values, "title") or "").strip()
+    title = (typed_value(values, "title") or "").strip()
     if not title:
         errors["title"] = "Give it a title."
     if errors or form is None:
         return errors, None
-    details = (_text(values, "details") or "").strip()
+    details = (typed_value(values, "details") or "").strip()
     kind = form if isinstance(form, ItemKind) else _risk_kind(values, title, details or title)
     source = found.get("source")
     message = None
@@ -278,7 +278,7 @@ def _capture(values: Values, found: dict[str, Any], user_id: str) -> tuple[Error
             source.get("author"),
             source.get("thread_ts"),
         )
-    milestone = _picked(values, "milestone", PICK_MILESTONE, "selected_option")
+    milestone = selected(values, "milestone", PICK_MILESTONE, "selected_option")
     return errors, Capture(
         kind,
         details or title,
@@ -288,7 +288,7 @@ def _capture(values: Values, found: dict[str, Any], user_id: str) -> tuple[Error
         via="modal",
         details=Details(
             title=title,
-            customer=(_text(values, "customer") or "").strip() or None,
+            customer=(typed_value(values, "customer") or "").strip() or None,
             impact=_level(values, "impact"),
             severity=_level(values, "severity"),
             milestone_id=parse_row_id(milestone),
@@ -299,7 +299,7 @@ def _capture(values: Values, found: dict[str, Any], user_id: str) -> tuple[Error
 
 def _risk_kind(values: Values, title: str, text: str) -> ItemKind:
     """The kind of risk its filer picked, or the one the keyword rule picks."""
-    picked = _picked(values, "risk_kind", "risk_kind", "selected_option")
+    picked = selected(values, "risk_kind", "risk_kind", "selected_option")
     chosen = next((k for k in RISK_KINDS if k.value == picked), None)
     return chosen or guess_kind(risk_text(title, text)).kind
 
@@ -309,17 +309,17 @@ def _decision(
 ) -> tuple[Errors, Decision | None]:
     ask = transition.ask
     if ask in (Ask.REASON, Ask.NOTE, Ask.QUESTION):
-        reason = (_text(values, "reason") or "").strip()
+        reason = (typed_value(values, "reason") or "").strip()
         if not reason and ask is not Ask.NOTE:
             return {"reason": "Say why: the person who raised it will read this."}, None
         return {}, Decision(reason=reason or None)
     if ask is Ask.ORIGINAL:
-        original_id = parse_row_id(_picked(values, "original", PICK_ORIGINAL, "selected_option"))
+        original_id = parse_row_id(selected(values, "original", PICK_ORIGINAL, "selected_option"))
         if original_id is None:
             return {"original": "Pick the item it duplicates."}, None
         return {}, Decision(original_id=original_id)
     if ask is Ask.UNTIL:
-        raw = _picked(values, "until", "until", "selected_date") or ""
+        raw = selected(values, "until", "until", "selected_date") or ""
         try:
             day = date.fromisoformat(raw)
         except ValueError:
@@ -329,17 +329,17 @@ def _decision(
         zone = ZoneInfo(services.capture.teams.settings(team_channel_id).timezone)
         return {}, Decision(until=datetime.combine(day, time(9), zone))
     if ask is Ask.OWNER:
-        owner = _picked(values, "owner", "owner", "selected_user")
+        owner = selected(values, "owner", "owner", "selected_user")
         if not owner:
             return {"owner": "Pick who owns it."}, None
         return {}, Decision(owner=services.triage.check_owner(owner))
-    holder = _picked(values, "holder", "holder", "selected_user")
+    holder = selected(values, "holder", "holder", "selected_user")
     if not holder:
         return {"holder": "Pick who takes it."}, None
     return {}, Decision(holder=holder)
 
 
-def _plain(text: str) -> str:
+def field_error(text: str) -> str:
     """A refusal as a field error, which Slack shows as plain text: no `<#C…>` or `<@U…>`."""
     text = CHANNEL.sub(lambda m: f"#{m.group(1)}" if m.group(1) else "the team channel", text)
     return MENTION.sub("a teammate", text)[:150]
@@ -354,7 +354,7 @@ def _first_input(transition: Transition) -> str:
     }.get(transition.ask, "reason")
 
 
-def _picked(values: Values, block_id: str, action_id: str, field: str) -> str | None:
+def selected(values: Values, block_id: str, action_id: str, field: str) -> str | None:
     """A selection in the submitted state; a selected option gives its value."""
     state = (values.get(block_id) or {}).get(action_id) or {}
     picked = state.get(field)
@@ -363,10 +363,10 @@ def _picked(values: Values, block_id: str, action_id: str, field: str) -> str | 
     return picked if isinstance(picked, str) else None
 
 
-def _text(values: Values, block_id: str) -> str | None:
-    return _picked(values, block_id, block_id, "value")
+def typed_value(values: Values, block_id: str) -> str | None:
+    return selected(values, block_id, block_id, "value")
 
 
 def _level(values: Values, block_id: str) -> Level | None:
-    picked = _picked(values, block_id, block_id, "selected_option")
+    picked = selected(values, block_id, block_id, "selected_option")
     return Level(picked) if picked in {level.value for level in Level} else None
