@@ -21,12 +21,15 @@ from bot.blocks.common import (
 from bot.blocks.handoff import milestone_label
 from bot.mrkdwn import safe_mrkdwn
 from bot.risks import how_picked, is_high
-from bot.status import available
+from bot.status import TRANSITIONS, available
 from storage.items import QueuedItem
 from storage.models import OPEN_STATUSES, Item, ItemKind, ItemStatus, Level, Milestone
 
 ACTIONS_BLOCK_ID = "item_actions"
 MERGE = "item_merge"  # merge into the item the card says this one looks like
+
+
+PLAN = TRANSITIONS["item_plan"]
 
 
 def item_card(
@@ -76,6 +79,8 @@ def item_card(
     if waiting:
         blocks.append(context(waiting, "item_waiting"))
     buttons = item_buttons(item) if actionable else []
+    if waiting:  # Plan again is refused until the project manager answers: not offered
+        buttons = [b for b in buttons if TRANSITIONS.get(b.action_id or "") is not PLAN]
     open_now = actionable and item.status in OPEN_STATUSES[item.kind]
     if similar is not None and open_now and item.kind is ItemKind.FEEDBACK:
         original = similar.item

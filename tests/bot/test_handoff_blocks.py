@@ -224,7 +224,7 @@ def test_what_the_item_card_says_while_waiting_and_once_planned() -> None:
 
     waiting = item_card(make_item(), 5, waiting=waiting_note(make_handoff(), None))
     assert waiting.blocks[-2]["block_id"] == "item_waiting"
-    assert "Plan" in [b[0] for b in buttons(waiting.blocks)]  # refused, with why, if pressed
+    assert "Plan" not in [b[0] for b in buttons(waiting.blocks)]  # the manager has it now
 
     planned = make_item(status=ItemStatus.PLANNED, handled_by="UPM", milestone_id=3)
     card = item_card(planned, 5, planned_into=make_milestone(name=f"Beta {PING}"))

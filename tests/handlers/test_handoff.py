@@ -264,7 +264,9 @@ def test_a_new_milestone_waits_for_the_project_manager_who_accepts_it_with_a_dat
     assert waiting.status is ItemStatus.OPEN and heard_in_thread(fake) == []
     alices = rendered(fake, current(fake, card))
     assert f"Waiting for the project manager: new milestone *Public beta {PING}*" in alices
-    # Plan again is refused while the project manager has not answered, and says why.
+    assert "Plan" not in buttons(current(fake, card)) and "Decline" in buttons(card)
+    # Plan again (an older copy's button) is refused while the project manager has not
+    # answered, and says why.
     slack.click(ALICE, card["channel"], card["ts"], "item_plan", item_id(card))
     assert ephemerals(fake, ALICE)[-1].startswith("Waiting for the project manager: new")
     assert ephemerals(fake, ALICE)[-1].endswith("You can plan it again once they answer.")
