@@ -192,6 +192,17 @@ class Database:
         with self._write_lock, Session(self.engine, expire_on_commit=False) as session:
             yield session
 
+    def add_new(self, row: SQLModel) -> bool:
+        """Store a row (its id filled in); False, storing nothing, when one of its unique keys
+        is taken: a name or a URL a team already has, a role someone already holds."""
+        with self.writing() as session:
+            session.add(row)
+            try:
+                session.commit()
+            except exc.IntegrityError:
+                return False
+        return True
+
     @contextmanager
     def fast_write(self) -> Iterator[Connection]:
         """A Core transaction for hot paths (no ORM unit of work); commits on exit."""

@@ -6,7 +6,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import case, func, or_, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
@@ -77,13 +76,7 @@ class PlanningStore:
     def add_milestone(self, milestone: Milestone) -> bool:
         """Store a new milestone; False when the team already has one of that name."""
         milestone.workspace_id = self.workspace_id
-        with self.db.writing() as session:
-            session.add(milestone)
-            try:
-                session.commit()
-            except IntegrityError:
-                return False
-        return True
+        return self.db.add_new(milestone)
 
     def milestone(self, team_channel_id: str, name_key: str) -> Milestone | None:
         query = select(Milestone).where(

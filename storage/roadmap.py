@@ -9,7 +9,6 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from sqlalchemy import delete, exists, func, or_, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from storage.db import Database
@@ -87,14 +86,7 @@ class ThemeStore:
     def add(self, theme: Theme) -> bool:
         """Store a new theme; False when the team already has one of that name."""
         theme.workspace_id = self.workspace_id
-        with self.db.writing() as session:
-            session.add(theme)
-            try:
-                session.commit()
-            except IntegrityError:
-                return False
-            session.refresh(theme)
-        return True
+        return self.db.add_new(theme)
 
     def named(self, team_channel_id: str, name_key: str) -> Theme | None:
         query = select(Theme).where(

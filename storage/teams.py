@@ -7,7 +7,6 @@ from typing import Any
 
 import sqlalchemy
 from sqlalchemy import String, and_, bindparam, delete, func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from storage.db import Database
@@ -131,13 +130,7 @@ class TeamStore:
             assigned_by=by,
             assigned_at=now,
         )
-        with self.db.writing() as session:
-            session.add(assignment)
-            try:
-                session.commit()
-            except IntegrityError:
-                return None
-        return assignment.id
+        return assignment.id if self.db.add_new(assignment) else None
 
     def remove(self, channel_id: str, user_id: str, role: Role) -> bool:
         with self.db.writing() as session:

@@ -2,7 +2,6 @@
 keyed `webhook:<endpoint id>:<event>`), claimed and retried like every other send."""
 
 from sqlalchemy import bindparam, delete, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from storage.db import Database
@@ -35,13 +34,7 @@ class WebhookStore:
     def add(self, webhook: Webhook) -> Webhook | None:
         """Store a new endpoint; None when the team already has one with this URL."""
         webhook.workspace_id = self.workspace_id
-        with self.db.writing() as session:
-            session.add(webhook)
-            try:
-                session.commit()
-            except IntegrityError:
-                return None
-        return webhook
+        return webhook if self.db.add_new(webhook) else None
 
     def get(self, endpoint_id: int) -> Webhook | None:
         """The endpoint, if it is this workspace's."""
