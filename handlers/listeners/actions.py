@@ -7,16 +7,14 @@ opens its modal at once (Slack's trigger is good for 3 s); the others apply on t
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import App, Respond
 
 from bot.blocks.cards import ACTIONS_BLOCK_ID, MERGE
 from bot.blocks.modals import triage_modal
-from bot.parsing.words import parse_row_id
-from bot.permissions import Refused
 from bot.status import TRANSITIONS, Ask
 from bot.triage import Decision
 from handlers.after_ack import AfterAck
-from handlers.listeners import services_for, tell
+from handlers.listeners import row_button, tell
 from handlers.services import Services, Tenants
 
 ACTIONS = (*TRANSITIONS, MERGE)
@@ -27,33 +25,13 @@ NO_MATCH = "That item no longer looks like an open one: use Duplicate to pick th
 def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
     pattern = re.compile("^(" + "|".join(re.escape(a) for a in ACTIONS) + ")$")
 
-    @app.action(pattern)
-    def triage_button(
-        ack: Ack,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: Respond,
-        context: BoltContext,
-    ) -> None:
-        ack()
+    app.action(pattern)(row_button(tenants, after_ack, _press, STALE_BUTTON, _asks_first))
 
-        def apply() -> None:
-            services = services_for(tenants, context)
-            item_id = parse_row_id(action.get("value"))
-            if item_id is None:
-                tell(services, body, respond, STALE_BUTTON)
-                return
-            if not services.first_time(body.get("trigger_id")):
-                return  # the same click, replayed
-            try:
-                _press(services, body, action, respond, item_id)
-            except Refused as refused:
-                tell(services, body, respond, str(refused))
 
-        # A button that asks first opens its modal: against the trigger's 3 s.
-        transition = TRANSITIONS.get(action["action_id"])
-        asks = transition is not None and transition.ask is not Ask.NOTHING
-        after_ack.run(body, context, apply, prompt=asks)
+def _asks_first(action_id: str) -> bool:
+    """A button that asks something first opens its modal (Merge asks nothing)."""
+    transition = TRANSITIONS.get(action_id)
+    return transition is not None and transition.ask is not Ask.NOTHING
 
 
 def _press(

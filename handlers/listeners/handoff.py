@@ -31,7 +31,7 @@ from bot.handoff import NewMilestone, PlanChoice, Unfit
 from bot.parsing.words import parse_row_id
 from bot.permissions import Refused
 from handlers.after_ack import AfterAck
-from handlers.listeners import services_for, tell
+from handlers.listeners import row_button, services_for, tell
 from handlers.listeners.modals import (
     OPTIONS_SHOWN,
     Errors,
@@ -105,35 +105,11 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
 
         after_ack.run(body, context, plan)
 
-    @app.action(re.compile("|".join(f"^{action_id}$" for action_id in KIND_OF)))
-    def handoff_button(
-        ack: Ack,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: Respond,
-        context: BoltContext,
-    ) -> None:
-        ack()
-        action_id = action["action_id"]
-
-        def press() -> None:
-            services = services_for(tenants, context)
-            handoff_id = parse_row_id(action.get("value"))
-            if handoff_id is None:
-                tell(services, body, respond, STALE_BUTTON)
-                return
-            if not services.first_time(body.get("trigger_id")):
-                return  # the same click, replayed
-            try:
-                view = _press(services, action_id, handoff_id, body["user"]["id"])
-            except Refused as refused:
-                tell(services, body, respond, str(refused))
-                return
-            if view is not None:
-                services.client.views_open(trigger_id=body["trigger_id"], view=view)
-
-        # Every button but scope creep's Accept opens a modal: against the trigger's 3 s.
-        after_ack.run(body, context, press, prompt=action_id != ACCEPT_CREEP)
+    buttons = re.compile("|".join(f"^{action_id}$" for action_id in KIND_OF))
+    # Every button but scope creep's Accept opens a modal.
+    app.action(buttons)(
+        row_button(tenants, after_ack, _press, STALE_BUTTON, lambda a: a != ACCEPT_CREEP)
+    )
 
     @app.view(ACCEPT)
     def accept_submitted(
@@ -198,21 +174,27 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
 
 
 def _press(
-    services: Services, action_id: str, handoff_id: int, user_id: str
-) -> dict[str, Any] | None:
-    """A card's button: the modal it opens, or None once done (scope creep's Accept)."""
-    handoffs = services.handoffs
+    services: Services,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: Respond,
+    handoff_id: int,
+) -> None:
+    """A card's button: scope creep's Accept decides at once; the others open their modal."""
+    handoffs, user_id, action_id = services.handoffs, body["user"]["id"], action["action_id"]
     if action_id == ACCEPT_CREEP:
         handoffs.accept_creep(handoff_id, user_id)
-        return None
+        return
     handoff, item = handoffs.opened(handoff_id, user_id, KIND_OF[action_id])
     if action_id == ACCEPT_MILESTONE:
-        return accept_modal(handoff, item)
-    if action_id == DECLINE:
-        return decline_modal(handoff, item)
-    frozen, others = handoffs.defer_targets(handoff)
-    assert frozen is not None
-    return defer_modal(handoff, item, frozen, others)
+        view = accept_modal(handoff, item)
+    elif action_id == DECLINE:
+        view = decline_modal(handoff, item)
+    else:
+        frozen, others = handoffs.defer_targets(handoff)
+        assert frozen is not None
+        view = defer_modal(handoff, item, frozen, others)
+    services.client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 def _decision(
