@@ -3,23 +3,18 @@ a milestone named at the end), `/risk list`, the capture modal's Risk form and t
 risk** shortcut, the `risk.filed` webhook, and risks that waited for a role's new holder."""
 
 import logging
-import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from bot.parsing.risk import RISK_USAGE
-from bot.webhooks import verify
 from handlers.errors import SORRY
 from handlers.listeners.commands import NOT_A_TEAM
 from handlers.services import Services
-from handlers.settings import Settings
 from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient, state_values
-from sandbox.webhook_receiver import WebhookReceiver
 from storage.models import Item, ItemKind, ItemStatus, Level
-from tests.conftest import ALICE, BOB, CAROL, ERIN, TEAM, WORKSPACE, FixedClock
+from tests.conftest import ALICE, BOB, CAROL, ERIN, TEAM
 from tests.handlers.scenario import (
     buttons,
     cards,
@@ -296,62 +291,6 @@ def test_a_forged_kind_is_an_inline_error(slack: SignedClient, fake: FakeSlack) 
     response = slack.view_submission(view, CAROL, forged)
 
     assert response.json()["errors"] == {"kind": "Pick feedback, a blocker or a risk."}
-
-
-# The risk.filed webhook ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """The webhook receiver listens on loopback, over plain http."""
-    return settings.model_copy(update={"webhooks_allow_private": True})
-
-
-@pytest.fixture
-def secrets() -> dict[str, str]:
-    """The receiver's secret for each path, learnt when the webhook is added."""
-    return {}
-
-
-@pytest.fixture
-def receiver(secrets: dict[str, str], clock: FixedClock) -> Iterator[WebhookReceiver]:
-    with WebhookReceiver(secrets, verify, clock) as started:
-        yield started
-
-
-def test_a_new_risk_sends_risk_filed_once_beside_item_filed(
-    slack: SignedClient,
-    fake: FakeSlack,
-    services: Services,
-    receiver: WebhookReceiver,
-    secrets: dict[str, str],
-) -> None:
-    set_up_team(slack, fake)
-    command(slack, fake, "/milestone", "add Public beta 2026-12-20", BOB)
-    reply = command(slack, fake, "/rolecall", f"webhook add <{receiver.url}/hook>", ALICE)
-    [secrets["/hook"]] = re.findall(r"`(whsec_[A-Za-z0-9+/=]+)`", reply)
-
-    command(slack, fake, "/risk", "Competitors copy us #Public beta", CAROL)
-    command(slack, fake, "/feedback", "Dark mode", CAROL)
-
-    fake.wait_for(lambda: len(receiver.deliveries) == 3)
-    assert all(r.verified for r in receiver.deliveries)
-    types = [r.body["type"] for r in receiver.deliveries]
-    assert sorted(types) == ["item.filed", "item.filed", "risk.filed"]
-    [filed] = [r.body["data"] for r in receiver.deliveries if r.body["type"] == "risk.filed"]
-    [risk] = risks(services)
-    assert {k: filed[k] for k in ("item_id", "kind", "likelihood", "impact", "high")} == {
-        "item_id": risk.id,
-        "kind": "market_risk",
-        "likelihood": "medium",
-        "impact": "medium",
-        "high": False,
-    }
-    assert filed["owner_id"] is None and filed["milestone_id"] == risk.milestone_id
-    assert (filed["workspace_id"], filed["team_channel_id"]) == (WORKSPACE, TEAM)
-
-    services.webhooks.risk_filed(risk)  # the same event again: the same key, nothing sent
-    assert len(receiver.deliveries) == 3
 
 
 # A role's new holder -----------------------------------------------------------------------

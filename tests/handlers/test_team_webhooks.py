@@ -18,7 +18,7 @@ from handlers.settings import Settings
 from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient
 from sandbox.webhook_receiver import WebhookReceiver
-from storage.models import Webhook
+from storage.models import ItemKind, Webhook
 from storage.webhooks import WebhookStore
 from tests.conftest import ALICE, BOB, CAROL, DAVE, ERIN, TEAM, WORKSPACE, FixedClock
 from tests.handlers.scenario import (
@@ -429,3 +429,36 @@ def test_another_workspaces_webhook_never_hears_this_ones_events(
     refused = command(slack, fake, "/rolecall", f"webhook remove {other.id}", ALICE)
     assert refused.startswith(f"#launch has no webhook `{other.id}`")
     assert theirs.get(other.id) is not None
+
+
+def test_a_new_risk_sends_risk_filed_once_beside_item_filed(
+    slack: SignedClient,
+    fake: FakeSlack,
+    services: Services,
+    receiver: WebhookReceiver,
+    secrets: dict[str, str],
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/milestone", "add Public beta 2026-12-20", BOB)
+    add_webhook(slack, fake, receiver, secrets)
+
+    command(slack, fake, "/risk", "Competitors copy us #Public beta", CAROL)
+    command(slack, fake, "/feedback", "Dark mode", CAROL)
+
+    fake.wait_for(lambda: len(receiver.deliveries) == 3)
+    types = [body["type"] for body in bodies(receiver)]
+    assert sorted(types) == ["item.filed", "item.filed", "risk.filed"]
+    [filed] = [body["data"] for body in bodies(receiver) if body["type"] == "risk.filed"]
+    [risk] = [q.item for q in services.triage.items.open_queue(TEAM, ItemKind.MARKET_RISK)]
+    assert {k: filed[k] for k in ("item_id", "kind", "likelihood", "impact", "high")} == {
+        "item_id": risk.id,
+        "kind": "market_risk",
+        "likelihood": "medium",
+        "impact": "medium",
+        "high": False,
+    }
+    assert filed["owner_id"] is None and filed["milestone_id"] == risk.milestone_id
+    assert (filed["workspace_id"], filed["team_channel_id"]) == (WORKSPACE, TEAM)
+
+    services.webhooks.risk_filed(risk)  # the same event again: the same key, nothing sent
+    assert len(receiver.deliveries) == 3
