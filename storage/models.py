@@ -122,6 +122,21 @@ class HandoffStatus(StrEnum):
     WITHDRAWN = "withdrawn"  # the item was triaged otherwise meanwhile: nothing left to plan
 
 
+class EscalationDelivery(StrEnum):
+    """How an escalation reaches the project managers: one DM each, or one channel post that
+    mentions them (never both)."""
+
+    DM = "dm"
+    CHANNEL = "channel"
+
+
+class QuietWeek(StrEnum):
+    """What a team with nothing new and nothing open gets on digest day."""
+
+    SKIP = "skip"  # no digest at all
+    LINE = "line"  # one line: "A quiet week"
+
+
 class SendKind(StrEnum):
     """What an outbox row posts; it decides how a later run re-creates the message."""
 
@@ -161,6 +176,8 @@ class RoleAssignment(SQLModel, table=True):
     role: Role = Field(sa_type=EnumText(Role))
     assigned_by: str = Field(max_length=32)
     assigned_at: datetime
+    # The holder's Slack time zone when the role was given: their DMs wait for their morning.
+    tz: str = Field(default="UTC", max_length=64)
 
 
 class TeamSettings(SQLModel, table=True):
@@ -179,6 +196,44 @@ class TeamSettings(SQLModel, table=True):
     digest_hour: int = Field(default=9)
     digest_minute: int = Field(default=0)
     escalation_hours: int = Field(default=24)
+    # Working time, in the team's zone: days as date.weekday() numbers ("0,1,2,3,4"), hours
+    # as minutes after midnight. Nothing scheduled lands outside it.
+    work_days: str = Field(default="0,1,2,3,4", max_length=20)
+    work_start: int = Field(default=9 * 60)
+    work_end: int = Field(default=17 * 60)
+    holiday_region: str | None = Field(default=None, max_length=20)  # "DE-BY": public holidays
+    escalate_by: EscalationDelivery = Field(
+        default=EscalationDelivery.DM, sa_type=EnumText(EscalationDelivery)
+    )
+    quiet_week: QuietWeek = Field(default=QuietWeek.SKIP, sa_type=EnumText(QuietWeek))
+
+
+class Holiday(SQLModel, table=True):
+    """A day the team does not work (besides its region's public holidays)."""
+
+    __tablename__ = "holiday"
+    __table_args__ = (UniqueConstraint("workspace_id", "channel_id", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = workspace_field()
+    channel_id: str = Field(max_length=32)
+    day: date
+    name: str = Field(default="", max_length=100)
+    added_by: str = Field(max_length=32)
+
+
+class Away(SQLModel, table=True):
+    """Days one person is away (inclusive, in their own zone): their reminders wait, and
+    escalations go to someone else."""
+
+    __tablename__ = "away"
+    __table_args__ = (Index("ix_away_user", "workspace_id", "user_id", "last_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = workspace_field()
+    user_id: str = Field(max_length=32)
+    first_day: date
+    last_day: date
 
 
 class Item(SQLModel, table=True):
@@ -272,6 +327,9 @@ class DatedWork(SQLModel):
     scheduled_at: datetime
     done_by: str | None = Field(default=None, max_length=32)
     done_at: datetime | None = None
+    # Overdue reminders: none before this day (local), or none at all once muted.
+    snoozed_until: date | None = None
+    muted_by: str | None = Field(default=None, max_length=32)
 
 
 class Milestone(DatedWork, table=True):

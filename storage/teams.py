@@ -83,6 +83,14 @@ class Routing:
 
 
 @dataclass(frozen=True)
+class Holder:
+    """A role holder and their Slack time zone."""
+
+    user_id: str
+    tz: str
+
+
+@dataclass(frozen=True)
 class Team:
     """A channel with roles, its settings, and when its first role was taken."""
 
@@ -119,9 +127,10 @@ class TeamStore:
         return Routing.of(rows, role)
 
     def assign(
-        self, channel_id: str, user_id: str, role: Role, by: str, now: datetime
+        self, channel_id: str, user_id: str, role: Role, by: str, now: datetime, tz: str = "UTC"
     ) -> int | None:
-        """Give `user_id` the role; returns the new assignment's id, None if they held it."""
+        """Give `user_id` the role; returns the new assignment's id, None if they held it.
+        `tz`: their Slack time zone, so their DMs wait for their working day."""
         assignment = RoleAssignment(
             workspace_id=self.workspace_id,
             channel_id=channel_id,
@@ -129,6 +138,7 @@ class TeamStore:
             role=role,
             assigned_by=by,
             assigned_at=now,
+            tz=tz,
         )
         return assignment.id if self.db.add_new(assignment) else None
 
@@ -162,6 +172,37 @@ class TeamStore:
             for channel, user in session.execute(query):
                 found.setdefault(channel, []).append(user)
         return found
+
+    def holder_zones(self, role: Role) -> dict[str, list[Holder]]:
+        """Every team's holders of one role with their time zones, oldest holder first."""
+        query = (
+            select(RoleAssignment.channel_id, RoleAssignment.user_id, RoleAssignment.tz)
+            .where(self._mine, RoleAssignment.role == role)
+            .order_by(col(RoleAssignment.assigned_at), col(RoleAssignment.id))
+        )
+        found: dict[str, list[Holder]] = {}
+        with self.db.session() as session:
+            for channel, user, tz in session.execute(query):
+                found.setdefault(channel, []).append(Holder(user, tz))
+        return found
+
+    def founders(self) -> dict[str, str]:
+        """Who set each team up: whoever gave its first role (the fallback for escalations
+        when every project manager is away)."""
+        ranked = select(
+            RoleAssignment.channel_id,
+            RoleAssignment.assigned_by,
+            func.row_number()
+            .over(
+                partition_by=col(RoleAssignment.channel_id),
+                order_by=(col(RoleAssignment.assigned_at), col(RoleAssignment.id)),
+            )
+            .label("rank"),
+        ).where(self._mine)
+        first = ranked.subquery()
+        query = sqlalchemy.select(first.c.channel_id, first.c.assigned_by).where(first.c.rank == 1)
+        with self.db.session() as session:
+            return {channel: by for channel, by in session.execute(query)}
 
     def teams(self) -> list[Team]:
         """Every channel with roles, with its settings (defaults when it never changed any)."""
