@@ -1,38 +1,101 @@
 """Which nudges and escalations are due at an instant, planned from the database alone.
 
-For each open milestone and deadline only its newest due nudge counts (so after downtime a
-missed nudge is sent once, late, and a superseded "due tomorrow" is skipped). Every reminder
-has a key naming the thing, the kind of send and its local day, so every runner plans the same
-keys and the outbox posts each once.
+Quiet by construction: a channel nudge is due only while its team is at work, and a DM only
+while its recipient is (their own zone, the team's working week and holidays, not away), so
+what was due at night waits for the morning and is then sent once (`bot.nudges`). Every event
+reaches each person once: an escalation goes by DM or as one channel post (a team setting),
+never to whoever filed the blocker; overdue reminders back off and can be snoozed or muted.
+Every reminder has a key naming the thing, the kind of send, its nudge day and its recipient,
+so every runner plans the same keys and the outbox posts each once.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from bot.blocks.reminders import deadline_nudge, escalation, milestone_nudge, reminders
+from bot.blocks.reminders import (
+    Subject,
+    deadline_nudge,
+    escalation,
+    milestone_nudge,
+    reminders,
+)
+from bot.nudges import DAILY_DAYS, Stage, latest_nudge
 from bot.outbox import Outbox, Outcome
-from bot.schedule import NUDGE_TIME, Stage, add_working_hours, current_nudge, local_instant, zone
+from bot.working_time import WorkingTime
+from storage.calendar import CalendarStore, Period
 from storage.items import ItemStore
-from storage.models import Role, SendKind, TeamSettings
+from storage.models import EscalationDelivery, Role, SendKind, TeamSettings
 from storage.outbox import OutboxStore, Send
 from storage.planning import PlanningStore
-from storage.teams import TeamStore
+from storage.teams import Holder, TeamStore
 
-# Far enough ahead that "tomorrow" in every time zone (UTC+14) is included.
-LOOKAHEAD = timedelta(days=2)
+# Far enough ahead that "tomorrow" in every time zone (UTC+14) is included, and far enough to
+# reach a due date after a long weekend.
+LOOKAHEAD = timedelta(days=5)
 # A blocker younger than this cannot have waited the smallest escalation threshold.
 MIN_ESCALATION = timedelta(hours=1)
+# Holidays and time away this far back still decide which past days were nudge days.
+DAYS_OFF_BACK = timedelta(days=60)
+MANAGER_DAILY_DAYS = 1  # a project manager hears of someone else's slip once, then weekly
 
 
 @dataclass(frozen=True)
 class Planned:
-    """One reminder the plan wants: its key, where it goes, its line of text, and when it was
-    due (how late it is posted is measured from then)."""
+    """One reminder the plan wants: its key, where it goes, its line of text, what it is about
+    when it can be snoozed, and when it was due (how late it is posted is measured from then)."""
 
     key: str
     destination: str
     line: str
     due_at: datetime
+    subject: Subject | None = None
+
+
+class Calendar:
+    """The working time of every team and person for one run: read once, built once each."""
+
+    def __init__(
+        self,
+        settings: dict[str, TeamSettings],
+        holidays: dict[str, frozenset[date]],
+        away: dict[str, list[Period]],
+    ) -> None:
+        self.settings = settings
+        self.holidays = holidays
+        self.away = away
+        self._teams: dict[str, WorkingTime] = {}
+        self._people: dict[tuple[str, str, str], WorkingTime] = {}
+
+    def team_settings(self, channel_id: str) -> TeamSettings:
+        found = self.settings.get(channel_id)
+        if found is None:
+            # Built once per team: a SQLModel object costs about 50 µs, and a run plans
+            # thousands of reminders.
+            found = self.settings[channel_id] = TeamSettings(channel_id=channel_id)
+        return found
+
+    def team(self, channel_id: str) -> WorkingTime:
+        found = self._teams.get(channel_id)
+        if found is None:
+            settings = self.team_settings(channel_id)
+            found = WorkingTime.of_team(settings, self.holidays.get(channel_id, ()))
+            self._teams[channel_id] = found
+        return found
+
+    def person(self, channel_id: str, user_id: str, tz: str) -> WorkingTime:
+        """The team's working week in the person's own zone, their time away as days off."""
+        key = (channel_id, user_id, tz)
+        found = self._people.get(key)
+        if found is None:
+            found = self.team(channel_id).for_person(tz, self.away.get(user_id, ()))
+            self._people[key] = found
+        return found
+
+    def is_away(self, channel_id: str, holder: Holder, at: datetime) -> bool:
+        """Away today, in their own zone."""
+        today = self.person(channel_id, holder.user_id, holder.tz).today(at)
+        return any(first <= today <= last for first, last in self.away.get(holder.user_id, ()))
 
 
 class Reminders:
@@ -41,79 +104,193 @@ class Reminders:
         planning: PlanningStore,
         items: ItemStore,
         teams: TeamStore,
+        calendar: CalendarStore,
         sends: OutboxStore,
         outbox: Outbox,
     ) -> None:
         self.planning = planning
         self.items = items
         self.teams = teams
+        self.calendar = calendar
         self.sends = sends
         self.outbox = outbox
 
     def due(self, at: datetime) -> list[Planned]:
         """Every nudge and escalation due at `at` that was not posted yet."""
-        saved = self.teams.all_settings()
-        defaults: dict[str, TeamSettings] = {}
-
-        def settings(channel_id: str) -> TeamSettings:
-            # Built once per team: a SQLModel object costs about 50 µs, and a tick plans
-            # thousands of reminders.
-            found = saved.get(channel_id) or defaults.get(channel_id)
-            if found is None:
-                found = defaults[channel_id] = TeamSettings(channel_id=channel_id)
-            return found
-
-        managers = self.teams.holders_by_channel(Role.PROJECT)
+        back = at.date() - DAYS_OFF_BACK
+        calendar = Calendar(
+            self.teams.all_settings(),
+            self.calendar.holidays_by_team(back),
+            {user: list(periods) for user, periods in self.calendar.away_by_person(back).items()},
+        )
+        managers = self.teams.holder_zones(Role.PROJECT)
         planned: list[Planned] = []
-        last_day = at.date() + LOOKAHEAD
-        for tracked in self.planning.milestones_due_by(last_day):
-            milestone = tracked.milestone
-            channel = milestone.team_channel_id
-            tz = zone(settings(channel).timezone)
-            nudge = current_nudge(milestone.due_date, tz, at, milestone.scheduled_at)
-            if nudge is None:
-                continue
-            pms = managers.get(channel, []) if nudge.stage is Stage.OVERDUE else []
-            key = f"milestone:{milestone.id}:{milestone.due_date}:{nudge.day}"
-            line = milestone_nudge(tracked, nudge, pms)
-            planned.append(Planned(key, channel, line, local_instant(nudge.day, NUDGE_TIME, tz)))
-        for deadline in self.planning.deadlines_due_by(last_day):
-            assignee_tz = zone(deadline.assignee_tz)
-            nudge = current_nudge(deadline.due_date, assignee_tz, at, deadline.scheduled_at)
-            if nudge is None:
-                continue
-            base = f"deadline:{deadline.id}:{deadline.due_date}:{nudge.day}"
-            due_at = local_instant(nudge.day, NUDGE_TIME, assignee_tz)
-            assignee = deadline.assignee_id
-            line = deadline_nudge(deadline, nudge, for_assignee=True)
-            planned.append(Planned(f"{base}:{assignee}", assignee, line, due_at))
-            if nudge.stage is Stage.OVERDUE:
-                line = deadline_nudge(deadline, nudge, for_assignee=False)
-                for pm in managers.get(deadline.team_channel_id, []):
-                    if pm != assignee:
-                        planned.append(Planned(f"{base}:{pm}", pm, line, due_at))
-        for item in self.items.unacknowledged_blockers(at - MIN_ESCALATION):
-            team = settings(item.team_channel_id)
-            hours = team.escalation_hours
-            due_at = add_working_hours(item.created_at, hours, zone(team.timezone))
-            if due_at > at:
-                continue
-            pms = managers.get(item.team_channel_id, [])
-            line = escalation(item, hours, pms)
-            for destination in [*pms, item.team_channel_id]:
-                key = f"escalation:{item.id}:{destination}"
-                planned.append(Planned(key, destination, line, due_at))
+        self._milestones(at, calendar, managers, planned.append)
+        self._deadlines(at, calendar, managers, planned.append)
+        self._escalations(at, calendar, managers, planned.append)
         settled = self.sends.settled([p.key for p in planned])
         return [p for p in planned if p.key not in settled]
 
+    def _milestones(
+        self,
+        at: datetime,
+        calendar: Calendar,
+        managers: dict[str, list[Holder]],
+        plan: Callable[[Planned], None],
+    ) -> None:
+        """Due soon and due today: one line in the team channel (no one is pinged). Overdue:
+        a DM to its owner (daily for a week, then weekly) and to the project managers (once,
+        then weekly), snoozable."""
+        for tracked in self.planning.milestones_due_by(at.date() + LOOKAHEAD):
+            milestone = tracked.milestone
+            assert milestone.id is not None
+            channel = milestone.team_channel_id
+            team = calendar.team(channel)
+            nudge = latest_nudge(milestone.due_date, team, at, milestone.scheduled_at)
+            if nudge is not None and nudge.stage is not Stage.OVERDUE:
+                key = f"milestone:{milestone.id}:{milestone.due_date}:{nudge.day}"
+                line = milestone_nudge(tracked, nudge)
+                plan(Planned(key, channel, line, team.opens(nudge.day)))
+            if milestone.muted_by is not None or milestone.due_date >= team.today(at):
+                continue
+            holders = managers.get(channel, [])
+            owner = milestone.owner_id
+            recipients = (
+                [(Holder(owner, _zone_of(owner, holders, team)), DAILY_DAYS)] if owner else []
+            )
+            recipients += [
+                (h, DAILY_DAYS if not owner else MANAGER_DAILY_DAYS)
+                for h in holders
+                if h.user_id != owner
+            ]
+            subject = Subject("milestone", milestone.id)
+            for holder, daily_days in recipients:
+                work = calendar.person(channel, holder.user_id, holder.tz)
+                nudge = latest_nudge(
+                    milestone.due_date,
+                    work,
+                    at,
+                    milestone.scheduled_at,
+                    daily_days,
+                    milestone.snoozed_until,
+                )
+                if nudge is None or nudge.stage is not Stage.OVERDUE:
+                    continue
+                key = (
+                    f"milestone-overdue:{milestone.id}:{milestone.due_date}:{nudge.day}"
+                    f":{holder.user_id}"
+                )
+                line = milestone_nudge(tracked, nudge)
+                plan(Planned(key, holder.user_id, line, work.opens(nudge.day), subject))
+
+    def _deadlines(
+        self,
+        at: datetime,
+        calendar: Calendar,
+        managers: dict[str, list[Holder]],
+        plan: Callable[[Planned], None],
+    ) -> None:
+        """The assignee by DM: the working day before, on the day, then overdue with back-off.
+        The team's project managers: once when it slips, then weekly."""
+        for deadline in self.planning.deadlines_due_by(at.date() + LOOKAHEAD):
+            assert deadline.id is not None
+            channel = deadline.team_channel_id
+            assignee = Holder(deadline.assignee_id, deadline.assignee_tz)
+            subject = Subject("deadline", deadline.id)
+            recipients = [(assignee, DAILY_DAYS)] + [
+                (h, MANAGER_DAILY_DAYS)
+                for h in managers.get(channel, [])
+                if h.user_id != assignee.user_id
+            ]
+            for holder, daily_days in recipients:
+                work = calendar.person(channel, holder.user_id, holder.tz)
+                nudge = latest_nudge(
+                    deadline.due_date,
+                    work,
+                    at,
+                    deadline.scheduled_at,
+                    daily_days,
+                    deadline.snoozed_until,
+                )
+                if nudge is None:
+                    continue
+                overdue = nudge.stage is Stage.OVERDUE
+                if holder is not assignee and not overdue:
+                    continue
+                if overdue and deadline.muted_by is not None:
+                    continue
+                key = f"deadline:{deadline.id}:{deadline.due_date}:{nudge.day}:{holder.user_id}"
+                line = deadline_nudge(deadline, nudge, for_assignee=holder is assignee)
+                plan(
+                    Planned(
+                        key,
+                        holder.user_id,
+                        line,
+                        work.opens(nudge.day),
+                        subject if overdue else None,
+                    )
+                )
+
+    def _escalations(
+        self,
+        at: datetime,
+        calendar: Calendar,
+        managers: dict[str, list[Holder]],
+        plan: Callable[[Planned], None],
+    ) -> None:
+        """A blocker not acknowledged within the team's threshold of working hours goes to its
+        project managers who did not file it and are not away (or, failing them, whoever set
+        the team up): by DM in each one's working hours, or as one post in the team channel."""
+        founders: dict[str, str] | None = None
+        for item in self.items.unacknowledged_blockers(at - MIN_ESCALATION):
+            channel = item.team_channel_id
+            settings = calendar.team_settings(channel)
+            team = calendar.team(channel)
+            due_at = team.add_working_hours(item.created_at, settings.escalation_hours)
+            if due_at > at:
+                continue
+            recipients = [
+                h
+                for h in managers.get(channel, [])
+                if h.user_id != item.reporter_id and not calendar.is_away(channel, h, at)
+            ]
+            if not recipients:
+                if founders is None:
+                    founders = self.teams.founders()
+                founder = founders.get(channel)
+                if founder is None or founder == item.reporter_id:
+                    continue
+                recipients = [Holder(founder, settings.timezone)]
+            hours = settings.escalation_hours
+            if settings.escalate_by is EscalationDelivery.CHANNEL:
+                if team.is_open(at):
+                    line = escalation(item, hours, [h.user_id for h in recipients])
+                    plan(Planned(f"escalation:{item.id}:{channel}", channel, line, due_at))
+                continue
+            line = escalation(item, hours, [])
+            for holder in recipients:
+                if calendar.person(channel, holder.user_id, holder.tz).is_open(at):
+                    key = f"escalation:{item.id}:{holder.user_id}"
+                    plan(Planned(key, holder.user_id, line, due_at))
+
     def send(self, destination: str, planned: list[Planned], at: datetime) -> Outcome:
         """Everything due for one channel or person, as one message."""
-        lines = {p.key: p.line for p in planned}
+        entries = {p.key: p for p in planned}
         label = "for you" if destination.startswith(("U", "W")) else f"for <#{destination}>"
         return self.outbox.send(
             [Send(p.key, SendKind.REMINDER) for p in planned],
             destination,
-            lambda won: reminders(label, [lines[send.key] for send in won]),
+            lambda won: reminders(
+                label, [(entries[s.key].line, entries[s.key].subject) for s in won]
+            ),
             paced=True,
             due=min(p.due_at for p in planned),
         )
+
+
+def _zone_of(user_id: str, holders: list[Holder], team: WorkingTime) -> str:
+    """A milestone owner's zone: theirs when they hold the role, else the team's."""
+    for holder in holders:
+        if holder.user_id == user_id:
+            return holder.tz
+    return team.tz.key

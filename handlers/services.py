@@ -40,6 +40,7 @@ from bot.triage import Triage
 from bot.webhooks import new_client
 from bot.workspaces import Workspaces
 from handlers.install import workspace_of
+from storage.calendar import CalendarStore
 from storage.db import Database
 from storage.digest import DigestStore
 from storage.events import EventStore
@@ -110,7 +111,7 @@ def build_services(
     teams, items = TeamStore(db, workspace_id), ItemStore(db, workspace_id)
     sends = OutboxStore(db, workspace_id)
     planning_store, events = PlanningStore(db, workspace_id), EventStore(db, workspace_id)
-    queues = QueueStore(db, workspace_id)
+    queues, calendar = QueueStore(db, workspace_id), CalendarStore(db, workspace_id)
     outbox = Outbox(sends, client, clock, pacer or Pacer(), workspaces, claims or Claims())
     people = People(client)
     permissions = Permissions(teams, people)
@@ -136,7 +137,7 @@ def build_services(
         planning_store, teams, permissions, people, notices, webhooks, clock, roadmap, news
     )
     digests = Digests(DigestStore(db, workspace_id), teams, sends, outbox, permissions, clock)
-    reminders = Reminders(planning_store, items, teams, sends, outbox)
+    reminders = Reminders(planning_store, items, teams, calendar, sends, outbox)
     home = Home(queues, teams, planning_store, client, clock)
     triage = Triage(
         items,

@@ -5,9 +5,10 @@ most 3,000 characters and at most 50 blocks, with a count of what was left out.
 """
 
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from typing import Literal
 
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from bot.blocks.common import (
     MESSAGE_BLOCKS,
@@ -23,41 +24,67 @@ from bot.blocks.common import (
 )
 from bot.blocks.lists import at_risk
 from bot.mrkdwn import safe_mrkdwn
-from bot.schedule import Nudge, Stage
+from bot.nudges import Nudge, Stage
+from bot.schedule import ONE_DAY
 from storage.models import Deadline, Item
 from storage.planning import TrackedMilestone
 
 _ICON = {
-    Stage.DUE_TOMORROW: ":calendar:",
+    Stage.DUE_SOON: ":calendar:",
     Stage.DUE_TODAY: ":alarm_clock:",
     Stage.OVERDUE: ":rotating_light:",
 }
+SNOOZE_ACTIONS = ("reminder_snooze_day", "reminder_snooze_week", "reminder_mute")
+SNOOZABLE_SHOWN = 15  # overdue lines with their own buttons (3 blocks each, below 50)
 
 
-def _when(nudge: Nudge, due: date) -> str:
-    if nudge.stage is Stage.DUE_TOMORROW:
-        return f"is due tomorrow ({day_label(due)})"
+@dataclass(frozen=True)
+class Subject:
+    """What an overdue reminder is about, so its buttons can snooze or mute it."""
+
+    kind: Literal["milestone", "deadline"]
+    row_id: int
+
+    @property
+    def value(self) -> str:
+        return f"{self.kind}:{self.row_id}"
+
+    @property
+    def line_id(self) -> str:
+        return f"reminder_{self.kind}_{self.row_id}"
+
+    @property
+    def actions_id(self) -> str:
+        return f"snooze_{self.kind}_{self.row_id}"
+
+
+def _when(nudge: Nudge) -> str:
+    """Where it stands on the day the reminder is read: true when read, however late."""
+    if nudge.stage is Stage.DUE_SOON:
+        if nudge.due == nudge.today + ONE_DAY:
+            return f"is due tomorrow ({day_label(nudge.due)})"
+        return f"is due {day_label(nudge.due)}"
     if nudge.stage is Stage.DUE_TODAY:
         return "is due today"
-    return f"is {plural(nudge.days_overdue, 'day')} overdue (was due {day_label(due)})"
+    return f"is {plural(nudge.days_overdue, 'day')} overdue (was due {day_label(nudge.due)})"
 
 
-def milestone_nudge(tracked: TrackedMilestone, nudge: Nudge, managers: Sequence[str]) -> str:
-    """One line for the team channel; an overdue one calls in the project manager(s)."""
+def milestone_nudge(tracked: TrackedMilestone, nudge: Nudge) -> str:
+    """One line about a milestone: in the team channel (due soon or today), or in a DM to its
+    owner and project managers (overdue); nobody is mentioned, so nobody is pinged twice."""
     milestone = tracked.milestone
-    owner = f" · owner <@{milestone.owner_id}>" if milestone.owner_id else ""
     line = (
-        f"{_ICON[nudge.stage]} Milestone *{quoted_name(milestone.name)}* "
-        f"{_when(nudge, milestone.due_date)}{owner}{at_risk(tracked)}"
+        f"{_ICON[nudge.stage]} Milestone *{quoted_name(milestone.name)}* in "
+        f"<#{milestone.team_channel_id}> {_when(nudge)}{at_risk(tracked)}"
     )
-    if nudge.stage is Stage.OVERDUE and managers:
-        line += f" · {mentions(managers)}, please re-plan or close it (`/milestone done`)."
+    if nudge.stage is Stage.OVERDUE:
+        line += ". Re-plan it (`/milestone move`) or close it (`/milestone done`)."
     return line
 
 
 def deadline_nudge(deadline: Deadline, nudge: Nudge, for_assignee: bool) -> str:
     task = quoted_name(deadline.task, 300)
-    when = _when(nudge, deadline.due_date)
+    when = _when(nudge)
     if for_assignee:
         return (
             f"{_ICON[nudge.stage]} Your deadline *{task}* in <#{deadline.team_channel_id}> "
@@ -69,14 +96,32 @@ def deadline_nudge(deadline: Deadline, nudge: Nudge, for_assignee: bool) -> str:
     )
 
 
-def escalation(item: Item, hours: int, managers: Sequence[str]) -> str:
+def escalation(item: Item, hours: int, mentioned: Sequence[str]) -> str:
+    """A blocker nobody acknowledged in time. In a channel post it mentions whom it is for;
+    in a DM it is for the reader."""
     preview = safe_mrkdwn(item.text, 300)[0]
     source = f" · <{item.permalink}|source>" if item.permalink else ""
-    who = f"{mentions(managers)}: " if managers else "Nobody is the project manager yet. "
+    who = f"{mentions(mentioned)}: " if mentioned else ""
     return (
-        f":rotating_light: {who}blocker *#{item.id}* from <@{item.reporter_id}> has waited "
-        f"{plural(hours, 'working hour')} without being acknowledged{source}\n>{preview}"
+        f":rotating_light: {who}blocker *#{item.id}* from <@{item.reporter_id}> is not "
+        f"acknowledged after {plural(hours, 'working hour')}{source}\n>{preview}"
     )
+
+
+def snooze_buttons(subject: Subject) -> ActionsBlock:
+    return ActionsBlock(
+        block_id=subject.actions_id,
+        elements=[
+            ButtonElement(text=label, action_id=action, value=subject.value)
+            for label, action in zip(
+                ("Snooze 1 day", "Snooze until Monday", "Mute"), SNOOZE_ACTIONS, strict=True
+            )
+        ],
+    )
+
+
+def _fitted(line: str) -> str:
+    return safe_mrkdwn(line, SECTION_LIMIT)[0] if len(line) > SECTION_LIMIT else line
 
 
 def _packed(lines: Sequence[str], max_sections: int) -> list[Block]:
@@ -84,7 +129,7 @@ def _packed(lines: Sequence[str], max_sections: int) -> list[Block]:
     sections: list[str] = []
     current = ""
     for index, line in enumerate(lines):
-        line = safe_mrkdwn(line, SECTION_LIMIT)[0] if len(line) > SECTION_LIMIT else line
+        line = _fitted(line)
         if current and len(current) + 1 + len(line) > SECTION_LIMIT:
             if len(sections) + 1 == max_sections:
                 rest = len(lines) - index
@@ -100,8 +145,20 @@ def _packed(lines: Sequence[str], max_sections: int) -> list[Block]:
     return [section(text) for text in sections if text]
 
 
-def reminders(destination_label: str, lines: Sequence[str]) -> Message:
-    """Everything due for one channel or person in one run: one post, never one per line."""
-    blocks = _packed(lines, MESSAGE_BLOCKS - 1)
+def reminders(destination_label: str, entries: Sequence[tuple[str, Subject | None]]) -> Message:
+    """Everything due for one channel or person in one run: one post, never one per line.
+    The first overdue lines come with Snooze and Mute buttons of their own; the rest are
+    packed into sections."""
+    with_buttons = [(line, s) for line, s in entries if s is not None][:SNOOZABLE_SHOWN]
+    shown = {id(entry) for entry in with_buttons}
+    rest = [line for entry in entries if id(entry) not in shown for line in [entry[0]]]
+    blocks: list[Block] = []
+    for line, subject in with_buttons:
+        assert subject is not None
+        blocks.append(section(_fitted(line), subject.line_id))
+        blocks.append(snooze_buttons(subject))
+    if rest:
+        blocks += _packed(rest, MESSAGE_BLOCKS - 1 - len(blocks))
+    lines = [line for line, _ in entries]
     fallback = lines[0] if len(lines) == 1 else f"{len(lines):,} reminders {destination_label}"
     return Message(safe_mrkdwn(fallback, 300)[0], render_blocks(blocks))
