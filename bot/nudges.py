@@ -97,13 +97,8 @@ def latest_nudge(
     return None
 
 
-def first_nudge(due: date, work: WorkingTime, since: datetime) -> date | None:
-    """The first day a date set at `since` will be nudged on (what a confirmation promises)."""
-    day = work.today(since)
-    start = min(work.working_day_before(due), due)
-    day = max(day, start)
-    for _ in range(LOOKBACK * 2):
-        if is_nudge_day(due, day, work) and work.opens(day) >= since:
-            return day
-        day += ONE_DAY
-    return None
+def upcoming_nudges(due: date, work: WorkingTime, since: datetime) -> list[date]:
+    """The days a date set at `since` is nudged on before it slips (what a confirmation
+    promises): the working day before and the day itself, those still ahead."""
+    days = sorted({work.working_day_before(due), due})
+    return [d for d in days if is_nudge_day(due, d, work) and work.opens(d) >= since]

@@ -1,12 +1,14 @@
 """The project manager's calendar: milestones (and the blockers in their way) and deadlines."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bot.blocks.common import NAME_LIMIT, Message, day_label, quoted_name
 from bot.blocks.lists import deadline_list, milestone_list, risk_reason
+from bot.blocks.reminders import schedule_promise, slip_promise
 from bot.clock import Clock
 from bot.milestone_news import MilestoneNews
 from bot.notices import Notices
+from bot.nudges import upcoming_nudges
 from bot.parsing.planning import (
     AddDeadline,
     AddMilestone,
@@ -26,9 +28,16 @@ from bot.permissions import Permissions
 from bot.roadmap import Roadmap
 from bot.schedule import local_today, zone
 from bot.team_webhooks import Webhooks
+from bot.working_time import WorkingTime
+from storage.calendar import CalendarStore
 from storage.models import Deadline, Milestone, WorkStatus
 from storage.planning import PlanningStore
 from storage.teams import TeamStore
+
+# The holidays a confirmation looks at: enough past ones for the "day before" of a date after a
+# long break, and at most a year's worth of rows.
+HOLIDAYS_BACK = timedelta(days=30)
+HOLIDAYS_READ = 400
 
 
 class Planning:
@@ -43,7 +52,9 @@ class Planning:
         clock: Clock,
         roadmap: Roadmap,
         news: MilestoneNews,
+        calendar: CalendarStore,
     ) -> None:
+        self.calendar = calendar
         self.store = store
         self.teams = teams
         self.permissions = permissions
@@ -57,6 +68,12 @@ class Planning:
     def today(self, channel_id: str, now: datetime | None = None) -> date:
         """The date in the team's time zone."""
         return local_today(now or self.clock(), zone(self.teams.settings(channel_id).timezone))
+
+    def working_time(self, channel_id: str) -> WorkingTime:
+        """The team's working week and holidays (the days its reminders may land on)."""
+        since = self.today(channel_id) - HOLIDAYS_BACK
+        holidays = [h.day for h in self.calendar.holidays(channel_id, since, HOLIDAYS_READ)]
+        return WorkingTime.of_team(self.teams.settings(channel_id), holidays)
 
     def milestone_named_in(self, team_channel_id: str, text: str) -> Milestone | None:
         """The open milestone whose name ends the text after a `#` (`… #Public beta`)."""
@@ -144,10 +161,14 @@ class Planning:
                 "`/milestone move` changes its date."
             )
         owner = f", owned by <@{command.owner_id}>" if command.owner_id else ""
-        return (
-            f"Milestone *{label}* added for {day_label(command.due)}{owner}. I'll nudge "
-            f"<#{channel_id}> the day before, on the day, and daily if it slips."
-        )
+        work = self.working_time(channel_id)
+        days = upcoming_nudges(command.due, work, now)
+        promise = schedule_promise(days, work, f"<#{channel_id}>", work.tz.key)
+        if command.owner_id:
+            slips = slip_promise(f"<@{command.owner_id}> hears by DM", managers_too=True)
+        else:
+            slips = slip_promise("the project managers hear by DM", managers_too=False)
+        return f"Milestone *{label}* added for {day_label(command.due)}{owner}. {promise} {slips}"
 
     def _freeze(self, channel_id: str, milestone: Milestone, day: date | None) -> str:
         """Freeze a milestone's scope from `day` (None: open it again): from then on, feedback
@@ -234,17 +255,24 @@ class Planning:
             )
         )
         task = quoted_name(command.task, 300)
+        work = self.working_time(channel_id).for_person(
+            tz_name, self.calendar.away_of(assignee, local_today(now, zone(tz_name)))
+        )
+        days = upcoming_nudges(command.due, work, now)
         if assignee != actor_id:
+            promise = schedule_promise(days, work, "you", "your time")
             self.notices.dm(
                 f"deadline-set:{deadline.id}",
                 assignee,
                 f"<@{actor_id}> set you a deadline in <#{channel_id}>: *{task}*, due "
-                f"{day_label(command.due)}. I'll remind you the day before and on the day.",
+                f"{day_label(command.due)}. {promise} {slip_promise('I remind you', False)}",
             )
+        whom, when = ("you", "your time") if assignee == actor_id else ("them", "their time")
+        promise = schedule_promise(days, work, f"{whom} by DM", when)
+        slips = slip_promise(f"I remind {whom}", managers_too=True)
         return (
             f"Deadline `{deadline.id}` *{task}* set for <@{assignee}> on "
-            f"{day_label(command.due)}. I'll remind them by DM the day before and on the day "
-            "(09:00 their time)."
+            f"{day_label(command.due)}. {promise} {slips}"
         )
 
     def _open_deadline(self, channel_id: str, reference: str) -> Deadline:

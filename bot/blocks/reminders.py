@@ -6,6 +6,7 @@ most 3,000 characters and at most 50 blocks, with a count of what was left out.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
@@ -26,6 +27,7 @@ from bot.blocks.lists import at_risk
 from bot.mrkdwn import safe_mrkdwn
 from bot.nudges import Nudge, Stage
 from bot.schedule import ONE_DAY
+from bot.working_time import WorkingTime, days_label
 from storage.models import Deadline, Item
 from storage.planning import TrackedMilestone
 
@@ -73,13 +75,14 @@ def milestone_nudge(tracked: TrackedMilestone, nudge: Nudge) -> str:
     """One line about a milestone: in the team channel (due soon or today), or in a DM to its
     owner and project managers (overdue); nobody is mentioned, so nobody is pinged twice."""
     milestone = tracked.milestone
-    line = (
-        f"{_ICON[nudge.stage]} Milestone *{quoted_name(milestone.name)}* in "
-        f"<#{milestone.team_channel_id}> {_when(nudge)}{at_risk(tracked)}"
+    name = f"*{quoted_name(milestone.name)}*"
+    if nudge.stage is not Stage.OVERDUE:
+        return f"{_ICON[nudge.stage]} Milestone {name} {_when(nudge)}{at_risk(tracked)}"
+    return (
+        f"{_ICON[nudge.stage]} Milestone {name} in <#{milestone.team_channel_id}> "
+        f"{_when(nudge)}{at_risk(tracked)}. Re-plan it (`/milestone move`) or close it "
+        "(`/milestone done`)."
     )
-    if nudge.stage is Stage.OVERDUE:
-        line += ". Re-plan it (`/milestone move`) or close it (`/milestone done`)."
-    return line
 
 
 def deadline_nudge(deadline: Deadline, nudge: Nudge, for_assignee: bool) -> str:
@@ -106,6 +109,22 @@ def escalation(item: Item, hours: int, mentioned: Sequence[str]) -> str:
         f":rotating_light: {who}blocker *#{item.id}* from <@{item.reporter_id}> is not "
         f"acknowledged after {plural(hours, 'working hour')}{source}\n>{preview}"
     )
+
+
+def schedule_promise(days: Sequence[date], work: WorkingTime, whom: str, when: str) -> str:
+    """What a confirmation promises, from the schedule itself: the days ahead on which `whom`
+    is reminded (at `when`), on working days only."""
+    hours = f"{days_label(work.days)}, {work.start:%H:%M} to {work.end:%H:%M}"
+    if not days:
+        return f"It is due too soon for a reminder before then (working days: {hours})."
+    ahead = " and ".join(day_label(day) for day in days)
+    return f"I'll remind {whom} on {ahead} at {work.start:%H:%M} {when} (working days: {hours})."
+
+
+def slip_promise(owner: str, managers_too: bool) -> str:
+    """Who hears of it when it slips, and how often (`bot.reminders` is the schedule)."""
+    managers = "; the project managers once, then weekly" if managers_too else ""
+    return f"If it slips, {owner} daily for a week, then weekly{managers}."
 
 
 def snooze_buttons(subject: Subject) -> ActionsBlock:

@@ -27,8 +27,10 @@ def test_milestone_lifecycle_by_the_project_manager(
     done = command(slack, fake, "/milestone", "done Public beta", BOB)
 
     assert added == (
-        "Milestone *Public beta* added for Wed 2 Dec 2026, owned by @carol. I'll nudge #launch "
-        "the day before, on the day, and daily if it slips."
+        "Milestone *Public beta* added for Wed 2 Dec 2026, owned by @carol. I'll remind #launch "
+        "on Tue 1 Dec 2026 and Wed 2 Dec 2026 at 09:00 UTC (working days: mon-fri, 09:00 to "
+        "17:00). If it slips, @carol hears by DM daily for a week, then weekly; the project "
+        "managers once, then weekly."
     )
     assert listed == "Open milestones in #launch:\n• *Public beta* — Wed 2 Dec 2026 · @carol"
     assert moved == (
