@@ -134,7 +134,16 @@ def build_services(
     )
     news = MilestoneNews(deliveries, planning_store, themes, teams, notices, sends, outbox, clock)
     planning = Planning(
-        planning_store, teams, permissions, people, notices, webhooks, clock, roadmap, news
+        planning_store,
+        teams,
+        permissions,
+        people,
+        notices,
+        webhooks,
+        clock,
+        roadmap,
+        news,
+        calendar,
     )
     digests = Digests(DigestStore(db, workspace_id), teams, sends, outbox, permissions, clock)
     reminders = Reminders(planning_store, items, teams, calendar, sends, outbox)
