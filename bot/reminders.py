@@ -146,12 +146,17 @@ class Reminders:
             assert milestone.id is not None
             channel = milestone.team_channel_id
             team = calendar.team(channel)
-            nudge = latest_nudge(milestone.due_date, team, at, milestone.scheduled_at)
+            slipped = milestone.due_date < team.today(at)
+            nudge = (
+                None
+                if slipped
+                else latest_nudge(milestone.due_date, team, at, milestone.scheduled_at)
+            )
             if nudge is not None and nudge.stage is not Stage.OVERDUE:
                 key = f"milestone:{milestone.id}:{milestone.due_date}:{nudge.day}"
                 line = milestone_nudge(tracked, nudge)
                 plan(Planned(key, channel, line, team.opens(nudge.day)))
-            if milestone.muted_by is not None or milestone.due_date >= team.today(at):
+            if milestone.muted_by is not None or not slipped:
                 continue
             holders = managers.get(channel, [])
             owner = milestone.owner_id
@@ -269,9 +274,10 @@ class Reminders:
                 continue
             line = escalation(item, hours, [])
             for holder in recipients:
-                if calendar.person(channel, holder.user_id, holder.tz).is_open(at):
+                work = calendar.person(channel, holder.user_id, holder.tz)
+                if work.is_open(at):
                     key = f"escalation:{item.id}:{holder.user_id}"
-                    plan(Planned(key, holder.user_id, line, due_at))
+                    plan(Planned(key, holder.user_id, line, work.next_opening(due_at)))
 
     def send(self, destination: str, planned: list[Planned], at: datetime) -> Outcome:
         """Everything due for one channel or person, as one message."""

@@ -56,6 +56,11 @@ class WorkingTime:
     start: time = time(9, 0)
     end: time = time(17, 0)
     off: DaysOff = field(default_factory=DaysOff)
+    # Day -> working or not, filled as asked: a run asks about the same few days thousands of
+    # times, and a region calendar lookup is not free.
+    _working: dict[date, bool] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     @classmethod
     def of_team(cls, settings: TeamSettings, holidays: Iterable[date] = ()) -> "WorkingTime":
@@ -72,7 +77,10 @@ class WorkingTime:
         return replace(self, tz=zone(tz_name), off=replace(self.off, away=tuple(away)))
 
     def is_working_day(self, day: date) -> bool:
-        return day.weekday() in self.days and day not in self.off
+        found = self._working.get(day)
+        if found is None:
+            found = self._working[day] = day.weekday() in self.days and day not in self.off
+        return found
 
     def opens(self, day: date) -> datetime:
         return local_instant(day, self.start, self.tz)
