@@ -35,6 +35,9 @@ from storage.teams import Holder, TeamStore
 LOOKAHEAD = timedelta(days=5)
 # A blocker younger than this cannot have waited the smallest escalation threshold.
 MIN_ESCALATION = timedelta(hours=1)
+# A blocker escalated this long ago has reached everyone it was for (whose working day may
+# start up to a day after the team's): later runs leave it out.
+ESCALATED = timedelta(days=2)
 # Holidays and time away this far back still decide which past days were nudge days.
 DAYS_OFF_BACK = timedelta(days=60)
 MANAGER_DAILY_DAYS = 1  # a project manager hears of someone else's slip once, then weekly
@@ -50,6 +53,7 @@ class Planned:
     line: str
     due_at: datetime
     subject: Subject | None = None
+    item_id: int | None = None  # an escalation's blocker: once escalated, it is not re-planned
 
 
 class Calendar:
@@ -247,7 +251,7 @@ class Reminders:
         project managers who did not file it and are not away (or, failing them, whoever set
         the team up): by DM in each one's working hours, or as one post in the team channel."""
         founders: dict[str, str] | None = None
-        for item in self.items.unacknowledged_blockers(at - MIN_ESCALATION):
+        for item in self.items.unacknowledged_blockers(at - MIN_ESCALATION, at - ESCALATED):
             channel = item.team_channel_id
             settings = calendar.team_settings(channel)
             team = calendar.team(channel)
@@ -270,21 +274,23 @@ class Reminders:
             if settings.escalate_by is EscalationDelivery.CHANNEL:
                 if team.is_open(at):
                     line = escalation(item, hours, [h.user_id for h in recipients])
-                    plan(Planned(f"escalation:{item.id}:{channel}", channel, line, due_at))
+                    key = f"escalation:{item.id}:{channel}"
+                    plan(Planned(key, channel, line, due_at, item_id=item.id))
                 continue
             line = escalation(item, hours, [])
             for holder in recipients:
                 work = calendar.person(channel, holder.user_id, holder.tz)
                 if work.is_open(at):
                     key = f"escalation:{item.id}:{holder.user_id}"
-                    plan(Planned(key, holder.user_id, line, work.next_opening(due_at)))
+                    due = work.next_opening(due_at)
+                    plan(Planned(key, holder.user_id, line, due, item_id=item.id))
 
     def send(self, destination: str, planned: list[Planned], at: datetime) -> Outcome:
         """Everything due for one channel or person, as one message."""
         entries = {p.key: p for p in planned}
         label = "for you" if destination.startswith(("U", "W")) else f"for <#{destination}>"
         return self.outbox.send(
-            [Send(p.key, SendKind.REMINDER) for p in planned],
+            [Send(p.key, SendKind.REMINDER, p.item_id) for p in planned],
             destination,
             lambda won: reminders(
                 label, [(entries[s.key].line, entries[s.key].subject) for s in won]

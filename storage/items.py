@@ -463,13 +463,29 @@ class ItemStore:
         with self.db.session() as session:
             return list(session.exec(query.order_by(col(Item.id))))
 
-    def unacknowledged_blockers(self, raised_before: datetime) -> list[Item]:
-        """Open (never acknowledged) blockers raised before the given instant, across teams."""
+    def unacknowledged_blockers(
+        self, raised_before: datetime, escalated_before: datetime
+    ) -> list[Item]:
+        """Open (never acknowledged) blockers raised before `raised_before`, across teams,
+        except those escalated before `escalated_before`: everyone it was for has had it, so a
+        run does not re-plan every old blocker's escalation again."""
+        escalated = (
+            select(OutboxSend.key)
+            .where(
+                col(OutboxSend.workspace_id) == self.workspace_id,
+                col(OutboxSend.item_id) == Item.id,
+                col(OutboxSend.kind) == SendKind.REMINDER,
+                col(OutboxSend.status) == SendStatus.SENT,
+                col(OutboxSend.sent_at) <= escalated_before,
+            )
+            .exists()
+        )
         query = select(Item).where(
             self._mine,
             Item.kind == ItemKind.BLOCKER,
             Item.status == ItemStatus.OPEN,
             col(Item.created_at) <= raised_before,
+            ~escalated,
         )
         with self.db.session() as session:
             return list(session.exec(query.order_by(col(Item.id))))
