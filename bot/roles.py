@@ -11,6 +11,7 @@ from bot.notices import Notices
 from bot.parsing.team import AssignRole, ListRoles, RemoveRole, RoleCommand
 from bot.people import People
 from bot.permissions import Permissions
+from bot.schedule import is_zone
 from storage.models import ItemKind, Role
 from storage.teams import TeamStore
 
@@ -55,9 +56,15 @@ class Roles:
                 return f"{who} is no longer the {label} of <#{channel_id}>."
             return f"{who} was not the {label} of <#{channel_id}>."
         assert isinstance(command, AssignRole)
-        self.people.require_person(command.user_id, "hold a role")
+        person = self.people.require_person(command.user_id, "hold a role")
+        tz = str(person.get("tz") or "")
         assignment = self.teams.assign(
-            channel_id, command.user_id, command.role, actor_id, self.clock()
+            channel_id,
+            command.user_id,
+            command.role,
+            actor_id,
+            self.clock(),
+            tz=tz if is_zone(tz) else "UTC",  # their DMs wait for their own working day
         )
         if assignment is None:
             return f"{who} is already the {label} of <#{channel_id}>."

@@ -183,7 +183,7 @@ def build_services(
             clock,
         ),
         roles=Roles(teams, permissions, people, cards, notices, home, handoffs, clock),
-        team_settings=TeamSettingsCommands(teams, permissions),
+        team_settings=TeamSettingsCommands(teams, permissions, calendar, people, clock),
         planning=planning,
         roadmap=roadmap,
         triage=triage,

@@ -26,8 +26,17 @@ from bot.blocks.common import (
 from bot.mrkdwn import safe_mrkdwn
 from bot.risks import is_high
 from bot.schedule import WEEKDAYS
+from bot.working_time import days_label, minutes_to_time, parse_days
 from storage.items import QueuedItem
-from storage.models import Deadline, ItemKind, Role, RoleAssignment, TeamSettings
+from storage.models import (
+    Deadline,
+    EscalationDelivery,
+    ItemKind,
+    QuietWeek,
+    Role,
+    RoleAssignment,
+    TeamSettings,
+)
 from storage.planning import TrackedMilestone
 
 LISTED_REPLY = 40  # per /milestone or /deadline list
@@ -49,7 +58,7 @@ def roles_summary(channel_id: str, assignments: Sequence[RoleAssignment]) -> str
     return "\n".join(lines)
 
 
-def settings_summary(settings: TeamSettings) -> str:
+def settings_summary(settings: TeamSettings, upcoming_holidays: int) -> str:
     def queue(channel: str | None) -> str:
         return f"<#{channel}>" if channel else "DMs to the role holders"
 
@@ -61,10 +70,31 @@ def settings_summary(settings: TeamSettings) -> str:
             f"• product cards go to: {queue(settings.product_queue_channel)}",
             f"• project cards go to: {queue(settings.project_queue_channel)}",
             f"• time zone: {settings.timezone}",
+            f"• working week: {working_week(settings)}",
+            f"• public holidays: {settings.holiday_region or 'none'}; team holidays ahead: "
+            f"{upcoming_holidays}",
             f"• weekly digest: {WEEKDAYS[settings.digest_weekday].title()} "
             f"{settings.digest_hour:02d}:{settings.digest_minute:02d}",
-            f"• unacknowledged blockers escalate after {settings.escalation_hours} working hours",
+            f"• a quiet week (nothing new, nothing open): {QUIET_WEEK_LABEL[settings.quiet_week]}",
+            f"• unacknowledged blockers escalate after {settings.escalation_hours} working hours, "
+            f"{ESCALATE_BY_LABEL[settings.escalate_by]}",
         ]
+    )
+
+
+ESCALATE_BY_LABEL = {
+    EscalationDelivery.DM: "by DM to each project manager",
+    EscalationDelivery.CHANNEL: "in one channel post that mentions the project managers",
+}
+QUIET_WEEK_LABEL = {QuietWeek.SKIP: "no digest", QuietWeek.LINE: "a one-line post"}
+
+
+def working_week(settings: TeamSettings) -> str:
+    """ "mon-fri, 09:00-17:00 (Europe/Berlin)": the days and hours in the team's zone."""
+    start, end = minutes_to_time(settings.work_start), minutes_to_time(settings.work_end)
+    return (
+        f"{days_label(parse_days(settings.work_days))}, {start:%H:%M}-{end:%H:%M} "
+        f"({settings.timezone})"
     )
 
 
