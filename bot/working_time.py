@@ -145,8 +145,11 @@ def minutes_to_time(minutes: int) -> time:
 
 
 def days_label(days: frozenset[int]) -> str:
-    """Monday to Friday as "mon-fri", other weeks as "mon, wed, fri"."""
-    ordered = sorted(days)
-    if len(ordered) > 2 and ordered == list(range(ordered[0], ordered[-1] + 1)):
-        return f"{DAY_NAMES[ordered[0]]}-{DAY_NAMES[ordered[-1]]}"
-    return ", ".join(DAY_NAMES[d] for d in ordered)
+    """Monday to Friday as "mon-fri", Sunday to Thursday as "sun-thu", other weeks as
+    "mon, wed, fri"."""
+    if 2 < len(days) < 7:
+        for first in days:
+            run = {(first + offset) % 7 for offset in range(len(days))}
+            if run == days and (first - 1) % 7 not in days:
+                return f"{DAY_NAMES[first]}-{DAY_NAMES[(first + len(days) - 1) % 7]}"
+    return ", ".join(DAY_NAMES[d] for d in sorted(days))
