@@ -29,6 +29,7 @@ from bot.notices import Notices
 from bot.outbox import Outbox, Outcome
 from bot.parsing.words import UsageError, name_key
 from bot.parsing.words import name as checked_name
+from bot.people import zone_of
 from bot.permissions import Refused
 from bot.planning import Planning
 from bot.triage import PLAN, PLANNABLE, Decision, Triage, plannable
@@ -172,11 +173,11 @@ class Handoffs:
             self.check_owner(choice.new.owner_id)
         return item
 
-    def check_owner(self, owner_id: str) -> None:
+    def check_owner(self, owner_id: str) -> str:
         """A milestone's owner must be a person, as `/milestone add` wants: `Unfit` under the
-        modal's owner field otherwise."""
+        modal's owner field otherwise. Returns their time zone (their reminders wait for it)."""
         try:
-            self.triage.check_owner(owner_id, "own a milestone")
+            return zone_of(self.triage.owner_profile(owner_id, "own a milestone"))
         except Refused as refused:
             raise Unfit("owner", str(refused)) from None
 
@@ -200,7 +201,8 @@ class Handoffs:
             if not deciding:
                 return self._request(item, asked, None)
             assert choice.new.due is not None  # `check_plan` asked a decider for the date
-            created = self._create(asked, choice.new.due, choice.new.owner_id, actor_id)
+            owner_tz = self.check_owner(choice.new.owner_id) if choice.new.owner_id else None
+            created = self._create(asked, choice.new.due, choice.new.owner_id, owner_tz, actor_id)
             return self._plan_into(item_id, actor_id, created)
         milestone = self._open_milestone(item.team_channel_id, choice.milestone_id)
         if not self.frozen(milestone, self.planning.today(item.team_channel_id)):
@@ -310,9 +312,8 @@ class Handoffs:
         plan the item into it."""
         handoff = self._decidable(handoff_id, actor_id, HandoffKind.NEW_MILESTONE)
         self.check_due(handoff, due)
-        if owner_id is not None:
-            self.check_owner(owner_id)
-        milestone = self._create(handoff, due, owner_id, actor_id)
+        owner_tz = self.check_owner(owner_id) if owner_id is not None else None
+        milestone = self._create(handoff, due, owner_id, owner_tz, actor_id)
         won = self.store.decide(
             handoff_id, HandoffStatus.ACCEPTED, actor_id, self.clock(), milestone_id=milestone.id
         )
@@ -430,7 +431,12 @@ class Handoffs:
             raise Decided(decided)
 
     def _create(
-        self, handoff: Handoff, due: date, owner_id: str | None, actor_id: str
+        self,
+        handoff: Handoff,
+        due: date,
+        owner_id: str | None,
+        owner_tz: str | None,
+        actor_id: str,
     ) -> Milestone:
         """The proposed milestone, created; or the team's open one of that name (created by
         someone meanwhile, or by this decision's first try)."""
@@ -442,6 +448,7 @@ class Handoffs:
             name_key=name_key(name),
             due_date=due,
             owner_id=owner_id,
+            owner_tz=owner_tz,
             created_by=actor_id,
             created_at=now,
             scheduled_at=now,

@@ -6,6 +6,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.parsing.words import UsageError
+from bot.schedule import is_zone
+
+
+def zone_of(user: dict[str, Any]) -> str:
+    """A profile's IANA time zone, as Slack gives it; UTC when missing or unknown here."""
+    tz = str(user.get("tz") or "")
+    return tz if is_zone(tz) else "UTC"
 
 
 class People:

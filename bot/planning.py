@@ -23,7 +23,7 @@ from bot.parsing.planning import (
     ShowMilestone,
 )
 from bot.parsing.words import UsageError, name_key
-from bot.people import People
+from bot.people import People, zone_of
 from bot.permissions import Permissions
 from bot.roadmap import Roadmap
 from bot.schedule import local_today, zone
@@ -141,8 +141,9 @@ class Planning:
 
     def _add_milestone(self, channel_id: str, actor_id: str, command: AddMilestone) -> str:
         self._from_today(channel_id, command.due)
+        owner_tz = None
         if command.owner_id:
-            self.people.require_person(command.owner_id, "own a milestone")
+            owner_tz = zone_of(self.people.require_person(command.owner_id, "own a milestone"))
         now = self.clock()
         milestone = Milestone(
             team_channel_id=channel_id,
@@ -150,6 +151,7 @@ class Planning:
             name_key=name_key(command.name),
             due_date=command.due,
             owner_id=command.owner_id,
+            owner_tz=owner_tz,
             created_by=actor_id,
             created_at=now,
             scheduled_at=now,
@@ -238,7 +240,7 @@ class Planning:
         assignee = command.assignee_id or actor_id
         self.permissions.require_deadline_setter(channel_id, actor_id, assignee)
         person = self.people.require_person(assignee, "own a deadline")
-        tz_name = str(person.get("tz") or "UTC")
+        tz_name = zone_of(person)
         now = self.clock()
         if command.due < local_today(now, zone(tz_name)):
             raise UsageError(f"{day_label(command.due)} is in the past: pick a date from today on.")

@@ -164,9 +164,8 @@ class Reminders:
                 continue
             holders = managers.get(channel, [])
             owner = milestone.owner_id
-            recipients = (
-                [(Holder(owner, _zone_of(owner, holders, team)), DAILY_DAYS)] if owner else []
-            )
+            owner_tz = milestone.owner_tz or _zone_of(owner, holders, team) if owner else ""
+            recipients = [(Holder(owner, owner_tz), DAILY_DAYS)] if owner else []
             recipients += [
                 (h, DAILY_DAYS if not owner else MANAGER_DAILY_DAYS)
                 for h in holders

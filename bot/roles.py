@@ -9,9 +9,8 @@ from bot.handoff import Handoffs
 from bot.home import Home
 from bot.notices import Notices
 from bot.parsing.team import AssignRole, ListRoles, RemoveRole, RoleCommand
-from bot.people import People
+from bot.people import People, zone_of
 from bot.permissions import Permissions
-from bot.schedule import is_zone
 from storage.models import ItemKind, Role
 from storage.teams import TeamStore
 
@@ -57,14 +56,13 @@ class Roles:
             return f"{who} was not the {label} of <#{channel_id}>."
         assert isinstance(command, AssignRole)
         person = self.people.require_person(command.user_id, "hold a role")
-        tz = str(person.get("tz") or "")
         assignment = self.teams.assign(
             channel_id,
             command.user_id,
             command.role,
             actor_id,
             self.clock(),
-            tz=tz if is_zone(tz) else "UTC",  # their DMs wait for their own working day
+            tz=zone_of(person),  # their DMs wait for their own working day
         )
         if assignment is None:
             return f"{who} is already the {label} of <#{channel_id}>."

@@ -4,6 +4,7 @@ its card follows, and the person who raised it hears back."""
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -222,13 +223,18 @@ class Triage:
         """The person picked to own something (a risk, a milestone): Slack's user menu offers
         bots and deactivated accounts too, who could not act on it. Run before a modal closes
         (the refusal shows under its field) and again when the change is made."""
+        self.owner_profile(owner, purpose)
+        assert owner is not None
+        return owner
+
+    def owner_profile(self, owner: str | None, purpose: str) -> dict[str, Any]:
+        """`check_owner`, giving the owner's Slack profile (their time zone, for one)."""
         if owner is None:
             raise Refused("Pick the person who owns it.")
         try:
-            self.permissions.people.require_person(owner, purpose)
+            return self.permissions.people.require_person(owner, purpose)
         except UsageError:
             raise Refused(NOT_A_PERSON.format(purpose=purpose)) from None
-        return owner
 
     def _original(self, item: Item, original_id: int | None) -> Item:
         """The open item of the same team and kind that `item` duplicates (followed to the

@@ -345,6 +345,7 @@ class Milestone(DatedWork, table=True):
     name_key: str = Field(max_length=200)
     due_date: date
     owner_id: str | None = Field(default=None, max_length=32)
+    owner_tz: str | None = Field(default=None, max_length=64)  # the owner's, for their DMs
     # From this day (team time) on, feedback planned into it is scope creep.
     freeze_date: date | None = None
     theme_id: int | None = Field(default=None, foreign_key="theme.id", index=True)

@@ -41,6 +41,8 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("role_assignment") as batch:
         batch.add_column(sa.Column("tz", _TEXT(length=64), nullable=False, server_default="UTC"))
+    with op.batch_alter_table("milestone") as batch:
+        batch.add_column(sa.Column("owner_tz", _TEXT(length=64), nullable=True))
     for table in ("milestone", "deadline"):
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column("snoozed_until", sa.Date(), nullable=True))
@@ -76,6 +78,8 @@ def downgrade() -> None:
         with op.batch_alter_table(table) as batch:
             batch.drop_column("muted_by")
             batch.drop_column("snoozed_until")
+    with op.batch_alter_table("milestone") as batch:
+        batch.drop_column("owner_tz")
     with op.batch_alter_table("role_assignment") as batch:
         batch.drop_column("tz")
     with op.batch_alter_table("team_settings") as batch:
