@@ -203,8 +203,15 @@ class Capturer:
         if created and feedback:
             self.lookalikes.filed(stored.team_channel_id, stored.id, stored.title or stored.text)
         counted = False
-        if not created and not filing.replayed and stored.reporter_id != capture.reporter_id:
-            counted = self.items.add_vote(stored.id, capture.reporter_id, now)
+        # A +1 is someone else asking the owners for it: not its reporter, not its owners.
+        voter = capture.reporter_id
+        if (
+            not created
+            and not filing.replayed
+            and voter != stored.reporter_id
+            and voter not in filing.routing.holders
+        ):
+            counted = self.items.add_vote(stored.id, voter, now)
         if filing.replayed:
             _count_filed(capture, "replay")
         else:

@@ -16,6 +16,7 @@ from bot.blocks.digest import settled_in_place
 from bot.blocks.handoff import plan_refused
 from bot.cards import Cards
 from bot.clock import Clock
+from bot.digest import Digests
 from bot.digest import parent_key as digest_parent_key
 from bot.home import Home
 from bot.notices import Notices
@@ -81,6 +82,7 @@ class Triage:
         client: WebClient,
         clock: Clock,
         handoffs: HandoffStore,
+        digests: Digests,
     ) -> None:
         self.items = items
         self.teams = teams
@@ -93,6 +95,7 @@ class Triage:
         self.client = client
         self.clock = clock
         self.handoffs = handoffs
+        self.digests = digests
 
     def check(self, action_id: str, item_id: int, actor_id: str) -> Item:
         """The item a button may be applied to by this person: raises `Refused` when it is
@@ -308,7 +311,8 @@ class Triage:
     def update_digest(self, item: Item, channel_id: str, ts: str) -> None:
         """Bring the item's rows up to date in the digest reply at (channel, ts) (one clicked,
         or its team's latest), if our records say we posted that reply in its team channel.
-        Its blocks are read back from Slack: a click's payload decides nothing here."""
+        Its blocks are read back from Slack: a click's payload decides nothing here; its
+        counted headings are recounted from the store."""
         reply = self.sends.posted(SendKind.DIGEST, channel_id, ts)
         parent = None if reply is None else self.sends.get(digest_parent_key(reply.key))
         if (
@@ -334,7 +338,8 @@ class Triage:
                 return  # deleted since: nothing left to update
             assert item.id is not None
             entry = QueuedItem(item, self.items.votes(item.id))
-            blocks = settled_in_place(message.get("blocks") or [], entry, self.clock())
+            headings = self.digests.headings(reply)  # recounted: a triage changes the counts
+            blocks = settled_in_place(message.get("blocks") or [], entry, self.clock(), headings)
             if blocks == message.get("blocks"):
                 return  # not listed there, or already up to date
             self.client.chat_update(

@@ -145,7 +145,9 @@ def build_services(
         news,
         calendar,
     )
-    digests = Digests(DigestStore(db, workspace_id), teams, sends, outbox, permissions, clock)
+    digests = Digests(
+        DigestStore(db, workspace_id), teams, sends, outbox, permissions, calendar, clock
+    )
     reminders = Reminders(planning_store, items, teams, calendar, sends, outbox)
     home = Home(queues, teams, planning_store, client, clock)
     triage = Triage(
@@ -160,6 +162,7 @@ def build_services(
         client,
         clock,
         handoff_store,
+        digests,
     )
     handoffs = Handoffs(handoff_store, items, teams, triage, planning, notices, outbox, clock)
     return Services(

@@ -12,7 +12,7 @@ from typing import Any
 
 from sandbox.fake_slack import FakeSlack
 from storage.db import Database, make_engine
-from storage.models import Deadline, Milestone, Role
+from storage.models import Deadline, Milestone, Role, TeamSettings
 from storage.planning import PlanningStore
 from storage.teams import TeamStore
 from tests.conftest import BOB, CAROL, TEAM, WORKSPACE
@@ -22,10 +22,17 @@ LONG_AGO = datetime(2026, 1, 5, tzinfo=UTC)
 
 
 def seed(database_url: str, today: date) -> None:
-    """A team with 30 overdue milestones, an overdue deadline and a stale blocker."""
+    """A team at work around the clock with 30 overdue milestones, an overdue deadline and a
+    stale blocker."""
     engine = make_engine(database_url)
     db = Database(engine)
-    TeamStore(db, WORKSPACE).assign(TEAM, BOB, Role.PROJECT, BOB, LONG_AGO)
+    teams = TeamStore(db, WORKSPACE)
+    teams.assign(TEAM, BOB, Role.PROJECT, BOB, LONG_AGO)
+    # At work every day, all day: the replicas tick at the real time, whatever it is.
+    always = TeamSettings(
+        channel_id=TEAM, work_days="0,1,2,3,4,5,6", work_start=0, work_end=24 * 60
+    )
+    teams.save_settings(always)
     planning = PlanningStore(db, WORKSPACE)
     for n in range(30):
         planning.add_milestone(

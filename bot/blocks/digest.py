@@ -1,7 +1,9 @@
 """The weekly digest: a parent message and one reply per role, with triage buttons per item.
 
 Each item row has block ids made by `Row` from its list and item id, so a row is found again by
-comparing ids, never by parsing them.
+comparing ids, never by parsing them; each counted heading has a fixed block id, so a triage in
+the thread can recount it. Every count is the rows it heads plus an explicit "…and N more"
+(and, for feedback, how many are listed elsewhere in the reply: each item is shown once).
 """
 
 from collections.abc import Sequence
@@ -17,7 +19,6 @@ from bot.blocks.common import (
     SECTION_LIMIT,
     STATUS_LABEL,
     Message,
-    capped,
     context,
     day_label,
     mentions,
@@ -28,7 +29,7 @@ from bot.blocks.common import (
 )
 from bot.blocks.lists import milestone_line
 from bot.mrkdwn import safe_mrkdwn
-from storage.digest import Counted, ProductDigest, ProjectDigest
+from storage.digest import FeedbackCounts, ProductDigest, ProjectDigest
 from storage.items import QueuedItem
 from storage.models import Item, ItemStatus, Level, Role
 from storage.queues import OpenRisk, Risks
@@ -40,10 +41,12 @@ RISK_PREVIEW = 120  # characters of a risk's title or text in a line
 
 @dataclass(frozen=True)
 class Digest:
-    """The parent message and one reply per role."""
+    """The parent message and one reply per role; `quiet` when every count and list in them
+    is empty (nothing to say)."""
 
     parent: Message
     replies: dict[Role, Message]
+    quiet: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,15 +97,10 @@ def _item_line(entry: QueuedItem, now: datetime, row: Row) -> str:
     return f"*#{item.id}* {text}\n_{' · '.join(facts)}_"
 
 
-def _actionable(
-    heading: str, entries: Counted | Sequence[QueuedItem], listing: str, now: datetime
-) -> list[Block]:
-    """A heading, then each item with the same buttons its card has, so triage works here."""
-    shown = entries.shown if isinstance(entries, Counted) else list(entries)
-    if not shown:
-        return [section(f"{heading}\n_Nothing here this week._")]
-    blocks: list[Block] = [section(heading)]
-    for entry in shown:
+def _rows(entries: Sequence[QueuedItem], listing: str, now: datetime) -> list[Block]:
+    """Each item with the same buttons its card has, so triage works here."""
+    blocks: list[Block] = []
+    for entry in entries:
         row = Row(listing, entry.item.id)
         blocks.append(section(_item_line(entry, now, row), row.line_id))
         buttons = item_buttons(entry.item)
@@ -111,11 +109,10 @@ def _actionable(
     return blocks
 
 
-def _more(count: Counted, command: str, channel_id: str) -> list[Block]:
-    hidden = count.total - len(count.shown)
+def _more(hidden: int, command: str, channel_id: str) -> list[Block]:
     if hidden <= 0:
         return []
-    return [context(f"…and {hidden} more: `{command}` in <#{channel_id}> lists them.")]
+    return [context(f"…and {hidden:,} more: `{command}` in <#{channel_id}> lists them.")]
 
 
 def _for(role: Role, holders: Sequence[str]) -> str:
@@ -125,9 +122,14 @@ def _for(role: Role, holders: Sequence[str]) -> str:
     return f"for {mentions(holders)} ({label})"
 
 
-def _lines(heading: str, lines: Sequence[str], empty: str) -> Block:
-    """A heading and up to LISTED_LINES lines in one section (always within 3,000 chars)."""
-    body = "\n".join(capped(lines, LISTED_LINES)) if lines else f"_{empty}_"
+def _lines(heading: str, lines: Sequence[str], empty: str, total: int | None = None) -> Block:
+    """A heading and up to LISTED_LINES lines in one section (always within 3,000 chars), then
+    how many more of `total` (default: of `lines`) there are."""
+    shown = list(lines[:LISTED_LINES])
+    hidden = (len(lines) if total is None else total) - len(shown)
+    if hidden > 0:
+        shown.append(f"…and {hidden:,} more.")
+    body = "\n".join(shown) if shown else f"_{empty}_"
     return section(safe_mrkdwn(f"{heading}\n{body}", SECTION_LIMIT)[0])
 
 
@@ -178,8 +180,21 @@ def _roadmap(digest: ProductDigest) -> list[Block]:
     return [_lines(f"*Roadmap, {digest.quarter}*", lines, f"No themes for {digest.quarter}.")]
 
 
-def digest_parent(channel_id: str, week_of: date) -> Message:
-    title = f"Weekly digest — week of {day_label(week_of)}"
+TO = " \N{EN DASH} "  # between a period's first and last day, as people write it
+
+
+def period_label(first: date, last: date) -> str:
+    """The days a digest covers, both included, with an en dash: "30 Nov to 6 Dec" in the
+    same year, "1 to 7 Dec" in the same month, "28 Dec 2026 to 3 Jan 2027" across a year."""
+    if first.year != last.year:
+        return f"{first.day} {first:%b %Y}{TO}{last.day} {last:%b %Y}"
+    if first.month != last.month:
+        return f"{first.day} {first:%b}{TO}{last.day} {last:%b}"
+    return f"{first.day}{TO}{last.day} {last:%b}"
+
+
+def digest_parent(channel_id: str, period: str) -> Message:
+    title = f"Weekly digest — {period}"
     blocks: list[Block] = [
         HeaderBlock(text=title),
         context(
@@ -190,43 +205,106 @@ def digest_parent(channel_id: str, week_of: date) -> Message:
     return Message(f"{title} (<#{channel_id}>)", render_blocks(blocks))
 
 
-def product_reply(
-    channel_id: str, holders: Sequence[str], digest: ProductDigest, now: datetime
-) -> Message:
-    filed = sum(digest.filed_by_status.values())
+def quiet_line(channel_id: str) -> Message:
+    """The whole digest of a team with nothing new and nothing open (`QuietWeek.LINE`)."""
+    return Message(f"A quiet week in <#{channel_id}>: nothing new and nothing open.", [])
+
+
+FILED_HEADING = "digest_filed"
+VOTED_HEADING = "digest_voted"
+WAITING_HEADING = "digest_waiting"
+BLOCKERS_HEADING = "digest_blockers"
+
+
+def product_headings(counts: FeedbackCounts, period: str) -> list[Block]:
+    """The product reply's counted headings, each under its own block id: a triage in the
+    thread swaps them for fresh ones (`settled_in_place`)."""
     statuses = ", ".join(
-        f"{count} {STATUS_LABEL[status].lower()}"
-        for status, count in sorted(digest.filed_by_status.items())
+        f"{count:,} {STATUS_LABEL[status].lower()}"
+        for status, count in sorted(counts.filed_by_status.items(), key=_status_order)
     )
-    summary = f"*Feedback filed this week: {filed}*" + (f" ({statuses})" if statuses else "")
-    if digest.filed:
-        summary += "\n" + "\n".join(
-            f"• {quoted_name(e.item.title or e.item.text, 200)}"
-            + (f" (+{e.votes})" if e.votes else "")
-            + (f" · <{e.item.permalink}|source>" if e.item.permalink else f" · #{e.item.id}")
-            for e in digest.filed
-        )
-    else:
-        summary += "\n_No new feedback this week._"
+    filed = f"*Feedback filed {period}: {counts.filed:,}*" + (f" ({statuses})" if statuses else "")
+    return [
+        section(filed, FILED_HEADING),
+        section(f"*Most +1'd open feedback* ({counts.voted:,})", VOTED_HEADING),
+        section(f"*Waiting for triage longest* ({counts.open:,} open)", WAITING_HEADING),
+    ]
+
+
+def project_headings(open_blockers: int) -> list[Block]:
+    """The project reply's counted heading (see `product_headings`)."""
+    return [section(f"*Open blockers, oldest first* ({open_blockers:,})", BLOCKERS_HEADING)]
+
+
+def _status_order(entry: tuple[ItemStatus, int]) -> int:
+    return list(ItemStatus).index(entry[0])
+
+
+def _filed(digest: ProductDigest) -> Block:
+    """The feedback filed in the period that neither list below shows, and how the count adds
+    up: these lines, how many more, and how many are listed below."""
+    filed = digest.filed
+    lines = [
+        f"• {quoted_name(e.item.title or e.item.text, 200)}"
+        + (f" (+{e.votes})" if e.votes else "")
+        + (f" · <{e.item.permalink}|source>" if e.item.permalink else f" · #{e.item.id}")
+        for e in filed.shown
+    ]
+    hidden = filed.total - len(filed.shown)
+    if hidden > 0:
+        lines.append(f"…and {hidden:,} more.")
+    below = digest.counts.filed - filed.total
+    if below > 0:
+        lines.append(f"_{below:,} of them {'is' if below == 1 else 'are'} listed below._")
+    return section(safe_mrkdwn("\n".join(lines) or "_No new feedback._", SECTION_LIMIT)[0])
+
+
+def _waiting_rest(digest: ProductDigest, channel_id: str) -> list[Block]:
+    """What the waiting list's count holds besides its rows: those under Most +1'd above, and
+    how many more there are."""
+    above = len(digest.most_voted)
+    hidden = digest.counts.open - above - len(digest.waiting)
+    if digest.counts.open == 0:
+        return [context("_Nothing is waiting for triage._")]
+    if above <= 0:
+        return _more(hidden, "/feedback list", channel_id)
+    text = f"…and {above:,} under Most +1'd above"
+    if hidden > 0:
+        text += f", and {hidden:,} more: `/feedback list` in <#{channel_id}> lists them"
+    return [context(text + ".")]
+
+
+def product_reply(
+    channel_id: str, holders: Sequence[str], digest: ProductDigest, now: datetime, period: str
+) -> Message:
+    counts = digest.counts
+    filed_heading, voted_heading, waiting_heading = product_headings(counts, period)
+    voted_hidden = counts.voted - len(digest.most_voted)
     blocks: list[Block] = [
         section(f":bulb: *Product* — {_for(Role.PRODUCT, holders)}"),
-        section(summary),
+        filed_heading,
+        _filed(digest),
         *_roadmap(digest),
         _risks("Open market risks, high first", digest.market_risks, "No open market risks."),
-        *_actionable(
-            f"*Waiting for triage longest* ({digest.waiting.total} open)",
-            digest.waiting,
-            "waiting",
-            now,
-        ),
-        *_more(digest.waiting, "/feedback list", channel_id),
-        *_actionable("*Most +1'd*", digest.most_voted, "voted", now),
+        voted_heading,
+        *_rows(digest.most_voted, "voted", now),
+        *([] if counts.voted else [context("_No open feedback has a +1 yet._")]),
+        *_more(voted_hidden, "/feedback list", channel_id),
+        waiting_heading,
+        *_rows(digest.waiting, "waiting", now),
+        *_waiting_rest(digest, channel_id),
     ]
-    return Message(f"Product digest for <#{channel_id}>: {filed} filed", render_blocks(blocks))
+    fallback = f"Product digest for <#{channel_id}>: {counts.filed:,} filed {period}"
+    return Message(fallback, render_blocks(blocks))
 
 
 def project_reply(
-    channel_id: str, holders: Sequence[str], digest: ProjectDigest, now: datetime, today: date
+    channel_id: str,
+    holders: Sequence[str],
+    digest: ProjectDigest,
+    now: datetime,
+    today: date,
+    period: str,
 ) -> Message:
     resolved = [
         f"• *#{e.item.id}* {quoted_name(e.item.title or e.item.text, 200)}"
@@ -240,24 +318,23 @@ def project_reply(
         f"• deadline *{quoted_name(d.task, 200)}* — {day_label(d.due_date)} · <@{d.assignee_id}>"
         for d in digest.overdue_deadlines
     ]
+    blockers = digest.open_blockers
     blocks: list[Block] = [
         section(f":no_entry: *Project* — {_for(Role.PROJECT, holders)}"),
-        *_actionable(
-            f"*Open blockers, oldest first* ({digest.open_blockers.total})",
-            digest.open_blockers,
-            "blocker",
-            now,
-        ),
-        *_more(digest.open_blockers, "/blocker list", channel_id),
+        *project_headings(blockers.total),
+        *_rows(blockers.shown, "blocker", now),
+        *([] if blockers.total else [context("_No open blockers._")]),
+        *_more(blockers.total - len(blockers.shown), "/blocker list", channel_id),
         _risks(
             "Open operational risks, high first",
             digest.operational_risks,
             "No open operational risks.",
         ),
         _lines(
-            f"*Blockers resolved this week* ({digest.resolved.total})",
+            f"*Blockers resolved {period}* ({digest.resolved.total:,})",
             resolved,
-            "None resolved this week.",
+            "None resolved.",
+            digest.resolved.total,
         ),
         _lines(
             "*Scope creep: items accepted after a milestone's freeze*",
@@ -273,18 +350,28 @@ def project_reply(
             [milestone_line(m) for m in digest.milestones_soon],
             "Nothing due in the next 14 days.",
         ),
-        _lines("*Overdue milestones and deadlines*", overdue, "Nothing overdue."),
+        _lines(
+            "*Overdue milestones and deadlines*",
+            overdue,
+            "Nothing overdue.",
+            len(digest.overdue_milestones) + digest.overdue_deadline_total,
+        ),
     ]
-    fallback = f"Project digest for <#{channel_id}>: {digest.open_blockers.total} open blockers"
+    fallback = f"Project digest for <#{channel_id}>: {blockers.total:,} open blockers"
     return Message(fallback, render_blocks(blocks))
 
 
 def settled_in_place(
-    blocks: list[dict[str, Any]], entry: QueuedItem, now: datetime
+    blocks: list[dict[str, Any]],
+    entry: QueuedItem,
+    now: datetime,
+    headings: Sequence[Block] = (),
 ) -> list[dict[str, Any]]:
     """A digest message after one of its items was triaged: that item's rows show its new
-    state and the buttons that still apply; the rest of the message is unchanged."""
+    state and the buttons that still apply, and the counted headings are swapped for
+    `headings` (recounted, matched by block id); the rest of the message is unchanged."""
     item: Item = entry.item
+    fresh = {heading.block_id: heading.to_dict() for heading in headings}
     rows = {
         block_id: row
         for row in (Row(listing, item.id) for listing in LISTINGS)
@@ -295,7 +382,10 @@ def settled_in_place(
     for block in blocks:
         block_id = block.get("block_id")
         row = rows.get(block_id) if isinstance(block_id, str) else None
-        if row is None:
+        if block_id in fresh:
+            same = block.get("text", {}).get("text") == fresh[block_id]["text"]["text"]
+            updated.append(block if same else fresh[block_id])
+        elif row is None:
             updated.append(block)
         elif block_id == row.line_id:
             updated.append(section(_item_line(entry, now, row), row.line_id).to_dict())

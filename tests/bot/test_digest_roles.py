@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.blocks.digest import product_reply, project_reply
 from sandbox.block_kit import BROADCAST, MESSAGE_BLOCK_LIMIT, block_kit_errors
-from storage.digest import Counted, Creep, ProductDigest, ProjectDigest
+from storage.digest import Counted, Creep, FeedbackCounts, ProductDigest, ProjectDigest
 from storage.models import Item, ItemKind, ItemStatus, Level, Milestone, Theme
 from storage.queues import OpenRisk, Risks
 from storage.roadmap import Quarter, ThemeProgress
@@ -18,6 +18,7 @@ TODAY = NOW.date()
 QUARTER = Quarter(2026, 4)
 HOSTILE = "<!channel> look & <script>x</script> <!subteam^S1|@devs>"
 EMPTY = Counted([], 0)
+PERIOD = "30 Nov \N{EN DASH} 6 Dec"
 
 
 def risk(
@@ -71,11 +72,11 @@ def milestone(n: int, name: str) -> Milestone:
 
 
 def product(**fields: Any) -> ProductDigest:
-    return ProductDigest({}, [], EMPTY, [], **fields)
+    return ProductDigest(FeedbackCounts({}, 0, 0), [], [], EMPTY, **fields)
 
 
 def project(**fields: Any) -> ProjectDigest:
-    return ProjectDigest(EMPTY, EMPTY, [], [], [], **fields)
+    return ProjectDigest(EMPTY, EMPTY, [], [], [], 0, **fields)
 
 
 def sections(blocks: list[dict[str, Any]]) -> list[str]:
@@ -100,7 +101,7 @@ def test_the_product_reply_shows_the_quarters_themes_and_market_risks_high_first
         ),
     )
 
-    reply = product_reply("C1", ["UANN"], digest, NOW)
+    reply = product_reply("C1", ["UANN"], digest, NOW, PERIOD)
 
     assert section_starting(reply.blocks, "*Roadmap, 2026-Q4*").splitlines()[1:] == [
         "• *Self-serve onboarding* — 1 of 3 milestones done",
@@ -117,13 +118,13 @@ def test_the_product_reply_shows_the_quarters_themes_and_market_risks_high_first
 
 
 def test_empty_sections_say_so_as_the_rest_of_the_digest_does() -> None:
-    reply = product_reply("C1", [], product(quarter=QUARTER), NOW)
+    reply = product_reply("C1", [], product(quarter=QUARTER), NOW, PERIOD)
     assert "*Roadmap, 2026-Q4*\n_No themes for 2026-Q4._" in sections(reply.blocks)
     assert "*Open market risks, high first* (0)\n_No open market risks._" in sections(reply.blocks)
-    without_quarter = product_reply("C1", [], product(), NOW)
+    without_quarter = product_reply("C1", [], product(), NOW, PERIOD)
     assert not any("Roadmap" in text for text in sections(without_quarter.blocks))
 
-    reply = project_reply("C1", [], project(), NOW, TODAY)
+    reply = project_reply("C1", [], project(), NOW, TODAY, PERIOD)
     assert "*Open operational risks, high first* (0)\n_No open operational risks._" in sections(
         reply.blocks
     )
@@ -141,7 +142,7 @@ def test_the_project_reply_shows_operational_risks_and_scope_accepted_after_a_fr
         scope_creep=[Creep(milestone(1, "Public beta"), 2), Creep(milestone(2, "GA"), 1)],
     )
 
-    reply = project_reply("C1", ["UBO"], digest, NOW, TODAY)
+    reply = project_reply("C1", ["UBO"], digest, NOW, TODAY, PERIOD)
 
     assert section_starting(reply.blocks, "*Open operational risks").splitlines() == [
         "*Open operational risks, high first* (7, 3 high)",
@@ -177,9 +178,14 @@ def test_hundreds_of_long_hostile_risks_themes_and_milestones_stay_within_slacks
     )
     creep = [Creep(milestone(n, f"{HOSTILE * 4}{n}"), n + 1) for n in range(40)]
 
-    product_blocks = product_reply("C1", ["UANN"], digest, NOW).blocks
+    product_blocks = product_reply("C1", ["UANN"], digest, NOW, PERIOD).blocks
     project_blocks = project_reply(
-        "C1", ["UBO"], project(operational_risks=operational, scope_creep=creep), NOW, TODAY
+        "C1",
+        ["UBO"],
+        project(operational_risks=operational, scope_creep=creep),
+        NOW,
+        TODAY,
+        PERIOD,
     ).blocks
 
     for blocks in (product_blocks, project_blocks):

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 from storage.db import Database
-from storage.digest import DigestStore
+from storage.digest import DigestStore, FeedbackCounts
 from storage.items import ItemStore
 from storage.models import ItemKind, ItemStatus, Milestone
 from storage.planning import PlanningStore
@@ -70,10 +70,11 @@ def test_product_digest_counts_and_orders(db: Database) -> None:
         items.add_vote(popular.id, voter, NOW)
     items.transition(old.id, [ItemStatus.OPEN], ItemStatus.PLANNED, "U2", NOW)
 
-    digest = DigestStore(db, WORKSPACE).product("C1", week_ago, limit=3)
+    digest = DigestStore(db, WORKSPACE).product("C1", week_ago, NOW, limit=3)
 
-    assert digest.filed_by_status == {ItemStatus.OPEN: 9}
-    assert [q.item.text for q in digest.filed] == ["popular", "new 0", "new 1"]
-    assert digest.waiting.total == 9
-    assert [q.item.text for q in digest.waiting.shown] == ["new 7", "new 6", "new 5"]
+    assert digest.counts == FeedbackCounts({ItemStatus.OPEN: 9}, open=9, voted=1)
     assert [(q.item.text, q.votes) for q in digest.most_voted] == [("popular", 3)]
+    # Each list skips what the lists before it show: an item is listed once.
+    assert [q.item.text for q in digest.waiting] == ["new 7", "new 6", "new 5"]
+    assert [q.item.text for q in digest.filed.shown] == ["new 0", "new 1", "new 2"]
+    assert digest.filed.total == 5  # the 9 filed, less the 4 listed above

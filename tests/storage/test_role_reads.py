@@ -169,7 +169,7 @@ def test_the_project_digest_counts_scope_accepted_after_a_freeze_per_open_milest
     assert done.id is not None and planning.close(Milestone, done.id, "UPJ", NOW)
 
     digest = DigestStore(db, WORKSPACE).project(
-        "C1", NOW - timedelta(days=7), NOW.date(), NOW.date() + timedelta(days=14), 5
+        "C1", NOW - timedelta(days=7), NOW, NOW.date(), NOW.date() + timedelta(days=14), 5
     )
 
     assert [(c.milestone.name, c.accepted) for c in digest.scope_creep] == [
@@ -205,7 +205,7 @@ def test_the_product_digest_shows_the_quarters_themes_and_open_market_risks(
     assert themes.link(beta.id, onboarding.id)
     file(db, "competitor launch", likelihood=Level.HIGH, impact=Level.HIGH)
 
-    digest = DigestStore(db, WORKSPACE).product("C1", NOW - timedelta(days=7), 5, q4)
+    digest = DigestStore(db, WORKSPACE).product("C1", NOW - timedelta(days=7), NOW, 5, q4)
 
     assert digest.quarter == q4
     assert [(p.theme.name, p.done, p.total) for p in digest.themes] == [
@@ -213,4 +213,4 @@ def test_the_product_digest_shows_the_quarters_themes_and_open_market_risks(
     ]
     assert [r.item.text for r in digest.market_risks.shown] == ["competitor launch"]
     assert digest.market_risks.high == 1
-    assert DigestStore(db, WORKSPACE).product("C1", NOW, 5).themes == []
+    assert DigestStore(db, WORKSPACE).product("C1", NOW, NOW, 5).themes == []
