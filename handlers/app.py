@@ -13,7 +13,16 @@ from bot.slack_client import quiet_logger
 from handlers.after_ack import AfterAck
 from handlers.errors import on_error
 from handlers.install import Installs
-from handlers.listeners import actions, commands, events, handoff, home, lists, modals
+from handlers.listeners import (
+    actions,
+    commands,
+    events,
+    handoff,
+    home,
+    lists,
+    modals,
+    reminders,
+)
 from handlers.services import Tenants
 from storage.db import acking
 
@@ -54,6 +63,7 @@ def create_app(
     lists.register(app, tenants, after_ack)
     modals.register(app, tenants, after_ack)
     handoff.register(app, tenants, after_ack)
+    reminders.register(app, tenants, after_ack)
     return app
 
 

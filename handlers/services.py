@@ -33,6 +33,7 @@ from bot.planning import Planning
 from bot.reminders import Reminders
 from bot.roadmap import Roadmap
 from bot.roles import Roles
+from bot.snooze import Snoozes
 from bot.team_settings import TeamSettingsCommands
 from bot.team_webhooks import Webhooks
 from bot.tick import Ticker, TickReport
@@ -82,6 +83,7 @@ class Services:
     triage: Triage
     handoffs: Handoffs
     digests: Digests
+    snoozes: Snoozes
     home: Home
     webhooks: Webhooks
     lists: Lists
@@ -192,6 +194,7 @@ def build_services(
         triage=triage,
         handoffs=handoffs,
         digests=digests,
+        snoozes=Snoozes(planning_store, teams, people, planning.working_time, sends, client, clock),
         home=home,
         webhooks=webhooks,
         lists=Lists(queues, clock),

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import case, func, or_, update
 from sqlalchemy.orm import aliased
@@ -22,6 +22,8 @@ from storage.models import (
     Milestone,
     WorkStatus,
 )
+
+Dated = TypeVar("Dated", Milestone, Deadline)
 
 OPEN_BLOCKER = (col(Item.kind) == ItemKind.BLOCKER) & col(Item.status).in_(
     OPEN_STATUSES[ItemKind.BLOCKER]
@@ -165,7 +167,8 @@ class PlanningStore:
                     col(Milestone.id) == milestone_id,
                     col(Milestone.status) == WorkStatus.OPEN,
                 )
-                .values(due_date=due, scheduled_at=now)
+                # A new date is a new promise: its reminders are neither snoozed nor muted.
+                .values(due_date=due, scheduled_at=now, snoozed_until=None, muted_by=None)
             )
             session.commit()
             return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -311,6 +314,52 @@ class PlanningStore:
             return list(session.exec(query))
 
     # Both --------------------------------------------------------------------------------
+
+    def dated(self, table: type[Dated], row_id: int) -> Dated | None:
+        """This workspace's milestone or deadline with this id, open or not."""
+        query = select(table).where(
+            col(table.workspace_id) == self.workspace_id, col(table.id) == row_id
+        )
+        with self.db.session() as session:
+            return session.exec(query).first()
+
+    def snooze(self, table: type[Milestone] | type[Deadline], row_id: int, until: date) -> bool:
+        """Hold an open, unmuted row's overdue reminders until `until` (local); a snooze only
+        ever lengthens, so a click on an older copy never cuts a later snooze short."""
+        return self._set_open(
+            table,
+            row_id,
+            col(table.muted_by).is_(None)
+            & or_(col(table.snoozed_until).is_(None), col(table.snoozed_until) < until),
+            snoozed_until=until,
+        )
+
+    def mute(self, table: type[Milestone] | type[Deadline], row_id: int, by: str) -> bool:
+        """No more overdue reminders for an open row; the first to mute it is kept."""
+        return self._set_open(table, row_id, col(table.muted_by).is_(None), muted_by=by)
+
+    def _set_open(
+        self,
+        table: type[Milestone] | type[Deadline],
+        row_id: int,
+        condition: Any,
+        **values: Any,
+    ) -> bool:
+        """Set `values` on the row if it is open and meets `condition`: a conditional update,
+        so two clicks at once change it once. False when it did not (done, or already so)."""
+        with self.db.writing() as session:
+            result = session.execute(
+                update(table)
+                .where(
+                    col(table.workspace_id) == self.workspace_id,
+                    col(table.id) == row_id,
+                    col(table.status) == WorkStatus.OPEN,
+                    condition,
+                )
+                .values(**values)
+            )
+            session.commit()
+            return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def close(
         self, table: type[Milestone] | type[Deadline], row_id: int, by: str, now: datetime

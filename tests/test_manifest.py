@@ -128,7 +128,8 @@ def test_manifest_validates_against_slacks_schema(manifest: dict[str, Any]) -> N
 def test_the_code_registers_nothing_the_manifest_lacks() -> None:
     """One listener per command, event, shortcut, modal and options load; one for all triage
     buttons, one for the lists' "More", one for Home's controls, one for the capture modal's
-    kind and one for the handoff cards' buttons: nothing unlisted."""
+    kind, one for the handoff cards' buttons and one for the reminders' Snooze and Mute:
+    nothing unlisted."""
     client = WebClient(token="xoxb-unused")
     db = Database(make_engine("sqlite://"))
     workspaces = Workspaces(WorkspaceStore(db), utc_now)
@@ -136,7 +137,7 @@ def test_the_code_registers_nothing_the_manifest_lacks() -> None:
     installs = Installs(workspaces, None, tenants.forget)
     app = create_app(tenants, installs, "unused-secret", AfterAck(threads=1), client)
     shortcuts = len(MESSAGE_SHORTCUTS) + 1
-    modals, options, actions = 6, 3, 5
+    modals, options, actions = 6, 3, 6
     expected = len(COMMANDS) + len(EVENTS) + shortcuts + modals + options + actions
     assert len(app._listeners) == expected
 

@@ -7,7 +7,7 @@ most 3,000 characters and at most 50 blocks, with a count of what was left out.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
@@ -139,6 +139,15 @@ def snooze_buttons(subject: Subject) -> ActionsBlock:
     )
 
 
+def snoozed_in_place(
+    blocks: list[dict[str, Any]], subject: Subject, text: str
+) -> list[dict[str, Any]]:
+    """A reminder after one of its subjects was snoozed or muted: that subject's buttons (or
+    the line that replaced them) become the context line `text`; the rest is unchanged."""
+    line = context(text, subject.actions_id).to_dict()
+    return [line if block.get("block_id") == subject.actions_id else block for block in blocks]
+
+
 def _fitted(line: str) -> str:
     return safe_mrkdwn(line, SECTION_LIMIT)[0] if len(line) > SECTION_LIMIT else line
 
@@ -168,11 +177,11 @@ def reminders(destination_label: str, entries: Sequence[tuple[str, Subject | Non
     """Everything due for one channel or person in one run: one post, never one per line.
     The first overdue lines come with Snooze and Mute buttons of their own; the rest are
     packed into sections."""
-    with_buttons = [(line, s) for line, s in entries if s is not None][:SNOOZABLE_SHOWN]
-    shown = {id(entry) for entry in with_buttons}
-    rest = [line for entry in entries if id(entry) not in shown for line in [entry[0]]]
+    with_buttons = [i for i, (_, subject) in enumerate(entries) if subject][:SNOOZABLE_SHOWN]
+    rest = [line for i, (line, _) in enumerate(entries) if i not in with_buttons]
     blocks: list[Block] = []
-    for line, subject in with_buttons:
+    for index in with_buttons:
+        line, subject = entries[index]
         assert subject is not None
         blocks.append(section(_fitted(line), subject.line_id))
         blocks.append(snooze_buttons(subject))
