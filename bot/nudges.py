@@ -68,7 +68,9 @@ def is_nudge_day(
     if gap <= daily_days:
         return True
     weeks = gap // 7
-    return weeks >= 2 and day == work.working_day_from(due + weeks * WEEK)
+    # Weekly from the first whole week past the daily ones: a manager's once-then-weekly
+    # (daily_days=1) hears again a week after, not two.
+    return weeks * 7 > daily_days and day == work.working_day_from(due + weeks * WEEK)
 
 
 def latest_nudge(

@@ -30,14 +30,14 @@ from storage.outbox import OutboxStore, Send
 from storage.planning import PlanningStore
 from storage.teams import Holder, TeamStore
 
-# Far enough ahead that "tomorrow" in every time zone (UTC+14) is included, and far enough to
-# reach a due date after a long weekend.
-LOOKAHEAD = timedelta(days=5)
+# Far enough ahead to reach a due date whose "working day before" comes before a long break
+# (two weeks of holidays and a weekend), in every time zone.
+LOOKAHEAD = timedelta(days=21)
 # A blocker younger than this cannot have waited the smallest escalation threshold.
 MIN_ESCALATION = timedelta(hours=1)
 # A blocker escalated this long ago has reached everyone it was for (whose working day may
-# start up to a day after the team's): later runs leave it out.
-ESCALATED = timedelta(days=2)
+# start a weekend and a 26-hour zone gap after the team's): later runs leave it out.
+ESCALATED = timedelta(days=4)
 # Holidays and time away this far back still decide which past days were nudge days.
 DAYS_OFF_BACK = timedelta(days=60)
 MANAGER_DAILY_DAYS = 1  # a project manager hears of someone else's slip once, then weekly
@@ -54,6 +54,9 @@ class Planned:
     due_at: datetime
     subject: Subject | None = None
     item_id: int | None = None  # an escalation's blocker: once escalated, it is not re-planned
+    # Keys of sends that told the same people already (an escalation sent the other way,
+    # before the team switched between DMs and a channel post): any settled, this one is moot.
+    told_by: tuple[str, ...] = ()
 
 
 class Calendar:
@@ -88,7 +91,9 @@ class Calendar:
         return found
 
     def person(self, channel_id: str, user_id: str, tz: str) -> WorkingTime:
-        """The team's working week in the person's own zone, their time away as days off."""
+        """The team's working week in the person's own zone (the team's when not known),
+        their time away as days off."""
+        tz = tz or self.team_settings(channel_id).timezone
         key = (channel_id, user_id, tz)
         found = self._people.get(key)
         if found is None:
@@ -132,8 +137,8 @@ class Reminders:
         self._milestones(at, calendar, managers, planned.append)
         self._deadlines(at, calendar, managers, planned.append)
         self._escalations(at, calendar, managers, planned.append)
-        settled = self.sends.settled([p.key for p in planned])
-        return [p for p in planned if p.key not in settled]
+        settled = self.sends.settled([k for p in planned for k in (p.key, *p.told_by)])
+        return [p for p in planned if p.key not in settled and settled.isdisjoint(p.told_by)]
 
     def _milestones(
         self,
@@ -205,11 +210,16 @@ class Reminders:
             channel = deadline.team_channel_id
             assignee = Holder(deadline.assignee_id, deadline.assignee_tz)
             subject = Subject("deadline", deadline.id)
-            recipients = [(assignee, DAILY_DAYS)] + [
-                (h, MANAGER_DAILY_DAYS)
-                for h in managers.get(channel, [])
-                if h.user_id != assignee.user_id
-            ]
+            recipients = [(assignee, DAILY_DAYS)]
+            # Slipped by the assignee's calendar (the date is theirs), not a manager's ahead of it.
+            if deadline.due_date < calendar.person(channel, assignee.user_id, assignee.tz).today(
+                at
+            ):
+                recipients += [
+                    (h, MANAGER_DAILY_DAYS)
+                    for h in managers.get(channel, [])
+                    if h.user_id != assignee.user_id
+                ]
             for holder, daily_days in recipients:
                 work = calendar.person(channel, holder.user_id, holder.tz)
                 nudge = latest_nudge(
@@ -249,7 +259,7 @@ class Reminders:
         """A blocker not acknowledged within the team's threshold of working hours goes to its
         project managers who did not file it and are not away (or, failing them, whoever set
         the team up): by DM in each one's working hours, or as one post in the team channel."""
-        founders: dict[str, str] | None = None
+        founders: dict[str, Holder] | None = None
         for item in self.items.unacknowledged_blockers(at - MIN_ESCALATION, at - ESCALATED):
             channel = item.team_channel_id
             settings = calendar.team_settings(channel)
@@ -264,25 +274,43 @@ class Reminders:
             ]
             if not recipients:
                 if founders is None:
-                    founders = self.teams.founders()
+                    founders = self._founders(managers)
                 founder = founders.get(channel)
-                if founder is None or founder == item.reporter_id:
+                if (
+                    founder is None
+                    or founder.user_id == item.reporter_id
+                    or calendar.is_away(channel, founder, at)
+                ):
                     continue
-                recipients = [Holder(founder, settings.timezone)]
+                recipients = [founder]
             hours = settings.escalation_hours
+            in_channel = f"escalation:{item.id}:{channel}"
+            by_dm = tuple(f"escalation:{item.id}:{h.user_id}" for h in recipients)
             if settings.escalate_by is EscalationDelivery.CHANNEL:
                 if team.is_open(at):
                     line = escalation(item, hours, [h.user_id for h in recipients])
-                    key = f"escalation:{item.id}:{channel}"
-                    plan(Planned(key, channel, line, due_at, item_id=item.id))
+                    plan(Planned(in_channel, channel, line, due_at, None, item.id, by_dm))
                 continue
             line = escalation(item, hours, [])
-            for holder in recipients:
+            for holder, key in zip(recipients, by_dm, strict=True):
                 work = calendar.person(channel, holder.user_id, holder.tz)
                 if work.is_open(at):
-                    key = f"escalation:{item.id}:{holder.user_id}"
                     due = work.next_opening(due_at)
-                    plan(Planned(key, holder.user_id, line, due, item_id=item.id))
+                    plan(Planned(key, holder.user_id, line, due, None, item.id, (in_channel,)))
+
+    def _founders(self, managers: dict[str, list[Holder]]) -> dict[str, Holder]:
+        """Who set each team up, in their own zone when they hold a role there (else the
+        team's)."""
+        zones = {
+            (channel, h.user_id): h.tz
+            for holders in (managers, self.teams.holder_zones(Role.PRODUCT))
+            for channel, team_holders in holders.items()
+            for h in team_holders
+        }
+        return {
+            channel: Holder(user, zones.get((channel, user), ""))
+            for channel, user in self.teams.founders().items()
+        }
 
     def send(self, destination: str, planned: list[Planned], at: datetime) -> Outcome:
         """Everything due for one channel or person, as one message."""

@@ -41,6 +41,12 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("role_assignment") as batch:
         batch.add_column(sa.Column("tz", _TEXT(length=64), nullable=False, server_default="UTC"))
+    # Holders from before: their team's zone is the best guess until they take a role again.
+    op.execute(
+        "UPDATE role_assignment SET tz = COALESCE((SELECT s.timezone FROM team_settings s "
+        "WHERE s.workspace_id = role_assignment.workspace_id "
+        "AND s.channel_id = role_assignment.channel_id), 'UTC')"
+    )
     with op.batch_alter_table("milestone") as batch:
         batch.add_column(sa.Column("owner_tz", _TEXT(length=64), nullable=True))
     for table in ("milestone", "deadline"):
