@@ -59,6 +59,9 @@ LISTED_SUBDIVISIONS = 40
 _TYPABLE_CODE = re.compile(r"[A-Za-z0-9]{1,16}")  # a subdivision code typed as one word
 
 
+MAX_AWAY_PERIODS = 20  # ahead, per person: every run of the time loop reads them
+
+
 class TeamSettingsCommands:
     def __init__(
         self,
@@ -282,6 +285,11 @@ class TeamSettingsCommands:
             raise UsageError(f"{span(period)} is over: pick days from today on.")
         if any(first <= command.first and command.last <= last for first, last in periods):
             return f"You're already away {span(period)}."
+        if len(periods) >= MAX_AWAY_PERIODS:
+            raise UsageError(
+                f"You already have {MAX_AWAY_PERIODS} periods away ahead: `/rolecall away off` "
+                "clears them, then set the ones you need."
+            )
         self.calendar.set_away(actor_id, command.first, command.last)
         return (
             f"You're away {span(period)}, in every team: your reminders wait until you're "

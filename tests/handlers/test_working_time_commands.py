@@ -49,7 +49,7 @@ def test_the_working_week_is_shown_and_set_in_parts(
     reply = rolecall(slack, fake, "workweek sun-thu 08:30-16:30")
 
     assert reply.startswith(
-        "#launch's working week is now mon, tue, wed, thu, sun, 08:30-16:30 (Asia/Jerusalem)."
+        "#launch's working week is now sun-thu, 08:30-16:30 (Asia/Jerusalem)."
     )
     stored = settings_of(services)
     assert (stored.work_days, stored.work_start, stored.work_end) == ("0,1,2,3,6", 510, 990)
@@ -292,6 +292,19 @@ def test_anyone_sets_lists_and_clears_their_own_time_away(
         "You had no time away ahead: nothing to clear."
     )
     assert rolecall(slack, fake, "away", CAROL).startswith("You have no time away ahead.")
+
+
+def test_time_away_stops_piling_up_at_twenty_periods_ahead(
+    slack: SignedClient, fake: FakeSlack, services: Services
+) -> None:
+    calendar = services.team_settings.calendar
+    for day in range(1, 21):
+        rolecall(slack, fake, f"away 2027-03-{day:02d}", CAROL)
+    assert rolecall(slack, fake, "away 2027-04-01", CAROL) == (
+        "You already have 20 periods away ahead: `/rolecall away off` clears them, then set "
+        "the ones you need."
+    )
+    assert len(calendar.away_of(CAROL, date(2026, 11, 30))) == 20
 
 
 def test_time_away_that_is_over_is_refused_in_the_persons_zone(
