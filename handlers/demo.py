@@ -446,11 +446,12 @@ def _time_loop(
     )
     signing_keys = _item_id(fake.dms_to(OMAR)[-1])
     tick(datetime(2026, 12, 1, 9, tzinfo=UTC), "Tue 1 Dec 09:00")
-    tick(
-        datetime(2026, 12, 1, 10, tzinfo=UTC), "Tue 1 Dec 10:00  (nobody acknowledged the blocker)"
-    )
     tick(datetime(2026, 12, 2, 9, tzinfo=UTC), "Wed 2 Dec 09:00")
     tick(datetime(2026, 12, 3, 9, tzinfo=UTC), "Thu 3 Dec 09:00  (the beta slipped)")
+    tick(
+        datetime(2026, 12, 3, 10, tzinfo=UTC),
+        "Thu 3 Dec 10:00  (24 working hours, nobody acknowledged the blockers)",
+    )
     slack.command("/milestone", "move Public beta 2026-12-09", OMAR, TEAM)
     show.step("omar", "/milestone move Public beta 2026-12-09", responses(asked + 2))
     tick(datetime(2026, 12, 7, 9, tzinfo=UTC), "Mon 7 Dec 09:00  (digest day)")

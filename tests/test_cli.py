@@ -164,7 +164,9 @@ def test_demo_shows_the_loop_and_exits_zero() -> None:
     assert "written by @sam · customer: Globex · impact: high" in captured
     # The time loop.
     assert ":calendar: Milestone *Public beta* is due tomorrow (Wed 2 Dec 2026)" in out
-    assert "has waited 24 working hours without being acknowledged" in out
+    escalated = demo_step(out, "scheduler: tick at Thu 3 Dec 10:00")
+    assert "DM to omar:\n      │ :rotating_light: blocker *#5* from @sam is not" in escalated
+    assert "*#8* from @lee is not acknowledged after 24 working hours" in escalated
     assert "is 1 day overdue (was due Wed 2 Dec 2026)" in out
     assert "Weekly digest — 30 Nov \N{EN DASH} 6 Dec" in out  # the week before Monday
     assert "_@lee · 6 days old · owned by @omar_" in out  # acknowledged from the digest thread

@@ -71,18 +71,19 @@ def assert_each_posted_once(fake: FakeSlack) -> None:
     top = [
         m for m in fake.messages[TEAM] if m["user"] == fake.bot_user_id and not m.get("thread_ts")
     ]
-    # #launch: one message with the 30 milestone nudges, one digest parent with two replies.
-    assert len(top) == 2, [m["text"] for m in top]
-    reminders = next(m for m in top if "Weekly digest" not in m["text"])
-    assert reminders["text"] == "30 reminders for <#CLAUNCH>"
-    digest = next(m for m in top if "Weekly digest" in m["text"])
+    # #launch: one digest parent with two replies (overdue milestones are not said there).
+    assert len(top) == 1, [m["text"] for m in top]
+    [digest] = top
+    assert "Weekly digest" in digest["text"]
     assert len([m for m in posts if m.get("thread_ts") == digest["ts"]]) == 2
-    # DMs: Carol's overdue deadline, and the same for Bob as project manager.
+    # DMs: Carol's overdue deadline; Bob, the project manager, gets the 30 overdue milestones
+    # (they have no owner) and Carol's deadline in one message.
     assert Counter(channel for channel, ms in fake.messages.items() if ms and channel != TEAM) == {
         fake.dm_channel(CAROL): 1,
         fake.dm_channel(BOB): 1,
     }
     assert [len(fake.dms_to(CAROL)), len(fake.dms_to(BOB))] == [1, 1]
+    assert fake.dms_to(BOB)[0]["text"] == "31 reminders for you"
 
 
 def workspace(fake: FakeSlack) -> None:
@@ -117,7 +118,7 @@ def test_two_ticks_in_parallel_processes_post_everything_once(database_url: str)
         assert [t.returncode for t in ticks] == [0, 0], outputs
         assert_each_posted_once(fake)
         reports = [re.search(r"(\d+) reminders sent", out) for out, _ in outputs]
-        assert sum(int(r.group(1)) for r in reports if r) == 32  # 30 nudges + 2 deadline DMs
+        assert sum(int(r.group(1)) for r in reports if r) == 32  # 30 milestones + 2 deadline
 
         again = run_cli("tick", "--at", at.isoformat(), env=env)
         assert again.stdout.startswith(f"tick {at.isoformat()}: 0 reminders sent in 0 messages")
@@ -135,7 +136,7 @@ def test_three_serve_replicas_run_the_scheduler_and_post_everything_once(
         env = {"SLACK_API_URL": fake.api_url, "DATABASE_URL": database_url, "PORT": "0"}
         run_cli("migrate", env=env)
         with serving(env), serving(env), serving(env):
-            fake.wait_for(lambda: len(bot_posts(fake)) >= 6, timeout=30)
+            fake.wait_for(lambda: len(bot_posts(fake)) >= 5, timeout=30)
         # Leaving the block stopped the replicas; each waited for its running tick to end.
         assert_each_posted_once(fake)
 

@@ -27,7 +27,7 @@ def test_after_an_uninstall_nothing_is_posted_until_slack_sends_again(
     _uninstall(slack)
     posted = len(fake.calls_to("chat.postMessage"))
 
-    tick(ticker, clock, clock.now + timedelta(hours=12))
+    tick(ticker, clock, clock.now + timedelta(hours=4))  # Monday noon: the nudge is due
     assert len(fake.calls_to("chat.postMessage")) == posted
 
     # Reinstalled: Slack sends again, and what was owed goes out.
