@@ -11,8 +11,16 @@ list would be empty — no feedback filed and no blocker resolved in the period;
 waiting for triage (open: feedback that needs info or is snoozed is not listed, so not
 counted), no open blocker, market or operational risk; no milestone overdue or due in the next
 14 days, no overdue deadline, no scope accepted after a freeze, no roadmap theme this quarter.
+
+A digest names people rather than mentioning them (a mention pings, and a digest lands at the
+team's opening, not each reader's): their names are read from Slack for each build and kept a
+few minutes, so a preview, its post and the recounts after clicks read them once.
 """
 
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as wall_time
@@ -20,13 +28,17 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
-from bot.blocks.common import Message
+from bot.blocks.common import Message, Names
 from bot.blocks.digest import (
     DIGEST_ITEMS,
     Digest,
     digest_parent,
+    item_people,
+    people,
     period_label,
     product_headings,
     product_reply,
@@ -40,8 +52,8 @@ from bot.permissions import Permissions
 from bot.schedule import ONE_DAY, latest_digest, local_instant, local_today, zone
 from bot.working_time import WorkingTime
 from storage.calendar import CalendarStore
-from storage.digest import DigestStore
-from storage.models import OutboxSend, QuietWeek, Role, SendKind, SendStatus
+from storage.digest import DigestStore, ProductDigest, ProjectDigest
+from storage.models import Item, OutboxSend, QuietWeek, Role, SendKind, SendStatus
 from storage.outbox import OutboxStore, Send
 from storage.roadmap import Quarter
 from storage.teams import TeamStore
@@ -51,6 +63,77 @@ HORIZON = timedelta(days=14)
 MIDNIGHT = wall_time(0)
 # Holidays read for a run: a slot is at most a week old, and its local day may be a day off UTC's.
 HOLIDAYS_BACK = timedelta(days=9)
+NAMES_KEPT_FOR = timedelta(minutes=10)  # a renamed person reads by their new name after this
+NAMES_KEPT = 1000  # people whose names are kept (a digest names at most a few dozen)
+
+log = logging.getLogger(__name__)
+
+
+class SlackNames:
+    """People's names as Slack gives them (users.info), each kept for `ttl`, at most `size`
+    of them (the least recently read are dropped first)."""
+
+    def __init__(
+        self,
+        client: WebClient,
+        clock: Clock,
+        ttl: timedelta = NAMES_KEPT_FOR,
+        size: int = NAMES_KEPT,
+    ) -> None:
+        self.client = client
+        self.clock = clock
+        self.ttl = ttl
+        self.size = size
+        self._kept: OrderedDict[str, tuple[str, datetime]] = OrderedDict()
+        self._lock = threading.Lock()  # runs post different teams' digests on threads
+
+    def names(self, user_ids: Iterable[str]) -> Names:
+        """The names of `user_ids`, read from Slack for those not kept. A person Slack doesn't
+        know, or whose read failed, has none (they read "someone"); a network failure is
+        raised (the digest is posted by a later run)."""
+        now = self.clock()
+        known: dict[str, str] = {}
+        for user_id in sorted(set(user_ids)):
+            kept = self._kept_name(user_id, now)
+            name = kept if kept is not None else self._read(user_id, now)
+            if name:
+                known[user_id] = name
+        return Names(known)
+
+    def _kept_name(self, user_id: str, now: datetime) -> str | None:
+        with self._lock:
+            kept = self._kept.get(user_id)
+            if kept is None or kept[1] <= now:
+                return None
+            self._kept.move_to_end(user_id)
+            return kept[0]
+
+    def _read(self, user_id: str, now: datetime) -> str | None:
+        """users.info's name for the person ("" for one Slack doesn't know, kept as such);
+        None when the read failed (not kept: the next build asks again). A 429 was already
+        waited out by the client."""
+        try:
+            user = self.client.users_info(user=user_id)["user"]
+        except SlackApiError as error:
+            code = error.response.get("error")
+            if code != "user_not_found":
+                log.warning("users.info for %s failed: %s", user_id, code)
+                return None
+            name = ""
+        else:
+            profile = user.get("profile") or {}
+            name = str(
+                profile.get("display_name")
+                or profile.get("real_name")
+                or user.get("real_name")
+                or ""
+            )
+        with self._lock:
+            self._kept[user_id] = (name, now + self.ttl)
+            self._kept.move_to_end(user_id)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return name
 
 
 @dataclass(frozen=True)
@@ -134,6 +217,7 @@ class Digests:
         outbox: Outbox,
         permissions: Permissions,
         calendar: CalendarStore,
+        names: SlackNames,
         clock: Clock,
     ) -> None:
         self.store = store
@@ -142,6 +226,7 @@ class Digests:
         self.outbox = outbox
         self.permissions = permissions
         self.calendar = calendar
+        self.names = names
         self.clock = clock
 
     def preview_reply(self, channel_id: str, role: Role) -> Message:
@@ -167,33 +252,27 @@ class Digests:
     def content(self, channel_id: str, now: datetime, window: Window | None = None) -> Digest:
         """The team's digest as of `now`: the period `window` (default: the last seven days up
         to now) and what is open and ahead."""
+        return self.facts(channel_id, now, window).digest(self.names)
+
+    def facts(self, channel_id: str, now: datetime, window: Window | None = None) -> "Facts":
+        """What the team's digest as of `now` says, before it is written (see `content`)."""
         tz = zone(self.teams.settings(channel_id).timezone)
         window = window or Window.up_to(now, tz)
         today = local_today(now, tz)
         since, until = window.since, window.until
-        product = self.store.product(channel_id, since, until, DIGEST_ITEMS, Quarter.of(today))
-        project = self.store.project(channel_id, since, until, today, today + HORIZON, DIGEST_ITEMS)
-        return Digest(
-            parent=digest_parent(channel_id, window.label),
-            replies={
-                Role.PRODUCT: product_reply(
-                    channel_id,
-                    self.teams.holders(channel_id, Role.PRODUCT),
-                    product,
-                    now,
-                    window.label,
-                ),
-                Role.PROJECT: project_reply(
-                    channel_id,
-                    self.teams.holders(channel_id, Role.PROJECT),
-                    project,
-                    now,
-                    today,
-                    window.label,
-                ),
-            },
-            quiet=product.quiet and project.quiet,
+        return Facts(
+            channel_id,
+            now,
+            today,
+            window.label,
+            {role: self.teams.holders(channel_id, role) for role in Role},
+            self.store.product(channel_id, since, until, DIGEST_ITEMS, Quarter.of(today)),
+            self.store.project(channel_id, since, until, today, today + HORIZON, DIGEST_ITEMS),
         )
+
+    def row_names(self, item: Item) -> Names:
+        """The names an item's digest rows show (`settled_in_place`)."""
+        return self.names.names(item_people(item))
 
     def headings(self, reply: OutboxSend) -> list[Block]:
         """A posted reply's counted headings, recounted now (its period's counts as they stand):
@@ -240,9 +319,11 @@ class Digests:
         """Post what is left of this digest thread, parent first, then the replies in order.
 
         Whether a scheduled digest is quiet is decided once, by the run that first claims its
-        parent (so it builds the content before claiming), and kept with that claim: a retry
-        posts the same kind of thread. A digest asked for is posted in full."""
-        content = cache(lambda: self.content(due.channel_id, at, due.window))
+        parent (so it reads what the digest says before claiming; people's names are read only
+        when a part is posted), and kept with that claim: a retry posts the same kind of
+        thread. A digest asked for is posted in full."""
+        facts = cache(lambda: self.facts(due.channel_id, at, due.window))
+        content = cache(lambda: facts().digest(self.names))  # names read when first posted
 
         def reply(role: Role) -> Render:
             return lambda _: content().replies[role]
@@ -255,7 +336,7 @@ class Digests:
             quiet = _quiet(parent)
         else:
             scheduled = due.due_at is not None
-            quiet = _quiet(parent) if parent is not None else scheduled and content().quiet
+            quiet = _quiet(parent) if parent is not None else scheduled and facts().quiet
             settings = self.teams.settings(due.channel_id)
             if quiet and settings.quiet_week is QuietWeek.SKIP:
                 self._settle_unposted(due, PARTS)
@@ -308,6 +389,52 @@ class Digests:
         won = self.sends.claim(sends, due.channel_id, now, now - LEASE, "")
         if won:
             self.sends.record_final(list(won), SendStatus.SENT, now)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """A team's digest before it is written: what its replies list, as of `now`."""
+
+    channel_id: str
+    now: datetime
+    today: date
+    period: str  # the label of the days it covers
+    holders: dict[Role, list[str]]
+    product: ProductDigest
+    project: ProjectDigest
+
+    @property
+    def quiet(self) -> bool:
+        """Every count and list is empty: nothing to say."""
+        return self.product.quiet and self.project.quiet
+
+    def digest(self, slack_names: SlackNames) -> Digest:
+        """The digest, naming everyone in it (their names read once, for the whole digest)."""
+        named = people(self.product, self.project).union(*self.holders.values())
+        known = slack_names.names(named)
+        channel_id = self.channel_id
+        return Digest(
+            parent=digest_parent(channel_id, self.period),
+            replies={
+                Role.PRODUCT: product_reply(
+                    channel_id,
+                    self.holders[Role.PRODUCT],
+                    self.product,
+                    self.now,
+                    self.period,
+                    known,
+                ),
+                Role.PROJECT: project_reply(
+                    channel_id,
+                    self.holders[Role.PROJECT],
+                    self.project,
+                    self.now,
+                    self.today,
+                    self.period,
+                    known,
+                ),
+            },
+        )
 
 
 PARTS = ("parent", *(role.value for role in Role))

@@ -339,7 +339,10 @@ class Triage:
             assert item.id is not None
             entry = QueuedItem(item, self.items.votes(item.id))
             headings = self.digests.headings(reply)  # recounted: a triage changes the counts
-            blocks = settled_in_place(message.get("blocks") or [], entry, self.clock(), headings)
+            names = self.digests.row_names(item)
+            blocks = settled_in_place(
+                message.get("blocks") or [], entry, self.clock(), names, headings
+            )
             if blocks == message.get("blocks"):
                 return  # not listed there, or already up to date
             self.client.chat_update(

@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 from bot.capture import Capturer
 from bot.cards import Cards
 from bot.clock import Clock, utc_now
-from bot.digest import Digests
+from bot.digest import Digests, SlackNames
 from bot.export import Exports
 from bot.handoff import Handoffs
 from bot.home import Home
@@ -148,7 +148,14 @@ def build_services(
         calendar,
     )
     digests = Digests(
-        DigestStore(db, workspace_id), teams, sends, outbox, permissions, calendar, clock
+        DigestStore(db, workspace_id),
+        teams,
+        sends,
+        outbox,
+        permissions,
+        calendar,
+        SlackNames(client, clock),
+        clock,
     )
     reminders = Reminders(planning_store, items, teams, calendar, sends, outbox)
     home = Home(queues, teams, planning_store, client, clock)

@@ -169,7 +169,7 @@ def test_demo_shows_the_loop_and_exits_zero() -> None:
     assert "*#8* from @lee is not acknowledged after 24 working hours" in escalated
     assert "is 1 day overdue (was due Wed 2 Dec 2026)" in out
     assert "Weekly digest — 30 Nov \N{EN DASH} 6 Dec" in out  # the week before Monday
-    assert "_@lee · 6 days old · owned by @omar_" in out  # acknowledged from the digest thread
+    assert "_lee · 6 days old · owned by omar_" in out  # acknowledged from the digest thread
     # The roadmap, planning as a handoff, scope creep and risks, until the beta ships.
     assert "Theme *Self-serve onboarding* is on #launch's roadmap for 2026-Q4." in out
     assert "Milestone *Public beta* now delivers *Self-serve onboarding* (2026-Q4)." in out

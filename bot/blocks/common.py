@@ -4,14 +4,15 @@ Builders use slack_sdk's Block Kit models, which check Slack's limits when seria
 builder that would produce `invalid_blocks` fails in the unit tests instead of in a workspace.
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.mrkdwn import safe_mrkdwn
+from bot.mrkdwn import escape, safe_mrkdwn
 from storage.models import ItemKind, ItemStatus, Role
 
 SECTION_LIMIT = 3000
@@ -77,8 +78,48 @@ def quoted_name(text: str, limit: int = NAME_LIMIT) -> str:
     return safe_mrkdwn(text, limit)[0]
 
 
+Person = Callable[[str], str]  # how a message writes a person: a mention, or their name
+SOMEONE = "someone"  # a person Slack gave no name for
+PERSON_NAME_LIMIT = 80
+USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")  # as `safe_mrkdwn` keeps a mention
+# Formatting characters in a name would bold or strike the text around it: lookalikes instead.
+_NAME_MARKUP = str.maketrans(
+    {
+        "*": "\N{ASTERISK OPERATOR}",
+        "_": "\N{MODIFIER LETTER LOW MACRON}",
+        "~": "\N{TILDE OPERATOR}",
+        "`": "\N{MODIFIER LETTER GRAVE ACCENT}",
+    }
+)
+
+
+def mention(user_id: str) -> str:
+    """A person as a mention, which notifies them: for DMs, App Home and replies to them."""
+    return f"<@{user_id}>"
+
+
 def mentions(users: Sequence[str]) -> str:
-    return ", ".join(f"<@{user}>" for user in users)
+    return ", ".join(mention(user) for user in users)
+
+
+@dataclass(frozen=True)
+class Names:
+    """People written by their Slack names (user id to name), for messages that name people
+    without notifying them: a mention in a channel post pings. A person with no name here
+    reads "someone"."""
+
+    known: Mapping[str, str] = field(default_factory=dict)
+
+    def __call__(self, user_id: str | None) -> str:
+        name = " ".join(self.known.get(user_id or "", "").split())
+        if not name:
+            return SOMEONE
+        return safe_mrkdwn(escape(name.translate(_NAME_MARKUP)), PERSON_NAME_LIMIT)[0]
+
+    def text(self, mrkdwn: str) -> str:
+        """Safe mrkdwn with each mention in it (one a person typed, kept by `safe_mrkdwn`)
+        written as that person's name."""
+        return USER_MENTION.sub(lambda match: self(match.group(1)), mrkdwn)
 
 
 def plural(count: int, word: str) -> str:

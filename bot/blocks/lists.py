@@ -15,6 +15,7 @@ from bot.blocks.cards import kind_noun
 from bot.blocks.common import (
     ROLE_LABEL,
     Message,
+    Person,
     capped,
     context,
     day_label,
@@ -118,9 +119,10 @@ def risk_reason(tracked: TrackedMilestone) -> str:
     return ", ".join(plural(count, what) for count, what in counts if count)
 
 
-def milestone_line(entry: TrackedMilestone) -> str:
+def milestone_line(entry: TrackedMilestone, person: Person) -> str:
+    """`person` writes its owner: the digest names people rather than mention them."""
     milestone = entry.milestone
-    owner = f" · <@{milestone.owner_id}>" if milestone.owner_id else ""
+    owner = f" · {person(milestone.owner_id)}" if milestone.owner_id else ""
     return (
         f"• *{quoted_name(milestone.name)}* — {day_label(milestone.due_date)}{owner}"
         f"{at_risk(entry)}"

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.blocks.common import Names
 from bot.blocks.digest import product_reply, project_reply
 from sandbox.block_kit import BROADCAST, MESSAGE_BLOCK_LIMIT, block_kit_errors
 from storage.digest import Counted, Creep, FeedbackCounts, ProductDigest, ProjectDigest
@@ -19,6 +20,7 @@ QUARTER = Quarter(2026, 4)
 HOSTILE = "<!channel> look & <script>x</script> <!subteam^S1|@devs>"
 EMPTY = Counted([], 0)
 PERIOD = "30 Nov \N{EN DASH} 6 Dec"
+NAMES = Names({"UANN": "Ann Lee", "UBO": "Bo Chen"})
 
 
 def risk(
@@ -101,7 +103,7 @@ def test_the_product_reply_shows_the_quarters_themes_and_market_risks_high_first
         ),
     )
 
-    reply = product_reply("C1", ["UANN"], digest, NOW, PERIOD)
+    reply = product_reply("C1", ["UANN"], digest, NOW, PERIOD, NAMES)
 
     assert section_starting(reply.blocks, "*Roadmap, 2026-Q4*").splitlines()[1:] == [
         "• *Self-serve onboarding* — 1 of 3 milestones done",
@@ -110,7 +112,7 @@ def test_the_product_reply_shows_the_quarters_themes_and_market_risks_high_first
     assert section_starting(reply.blocks, "*Open market risks").splitlines() == [
         "*Open market risks, high first* (2, 1 high)",
         "• *#3* risk 3 — :rotating_light: *high* · likelihood medium · impact high · "
-        "owner <@UANN> · threatens *Public beta*",
+        "owner Ann Lee · threatens *Public beta*",
         "• *#4* Competitor ships a free tier — likelihood medium · impact low · no owner · "
         "mitigating",
     ]
@@ -118,13 +120,13 @@ def test_the_product_reply_shows_the_quarters_themes_and_market_risks_high_first
 
 
 def test_empty_sections_say_so_as_the_rest_of_the_digest_does() -> None:
-    reply = product_reply("C1", [], product(quarter=QUARTER), NOW, PERIOD)
+    reply = product_reply("C1", [], product(quarter=QUARTER), NOW, PERIOD, NAMES)
     assert "*Roadmap, 2026-Q4*\n_No themes for 2026-Q4._" in sections(reply.blocks)
     assert "*Open market risks, high first* (0)\n_No open market risks._" in sections(reply.blocks)
-    without_quarter = product_reply("C1", [], product(), NOW, PERIOD)
+    without_quarter = product_reply("C1", [], product(), NOW, PERIOD, NAMES)
     assert not any("Roadmap" in text for text in sections(without_quarter.blocks))
 
-    reply = project_reply("C1", [], project(), NOW, TODAY, PERIOD)
+    reply = project_reply("C1", [], project(), NOW, TODAY, PERIOD, NAMES)
     assert "*Open operational risks, high first* (0)\n_No open operational risks._" in sections(
         reply.blocks
     )
@@ -142,7 +144,7 @@ def test_the_project_reply_shows_operational_risks_and_scope_accepted_after_a_fr
         scope_creep=[Creep(milestone(1, "Public beta"), 2), Creep(milestone(2, "GA"), 1)],
     )
 
-    reply = project_reply("C1", ["UBO"], digest, NOW, TODAY, PERIOD)
+    reply = project_reply("C1", ["UBO"], digest, NOW, TODAY, PERIOD, NAMES)
 
     assert section_starting(reply.blocks, "*Open operational risks").splitlines() == [
         "*Open operational risks, high first* (7, 3 high)",
@@ -178,7 +180,7 @@ def test_hundreds_of_long_hostile_risks_themes_and_milestones_stay_within_slacks
     )
     creep = [Creep(milestone(n, f"{HOSTILE * 4}{n}"), n + 1) for n in range(40)]
 
-    product_blocks = product_reply("C1", ["UANN"], digest, NOW, PERIOD).blocks
+    product_blocks = product_reply("C1", ["UANN"], digest, NOW, PERIOD, NAMES).blocks
     project_blocks = project_reply(
         "C1",
         ["UBO"],
@@ -186,6 +188,7 @@ def test_hundreds_of_long_hostile_risks_themes_and_milestones_stay_within_slacks
         NOW,
         TODAY,
         PERIOD,
+        NAMES,
     ).blocks
 
     for blocks in (product_blocks, project_blocks):

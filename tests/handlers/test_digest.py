@@ -48,13 +48,13 @@ def test_weekly_digest_thread_with_one_reply_per_role(
     assert rendered(fake, parent).splitlines()[0] == f"Weekly digest — {LAST_WEEK}"
     product, project = (rendered(fake, m) for m in thread(fake, parent))
     assert product.splitlines()[:3] == [
-        ":bulb: *Product* — for @alice (product manager)",
+        ":bulb: *Product* — for alice (product manager)",
         f"*Feedback filed {LAST_WEEK}: 2* (2 open)",
         "_2 of them are listed below._",
     ]
     assert "Dark mode <!channel>" in product  # shown as typed; the fixture checks nobody was pinged
     assert "[Plan] [Decline] [Duplicate]" in product
-    assert project.splitlines()[0] == ":no_entry: *Project* — for @bob (project manager)"
+    assert project.splitlines()[0] == ":no_entry: *Project* — for bob (project manager)"
     assert "*#3* Staging is down" in project and "[Acknowledge] [Resolve]" in project
     assert "*Milestones due in the next 14 days*\n_Nothing due in the next 14 days._" in project
     assert "*Overdue milestones and deadlines*\n• *Beta* — Fri 4 Dec 2026 · *3d overdue*" in project
@@ -78,7 +78,7 @@ def test_triage_from_the_digest_updates_that_row_the_card_and_tells_the_reporter
 
     fake.wait_for(lambda: len(fake.calls_to("chat.update")) == 2)
     updated = rendered(fake, thread(fake, parent)[0])
-    assert "*Planned* by @alice" in updated
+    assert "*Planned* by alice" in updated  # named in the digest, mentioned on the card
     assert updated.count("[Plan] [Decline] [Duplicate]") == 1  # item 2 keeps its buttons
     assert "*Planned* by @alice" in rendered(fake, cards(fake, ALICE)[0])
     fake.wait_for(lambda: any("was planned by @alice" in t for t in dm_texts(fake, CAROL)))
@@ -98,7 +98,7 @@ def test_triage_from_a_card_updates_the_row_in_the_latest_digest_too(
 
     slack.click(BOB, fake.dm_channel(BOB), card["ts"], "item_acknowledge", item_id(card))
 
-    fake.wait_for(lambda: "*Acknowledged* by @bob" in rendered(fake, thread(fake, parent)[1]))
+    fake.wait_for(lambda: "*Acknowledged* by bob" in rendered(fake, thread(fake, parent)[1]))
     assert "*Acknowledged* by @bob" in rendered(fake, cards(fake, BOB)[0])
     product = rendered(fake, thread(fake, parent)[0])
     assert "Acknowledged" not in product  # the other role's reply lists no blocker
@@ -192,7 +192,7 @@ def test_resolving_a_blocker_in_the_thread_recounts_the_open_blockers(
     view = fake.open_views(BOB)[0]
     slack.view_submission(view, BOB, state_values(view, {"reason": "Rebuilt staging"}))
 
-    fake.wait_for(lambda: "*Resolved* by @bob" in rendered(fake, thread(fake, parent)[1]))
+    fake.wait_for(lambda: "*Resolved* by bob" in rendered(fake, thread(fake, parent)[1]))
     updated = rendered(fake, thread(fake, parent)[1])
     assert "*Open blockers, oldest first* (1)" in updated
     assert "[Acknowledge] [Resolve]" in updated  # CI is red keeps its buttons
@@ -275,5 +275,5 @@ def test_an_owners_own_reaction_is_not_a_plus_one(
     [parent] = digests(fake)
     product, project = (rendered(fake, m) for m in thread(fake, parent))
     assert "*Most +1'd open feedback* (1)\n*#1* customers want dark mode" in product
-    assert "_@carol · 7 days old · +2 · " in product
-    assert "*#2* staging is down\n_@carol · 7 days old · not acknowledged" in project  # no +1
+    assert "_carol · 7 days old · +2 · " in product
+    assert "*#2* staging is down\n_carol · 7 days old · not acknowledged" in project  # no +1

@@ -252,7 +252,7 @@ def test_the_digest_preview_gives_each_role_its_side_of_the_handoff(
     assert "Churn in SMB — likelihood not set · impact not set · no owner" in product
     assert "Old worry" not in product and "Vendor outage" not in product
     assert "*Open operational risks, high first* (1)\n" in project
-    assert "Vendor outage — likelihood not set · impact not set · owner @bob" in project
+    assert "Vendor outage — likelihood not set · impact not set · owner bob" in project
     assert (
         "*Scope creep: items accepted after a milestone's freeze*\n"
         "• *Public beta*: 2 items accepted after the freeze"
