@@ -48,9 +48,7 @@ def test_the_working_week_is_shown_and_set_in_parts(
 
     reply = rolecall(slack, fake, "workweek sun-thu 08:30-16:30")
 
-    assert reply.startswith(
-        "#launch's working week is now sun-thu, 08:30-16:30 (Asia/Jerusalem)."
-    )
+    assert reply.startswith("#launch's working week is now sun-thu, 08:30-16:30 (Asia/Jerusalem).")
     stored = settings_of(services)
     assert (stored.work_days, stored.work_start, stored.work_end) == ("0,1,2,3,6", 510, 990)
 
