@@ -60,6 +60,7 @@ from storage.teams import TeamStore
 
 WEEK = timedelta(days=7)
 HORIZON = timedelta(days=14)
+SECOND = timedelta(seconds=1)
 MIDNIGHT = wall_time(0)
 # Holidays read for a run: a slot is at most a week old, and its local day may be a day off UTC's.
 HOLIDAYS_BACK = timedelta(days=9)
@@ -288,30 +289,32 @@ class Digests:
         return product_headings(counts, window.label)
 
     def due(self, at: datetime) -> list[DueDigest]:
-        """Each team's digest for the latest scheduled instant, unless it was settled: due at
-        the team's first working moment at or after the slot, and only while the team is at
-        work (a runner down all day posts at the next opening, not at 22:00). The key stays
-        the slot's week, so it is posted once however late."""
+        """Each team's digest for the latest scheduled instant (and the one before, when days
+        off held it back past the latest), unless it was settled: due at the team's first working
+        moment at or after the slot, and only while the team is at work (a runner down all day
+        posts at the next opening, not at 22:00). The key stays the slot's week, so it is
+        posted once however late."""
         holidays = self.calendar.holidays_by_team((at - HOLIDAYS_BACK).astimezone(UTC).date())
         due: list[DueDigest] = []
         for team in self.teams.teams():
             settings = team.settings
             tz = zone(settings.timezone)
-            slot = latest_digest(
-                at,
-                tz,
-                settings.digest_weekday,
-                wall_time(settings.digest_hour, settings.digest_minute),
-            )
-            if slot.at < team.since:
-                continue  # the team did not exist yet at that instant
+            wall = wall_time(settings.digest_hour, settings.digest_minute)
+            latest = latest_digest(at, tz, settings.digest_weekday, wall)
+            earlier = latest_digest(latest.at - SECOND, tz, settings.digest_weekday, wall)
             channel = settings.channel_id
             hours = WorkingTime.of_team(settings, holidays.get(channel, frozenset()))
-            opening = hours.next_opening(slot.at)
-            if at < opening or not hours.is_open(at):
+            if not hours.is_open(at):
                 continue
-            key = f"digest:{channel}:{slot.week}"
-            due.append(DueDigest(channel, key, Window.before(slot.day, tz), opening))
+            # The slot before counts only when days off held it past the latest one (a
+            # shutdown week); a runner that was merely down posts the latest alone.
+            held_back = hours.next_opening(earlier.at) >= latest.at
+            for slot in (earlier, latest) if held_back else (latest,):
+                opening = hours.next_opening(slot.at)
+                if slot.at < team.since or at < opening:
+                    continue  # the team did not exist yet then, or it is not time yet
+                key = f"digest:{channel}:{slot.week}"
+                due.append(DueDigest(channel, key, Window.before(slot.day, tz), opening))
         settled = self.sends.settled([part_key(d.key, part) for d in due for part in PARTS])
         return [d for d in due if any(part_key(d.key, p) not in settled for p in PARTS)]
 

@@ -2,6 +2,8 @@
 day, on the team's working days and hours only, and not at all (or as one line) for a team with
 nothing to say — each digest still posted, or settled, exactly once."""
 
+from datetime import timedelta
+
 from bot.tick import Ticker
 from handlers.services import Services
 from sandbox.fake_slack import FakeSlack
@@ -129,3 +131,23 @@ def test_a_quiet_week_can_be_one_line_instead(
     assert rendered(fake, line) == QUIET
     assert thread(fake, line) == []
     assert services.digests.due(utc(12, 7, 9, 2)) == []
+
+
+def test_a_digest_held_back_by_a_shutdown_week_comes_before_the_next_one(
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+) -> None:
+    """Holidays Mon 21 - Fri 25 Dec: the digest of 14 - 20 Dec waits for Mon 28 Dec, and is
+    posted there before the (quiet) one of 21 - 27 Dec; a runner merely down posts only the
+    latest (above)."""
+    set_up_team(slack, fake)
+    for day in range(21, 26):
+        command(slack, fake, "/rolecall", f"holiday add 2026-12-{day}", ALICE)
+    clock.now = utc(12, 16, 10)
+    command(slack, fake, "/feedback", "SSO for Acme", CAROL)
+    at = utc(12, 21, 0)
+    while at <= utc(12, 28, 12):
+        tick(ticker, clock, at)
+        at += timedelta(hours=1)
+
+    assert titles(fake)[0] == "Weekly digest — 14 \N{EN DASH} 20 Dec"
+    assert [p["ts"] for p in digests(fake)] == sorted(p["ts"] for p in digests(fake))
