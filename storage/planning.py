@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import case, func, or_, update
+from sqlalchemy import case, func, or_, true, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
@@ -158,35 +158,20 @@ class PlanningStore:
         return found
 
     def reschedule(self, milestone_id: int, due: date, now: datetime) -> bool:
-        """Move an open milestone; its nudges are planned afresh from the new date."""
-        with self.db.writing() as session:
-            result = session.execute(
-                update(Milestone)
-                .where(
-                    col(Milestone.workspace_id) == self.workspace_id,
-                    col(Milestone.id) == milestone_id,
-                    col(Milestone.status) == WorkStatus.OPEN,
-                )
-                # A new date is a new promise: its reminders are neither snoozed nor muted.
-                .values(due_date=due, scheduled_at=now, snoozed_until=None, muted_by=None)
-            )
-            session.commit()
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        """Move an open milestone; its nudges are planned afresh from the new date. A new date
+        is a new promise: its reminders are neither snoozed nor muted."""
+        return self._set_open(
+            Milestone,
+            milestone_id,
+            due_date=due,
+            scheduled_at=now,
+            snoozed_until=None,
+            muted_by=None,
+        )
 
     def freeze(self, milestone_id: int, day: date | None) -> bool:
         """Freeze an open milestone's scope from `day` (None: open it again)."""
-        with self.db.writing() as session:
-            result = session.execute(
-                update(Milestone)
-                .where(
-                    col(Milestone.workspace_id) == self.workspace_id,
-                    col(Milestone.id) == milestone_id,
-                    col(Milestone.status) == WorkStatus.OPEN,
-                )
-                .values(freeze_date=day)
-            )
-            session.commit()
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        return self._set_open(Milestone, milestone_id, freeze_date=day)
 
     def _tracked(
         self, *where: Any, at_risk_first: bool = False, limit: int | None = None
@@ -329,23 +314,23 @@ class PlanningStore:
         return self._set_open(
             table,
             row_id,
-            col(table.muted_by).is_(None)
+            condition=col(table.muted_by).is_(None)
             & or_(col(table.snoozed_until).is_(None), col(table.snoozed_until) < until),
             snoozed_until=until,
         )
 
     def mute(self, table: type[Milestone] | type[Deadline], row_id: int, by: str) -> bool:
         """No more overdue reminders for an open row; the first to mute it is kept."""
-        return self._set_open(table, row_id, col(table.muted_by).is_(None), muted_by=by)
+        return self._set_open(table, row_id, condition=col(table.muted_by).is_(None), muted_by=by)
 
     def _set_open(
         self,
         table: type[Milestone] | type[Deadline],
         row_id: int,
-        condition: Any,
+        condition: Any = None,
         **values: Any,
     ) -> bool:
-        """Set `values` on the row if it is open and meets `condition`: a conditional update,
+        """Set `values` on the row if it is open (and meets `condition`): a conditional update,
         so two clicks at once change it once. False when it did not (done, or already so)."""
         with self.db.writing() as session:
             result = session.execute(
@@ -354,7 +339,7 @@ class PlanningStore:
                     col(table.workspace_id) == self.workspace_id,
                     col(table.id) == row_id,
                     col(table.status) == WorkStatus.OPEN,
-                    condition,
+                    true() if condition is None else condition,
                 )
                 .values(**values)
             )
@@ -365,15 +350,4 @@ class PlanningStore:
         self, table: type[Milestone] | type[Deadline], row_id: int, by: str, now: datetime
     ) -> bool:
         """Mark done once: a second close (another replica, a double click) changes nothing."""
-        with self.db.writing() as session:
-            result = session.execute(
-                update(table)
-                .where(
-                    col(table.workspace_id) == self.workspace_id,
-                    col(table.id) == row_id,
-                    col(table.status) == WorkStatus.OPEN,
-                )
-                .values(status=WorkStatus.DONE, done_by=by, done_at=now)
-            )
-            session.commit()
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        return self._set_open(table, row_id, status=WorkStatus.DONE, done_by=by, done_at=now)
