@@ -20,12 +20,12 @@ from bot.blocks.reminders import (
     milestone_nudge,
     reminders,
 )
-from bot.nudges import DAILY_DAYS, Stage, latest_nudge
+from bot.nudges import DAILY_DAYS, Nudge, Stage, latest_nudge
 from bot.outbox import Outbox, Outcome
 from bot.working_time import WorkingTime
 from storage.calendar import CalendarStore, Period
 from storage.items import ItemStore
-from storage.models import EscalationDelivery, Role, SendKind, TeamSettings
+from storage.models import Deadline, EscalationDelivery, Milestone, Role, SendKind, TeamSettings
 from storage.outbox import OutboxStore, Send
 from storage.planning import PlanningStore
 from storage.teams import Holder, TeamStore
@@ -179,14 +179,7 @@ class Reminders:
             subject = Subject("milestone", milestone.id)
             for holder, daily_days in recipients:
                 work = calendar.person(channel, holder.user_id, holder.tz)
-                nudge = latest_nudge(
-                    milestone.due_date,
-                    work,
-                    at,
-                    milestone.scheduled_at,
-                    daily_days,
-                    milestone.snoozed_until,
-                )
+                nudge = _nudge(milestone, work, at, daily_days)
                 if nudge is None or nudge.stage is not Stage.OVERDUE:
                     continue
                 key = (
@@ -212,9 +205,8 @@ class Reminders:
             subject = Subject("deadline", deadline.id)
             recipients = [(assignee, DAILY_DAYS)]
             # Slipped by the assignee's calendar (the date is theirs), not a manager's ahead of it.
-            if deadline.due_date < calendar.person(channel, assignee.user_id, assignee.tz).today(
-                at
-            ):
+            assignee_today = calendar.person(channel, assignee.user_id, assignee.tz).today(at)
+            if deadline.due_date < assignee_today:
                 recipients += [
                     (h, MANAGER_DAILY_DAYS)
                     for h in managers.get(channel, [])
@@ -222,14 +214,7 @@ class Reminders:
                 ]
             for holder, daily_days in recipients:
                 work = calendar.person(channel, holder.user_id, holder.tz)
-                nudge = latest_nudge(
-                    deadline.due_date,
-                    work,
-                    at,
-                    deadline.scheduled_at,
-                    daily_days,
-                    deadline.snoozed_until,
-                )
+                nudge = _nudge(deadline, work, at, daily_days)
                 if nudge is None:
                     continue
                 overdue = nudge.stage is Stage.OVERDUE
@@ -325,6 +310,15 @@ class Reminders:
             paced=True,
             due=min(p.due_at for p in planned),
         )
+
+
+def _nudge(
+    dated: Milestone | Deadline, work: WorkingTime, at: datetime, daily_days: int
+) -> Nudge | None:
+    """Its newest nudge due at `at` for one recipient, snooze included."""
+    return latest_nudge(
+        dated.due_date, work, at, dated.scheduled_at, daily_days, dated.snoozed_until
+    )
 
 
 def _zone_of(user_id: str, holders: list[Holder], team: WorkingTime) -> str:
