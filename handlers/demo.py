@@ -448,6 +448,22 @@ def _time_loop(
     tick(datetime(2026, 12, 1, 9, tzinfo=UTC), "Tue 1 Dec 09:00")
     tick(datetime(2026, 12, 2, 9, tzinfo=UTC), "Wed 2 Dec 09:00")
     tick(datetime(2026, 12, 3, 9, tzinfo=UTC), "Thu 3 Dec 09:00  (the beta slipped)")
+    reminder = fake.dms_to(LEE)[-1]
+    snooze = next(
+        button
+        for block in reminder["blocks"]
+        if block["type"] == "actions"
+        for button in block["elements"]
+        if button["action_id"] == "reminder_snooze_week"
+    )
+    updates = len(fake.calls_to("chat.update"))
+    lee_dm = fake.dm_channel(LEE)
+    slack.click(LEE, lee_dm, str(reminder["ts"]), "reminder_snooze_week", snooze["value"])
+    show.step(
+        "lee",
+        "presses Snooze until Monday on his reminder",
+        lambda: len(fake.calls_to("chat.update")) > updates,
+    )
     tick(
         datetime(2026, 12, 3, 10, tzinfo=UTC),
         "Thu 3 Dec 10:00  (24 working hours, nobody acknowledged the blockers)",

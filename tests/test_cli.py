@@ -168,6 +168,8 @@ def test_demo_shows_the_loop_and_exits_zero() -> None:
     assert "DM to omar:\n      │ :rotating_light: blocker *#5* from @sam is not" in escalated
     assert "*#8* from @lee is not acknowledged after 24 working hours" in escalated
     assert "is 1 day overdue (was due Wed 2 Dec 2026)" in out
+    snoozed = demo_step(out, "lee: presses Snooze until Monday on his reminder")
+    assert ":zzz: Snoozed until Mon 7 Dec 2026 by @lee" in snoozed
     assert "Weekly digest — 30 Nov \N{EN DASH} 6 Dec" in out  # the week before Monday
     assert "_lee · 6 days old · owned by omar_" in out  # acknowledged from the digest thread
     # The roadmap, planning as a handoff, scope creep and risks, until the beta ships.
