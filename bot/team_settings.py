@@ -19,6 +19,17 @@ from bot.blocks.lists import (
 from bot.clock import Clock
 from bot.parsing.planning import ScheduleDigest
 from bot.parsing.team import (
+    SetEmoji,
+    SetEscalation,
+    SetEscalationDelivery,
+    SetQueueChannel,
+    SetQuietWeek,
+    SetTimezone,
+    SettingsCommand,
+    ShowSettings,
+)
+from bot.parsing.words import UsageError
+from bot.parsing.working_time import (
     MAX_HOLIDAY_NAME,
     AddHoliday,
     AwayCommand,
@@ -26,21 +37,12 @@ from bot.parsing.team import (
     ListHolidays,
     RemoveHoliday,
     SetAway,
-    SetEmoji,
-    SetEscalation,
-    SetEscalationDelivery,
     SetHolidayRegion,
-    SetQueueChannel,
-    SetQuietWeek,
-    SetTimezone,
-    SettingsCommand,
     SetWorkWeek,
     ShowAway,
     ShowHolidayRegion,
-    ShowSettings,
     ShowWorkWeek,
 )
-from bot.parsing.words import UsageError
 from bot.people import People
 from bot.permissions import Permissions
 from bot.schedule import is_zone, local_today, zone

@@ -5,21 +5,23 @@ from datetime import date
 import pytest
 
 from bot.parsing.team import (
+    SetEscalationDelivery,
+    SetQuietWeek,
+    parse_rolecall_command,
+)
+from bot.parsing.words import UsageError
+from bot.parsing.working_time import (
     AddHoliday,
     ClearAway,
     ListHolidays,
     RemoveHoliday,
     SetAway,
-    SetEscalationDelivery,
     SetHolidayRegion,
-    SetQuietWeek,
     SetWorkWeek,
     ShowAway,
     ShowHolidayRegion,
     ShowWorkWeek,
-    parse_rolecall_command,
 )
-from bot.parsing.words import UsageError
 from storage.models import EscalationDelivery, QuietWeek
 
 MON_FRI = frozenset(range(5))
