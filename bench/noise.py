@@ -291,7 +291,9 @@ class Post:
 
 
 def in_process(endpoint: Endpoint) -> httpx.MockTransport:
-    """Signed requests answered by the same `Endpoint` `rolecall serve` runs, without a socket."""
+    """Signed requests answered by the same `Endpoint` `rolecall serve` runs, without a socket.
+    The tests' fixture has the same few lines; the bench keeps its own because it also runs
+    against older code (`PYTHONPATH=<worktree>`), whose tree may lack any shared home for it."""
 
     def answer(request: httpx.Request) -> httpx.Response:
         reply = endpoint.handle(

@@ -103,8 +103,8 @@ class Calendar:
 
     def is_away(self, channel_id: str, holder: Holder, at: datetime) -> bool:
         """Away today, in their own zone."""
-        today = self.person(channel_id, holder.user_id, holder.tz).today(at)
-        return any(first <= today <= last for first, last in self.away.get(holder.user_id, ()))
+        work = self.person(channel_id, holder.user_id, holder.tz)
+        return work.off.away_on(work.today(at))
 
 
 class Reminders:

@@ -42,9 +42,13 @@ class DaysOff:
     def __contains__(self, day: object) -> bool:
         if not isinstance(day, date):
             return False
-        if day in self.dates or any(first <= day <= last for first, last in self.away):
+        if day in self.dates or self.away_on(day):
             return True
         return self.region is not None and day in region_calendar(self.region)
+
+    def away_on(self, day: date) -> bool:
+        """Whether the day falls in the person's time away (not a holiday)."""
+        return any(first <= day <= last for first, last in self.away)
 
 
 @dataclass(frozen=True)
