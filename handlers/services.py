@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 from bot.capture import Capturer
 from bot.cards import Cards
 from bot.clock import Clock, utc_now
-from bot.digest import Digests, SlackNames
+from bot.digest import Digests
 from bot.export import Exports
 from bot.handoff import Handoffs
 from bot.home import Home
@@ -27,7 +27,7 @@ from bot.lookalikes import Lookalikes
 from bot.milestone_news import MilestoneNews
 from bot.notices import Notices
 from bot.outbox import Claims, Outbox, Pacer
-from bot.people import People
+from bot.people import People, SlackNames
 from bot.permissions import Permissions
 from bot.planning import Planning
 from bot.reminders import Reminders

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from bot.blocks.common import Names
 from bot.blocks.digest import people, product_reply, project_reply
-from bot.digest import SlackNames
+from bot.people import SlackNames
 from sandbox.block_kit import BROADCAST, MESSAGE_BLOCK_LIMIT, block_kit_errors
 from sandbox.fake_slack import FakeSlack
 from storage.digest import Counted, FeedbackCounts, ProductDigest, ProjectDigest
