@@ -17,7 +17,6 @@ team's opening, not each reader's): their names are read from Slack for each bui
 few minutes, so a preview, its post and the recounts after clicks read them once.
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as wall_time
@@ -60,8 +59,6 @@ SECOND = timedelta(seconds=1)
 MIDNIGHT = wall_time(0)
 # Holidays read for a run: a slot is at most a week old, and its local day may be a day off UTC's.
 HOLIDAYS_BACK = timedelta(days=9)
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
