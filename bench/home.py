@@ -26,6 +26,8 @@ from sqlalchemy import insert, text
 
 from bot.blocks.home import HomeState, Section
 from bot.home import Home
+from bot.membership import Membership
+from sandbox.fake_slack import FakeSlack
 from storage.db import Database, make_engine, migrate
 from storage.models import (
     Deadline,
@@ -133,7 +135,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, FakeSlack() as fake:
         (url,), drop = scratch_databases(args.database_url, folder, ["home"])
         engine = make_engine(url)
         try:
@@ -143,12 +145,18 @@ def main() -> None:
             started = time.perf_counter()
             seed(db, args.items)
             print(f"seeded {args.items:,} + 2,000 items in {time.perf_counter() - started:.1f}s")
+            # Slack is asked only who is in each team's channel (kept a minute: the first
+            # build of each case asks); nothing is published.
+            for team in (BIG, SMALL):
+                fake.add_channel(team, team.lower(), [MANAGER, REPORTER])
+            client = WebClient(token=fake.token, base_url=fake.api_url)
             home = Home(
                 QueueStore(db, WORKSPACE),
                 TeamStore(db, WORKSPACE),
                 PlanningStore(db, WORKSPACE),
-                WebClient(),  # never called: nothing is published
+                client,
                 lambda: NOW,
+                membership=Membership(client),
             )
             cases = {
                 "manager, default": (MANAGER, HomeState()),

@@ -7,8 +7,10 @@ from bot.cards import Cards
 from bot.clock import Clock
 from bot.handoff import Handoffs
 from bot.home import Home
+from bot.membership import Membership
 from bot.notices import Notices
 from bot.parsing.team import AssignRole, ListRoles, RemoveRole, RoleCommand
+from bot.parsing.words import UsageError
 from bot.people import People, zone_of
 from bot.permissions import Permissions
 from storage.models import ItemKind, Role
@@ -32,6 +34,7 @@ class Roles:
         home: Home,
         handoffs: Handoffs,
         clock: Clock,
+        membership: Membership,
     ) -> None:
         self.home = home
         self.handoffs = handoffs
@@ -41,6 +44,7 @@ class Roles:
         self.cards = cards
         self.notices = notices
         self.clock = clock
+        self.membership = membership
 
     def run(self, channel_id: str, actor_id: str, command: RoleCommand) -> str:
         """Apply a /role command and return the reply for the person who typed it."""
@@ -56,6 +60,7 @@ class Roles:
             return f"{who} was not the {label} of <#{channel_id}>."
         assert isinstance(command, AssignRole)
         person = self.people.require_person(command.user_id, "hold a role")
+        self._require_member(channel_id, command.user_id)
         assignment = self.teams.assign(
             channel_id,
             command.user_id,
@@ -77,6 +82,16 @@ class Roles:
                 f"<@{actor_id}> made you the {label} of <#{channel_id}>.",
             )
         return f"{who} is now the {label} of <#{channel_id}>." + waiting
+
+    def _require_member(self, channel_id: str, user_id: str) -> None:
+        """A role shows the team's items to its holder: only to someone in its channel."""
+        among = self.membership.members_among([channel_id], user_id, recheck_absent=True)
+        if not among.channels:
+            raise UsageError(
+                among.note()
+                or f"<@{user_id}> is not in <#{channel_id}>: invite them to the channel first, "
+                "then give them the role."
+            )
 
     def _hand_over(self, channel_id: str, user_id: str, role: Role, assignment: int) -> str:
         """What waited for the role goes to its new holder: a few items as cards, a backlog

@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 BOT_SCOPES = (
     "app_mentions:read",
     "channels:history",
+    "channels:read",
     "groups:history",
+    "groups:read",
     "im:history",
     "im:write",
     "chat:write",

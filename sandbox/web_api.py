@@ -55,6 +55,21 @@ class WebApi(Workspace, ABC):
             raise SlackError("user_not_found")
         return {"channel": {"id": self.dm_channel(user_id)}}
 
+    def _conversations_members(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A channel's members (the bot too), `limit` at a time (Slack's default 100), the next
+        page's cursor in `response_metadata` while there is more."""
+        channel = self.channels.get(params.get("channel", ""))
+        if channel is None:
+            raise SlackError("channel_not_found")
+        members = sorted(channel["members"])
+        start = int(params.get("cursor") or 0)
+        end = start + int(params.get("limit") or 100)
+        more = len(members) > end
+        return {
+            "members": members[start:end],
+            "response_metadata": {"next_cursor": str(end) if more else ""},
+        }
+
     def _chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         channel_id = self._resolve_channel(params.get("channel", ""))
         text, blocks = params.get("text", ""), params.get("blocks") or []

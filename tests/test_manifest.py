@@ -92,6 +92,7 @@ METHOD_SCOPES = {
     "chat_postMessage": {"chat:write"},
     "chat_update": {"chat:write"},
     "conversations_history": {"channels:history", "groups:history", "im:history"},
+    "conversations_members": {"channels:read", "groups:read"},
     "conversations_open": {"im:write"},
     "conversations_replies": {"channels:history", "groups:history", "im:history"},
     "files_upload_v2": {"files:write"},
@@ -128,8 +129,8 @@ def test_manifest_validates_against_slacks_schema(manifest: dict[str, Any]) -> N
 def test_the_code_registers_nothing_the_manifest_lacks() -> None:
     """One listener per command, event, shortcut, modal and options load; one for all triage
     buttons, one for the lists' "More", one for Home's controls, one for the capture modal's
-    kind, one for the handoff cards' buttons and one for the reminders' Snooze and Mute:
-    nothing unlisted."""
+    kind, one for the handoff cards' buttons, one for the reminders' Snooze and Mute and one
+    for the reporter's Answer: nothing unlisted."""
     client = WebClient(token="xoxb-unused")
     db = Database(make_engine("sqlite://"))
     workspaces = Workspaces(WorkspaceStore(db), utc_now)
@@ -137,7 +138,7 @@ def test_the_code_registers_nothing_the_manifest_lacks() -> None:
     installs = Installs(workspaces, None, tenants.forget)
     app = create_app(tenants, installs, "unused-secret", AfterAck(threads=1), client)
     shortcuts = len(MESSAGE_SHORTCUTS) + 1
-    modals, options, actions = 6, 3, 6
+    modals, options, actions = 7, 3, 7  # the reporter's Answer: a button and its modal
     expected = len(COMMANDS) + len(EVENTS) + shortcuts + modals + options + actions
     assert len(app._listeners) == expected
 

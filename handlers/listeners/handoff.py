@@ -56,12 +56,15 @@ KIND_OF = {
 def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
     @app.options(PICK_PLAN_MILESTONE)
     def plan_milestones(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-        """The open milestones of the item's team, for someone who may plan it."""
+        """The open milestones of the item's team, for someone who may plan it and is in its
+        channel."""
         services = services_for(tenants, context)
+        user_id = body["user"]["id"]
         item_id = parse_row_id(str(metadata(body.get("view") or {}).get("item")))
-        found = (
-            [] if item_id is None else services.handoffs.plan_options(item_id, body["user"]["id"])
-        )
+        found = [] if item_id is None else services.handoffs.plan_options(item_id, user_id)
+        item = services.triage.items.get(item_id) if found and item_id is not None else None
+        if item is None or not services.membership.is_member(item.team_channel_id, user_id):
+            found = []
         typed = str(body.get("value") or "").strip().lower()[:100]
         ack(
             options=[

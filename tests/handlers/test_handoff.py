@@ -166,6 +166,10 @@ def test_the_milestone_menu_offers_the_teams_open_milestones_to_its_product_mana
     assert offered(ALICE) == ["GA launch (due 2027-01-20, scope frozen)"]
     assert offered(ALICE, "beta") == []
     assert offered(CAROL) == [] and offered(BOB) == []  # not theirs to plan
+    fake.channels["CLAUNCH"]["members"].discard(ALICE)
+    later = services.membership.monotonic() + 61  # the members kept of #launch grew stale
+    services.membership.monotonic = lambda: later
+    assert offered(ALICE) == []  # her role outlives the channel; its milestones don't show
 
 
 @pytest.mark.parametrize(

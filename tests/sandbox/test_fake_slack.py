@@ -162,6 +162,19 @@ def test_history_and_replies_list_like_slack() -> None:
         assert page["has_more"] is True
 
 
+def test_members_are_paged_with_a_cursor_and_unknown_channels_are_refused() -> None:
+    with FakeSlack() as fake:
+        fake.add_channel("C1", "one", ["U1", "U2", "U3"])
+        client = WebClient(token="xoxb-test", base_url=fake.api_url)
+        first = client.conversations_members(channel="C1", limit=3)
+        cursor = first["response_metadata"]["next_cursor"]
+        assert cursor
+        last = client.conversations_members(channel="C1", limit=3, cursor=cursor)
+        assert last["response_metadata"]["next_cursor"] == ""
+        assert first["members"] + last["members"] == ["U1", "U2", "U3", fake.bot_user_id]
+        assert refusal(client.conversations_members, channel="CNONE") == ("channel_not_found", [])
+
+
 def refusal(method: Callable[..., Any], **arguments: Any) -> tuple[str, list[str]]:
     """The error code Slack answered a call with, and its details."""
     with pytest.raises(SlackApiError) as raised:
