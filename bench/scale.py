@@ -61,6 +61,7 @@ from workspaces import scheduled_runs
 from bot.blocks.lists import MORE_ACTION
 from bot.export import EXPORTING
 from bot.home import Home
+from bot.membership import Membership
 from handlers.runtime import TICK_SECONDS, connect
 from handlers.settings import Settings
 from sandbox.fake_slack import FakeSlack
@@ -357,16 +358,19 @@ def more_value(blocks: list[dict[str, Any]]) -> str:
     raise AssertionError("the list page has no More button")
 
 
-def build_times(url: str, runs: int) -> dict[str, list[float]]:
-    """`Home.view` in this process (every read and the Block Kit, nothing published)."""
+def build_times(fake: FakeSlack, url: str, runs: int) -> dict[str, list[float]]:
+    """`Home.view` in this process (every read and the Block Kit, nothing published; Slack
+    is asked who is in each team's channel, once a minute)."""
     engine = make_engine(url)
     db = Database(engine)
+    client = WebClient(token=fake.token, base_url=fake.api_url)
     home = Home(
         QueueStore(db, WORKSPACE),
         TeamStore(db, WORKSPACE),
         PlanningStore(db, WORKSPACE),
-        WebClient(),  # never called
+        client,
         lambda: datetime.now(UTC),
+        membership=Membership(client),
     )
     times: dict[str, list[float]] = {}
     try:
@@ -445,7 +449,7 @@ def run(args: argparse.Namespace, fake: TimedFake, database_url: str) -> int:
         server.process.terminate()
         server.process.wait(timeout=60)
         bench.slack.close()
-    bench.results.update(build_times(database_url, args.runs))
+    bench.results.update(build_times(fake, database_url, args.runs))
     report(args, bench, sent_to_pm, (ticks, tick_seconds))
     return 0
 

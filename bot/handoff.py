@@ -25,6 +25,7 @@ from bot.blocks.handoff import (
     withdrawn,
 )
 from bot.clock import Clock
+from bot.home import Home
 from bot.notices import Notices
 from bot.outbox import Outbox, Outcome
 from bot.parsing.words import UsageError, name_key
@@ -98,8 +99,10 @@ class Handoffs:
         planning: Planning,
         notices: Notices,
         outbox: Outbox,
+        home: Home,
         clock: Clock,
     ) -> None:
+        self.home = home
         self.store = store
         self.items = items
         self.teams = teams
@@ -194,7 +197,8 @@ class Handoffs:
             requested_at=self.clock(),
         )
         # One person holding both roles decides at once: a card asking themselves is noise.
-        deciding = actor_id in self._deciders(item.team_channel_id)
+        deciders = self._deciders(item.team_channel_id)
+        deciding = actor_id in deciders
         if choice.new is not None:
             asked.name = " ".join(choice.new.name.split())
             asked.due_date, asked.owner_id = choice.new.due, choice.new.owner_id
@@ -203,7 +207,9 @@ class Handoffs:
             assert choice.new.due is not None  # `check_plan` asked a decider for the date
             owner_tz = self.check_owner(choice.new.owner_id) if choice.new.owner_id else None
             created = self._create(asked, choice.new.due, choice.new.owner_id, owner_tz, actor_id)
-            return self._plan_into(item_id, actor_id, created)
+            note = self._plan_into(item_id, actor_id, created)
+            self.home.refresh_soon(deciders)  # their Homes list the new milestone
+            return note
         milestone = self._open_milestone(item.team_channel_id, choice.milestone_id)
         if not self.frozen(milestone, self.planning.today(item.team_channel_id)):
             return self._plan_into(item_id, actor_id, milestone)
@@ -372,7 +378,8 @@ class Handoffs:
         """What a decision leads to, each part keyed or idempotent (so it may run again): the
         item planned (accepted, deferred) or its card freed (declined), the product manager
         told (not of a withdrawal: theirs, or a teammate's triage), every copy of the project
-        manager's card showing the outcome."""
+        manager's card showing the outcome, and the Homes of the product manager who asked and
+        of the project managers (the milestone created, or the why of the one planned into)."""
         assert handoff.id is not None
         item = self.items.get(handoff.item_id)
         if item is None:
@@ -397,6 +404,7 @@ class Handoffs:
             key = f"handoff:{handoff.id}:{handoff.status.value}"
             self.notices.dm(key, handoff.requested_by, text, item.id)
         self.triage.cards.refresh_handoff(handoff, item)
+        self.home.refresh_soon([handoff.requested_by, *self._deciders(handoff.team_channel_id)])
 
     def _outcome_note(
         self,

@@ -3,16 +3,19 @@ risks, and their milestones and roadmap themes with why each milestone exists.
 
 Built from one page of each list (never a whole queue), published when someone opens the tab or
 changes a filter or a page, and refreshed, at most once per person every few seconds, when
-something it shows changes (`refresh_soon`).
+something it shows changes (`refresh_soon`), by whichever process handles the change: what
+each Home showed and when is kept in the database (`storage.homes`), not in the process that
+published it.
 """
 
 import json
 import logging
 import threading
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from functools import cached_property, partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -47,8 +50,10 @@ from bot.blocks.home import (
     team_of,
 )
 from bot.clock import Clock, as_utc, utc_now
+from bot.membership import Membership
 from bot.mrkdwn import safe_mrkdwn
 from bot.schedule import local_today, zone
+from storage.homes import HomeStore
 from storage.items import QueuedItem
 from storage.models import ItemKind, ItemStatus, Role, RoleAssignment
 from storage.planning import PlanningStore
@@ -93,10 +98,11 @@ class Home:
         *,
         refresh_seconds: float = REFRESH_SECONDS,
         schedule: Schedule = on_a_timer,
-        monotonic: Callable[[], float] = time.monotonic,
+        membership: Membership,
     ) -> None:
-        """`schedule(delay, work)` runs a deferred refresh and `monotonic` times the refresh
-        window: tests pass their own, so nothing sleeps."""
+        """`schedule(delay, work)` runs a deferred refresh and `clock` times the refresh
+        window (it stamps the publishes every process reads): tests pass their own, so
+        nothing sleeps."""
         self.queues = queues
         self.teams = teams
         self.planning = planning
@@ -104,11 +110,12 @@ class Home:
         self.clock = clock
         self.refresh_seconds = refresh_seconds
         self.schedule = schedule
-        self.monotonic = monotonic
+        self.membership = membership  # a team's items show only to people in its channel
+        # What each Home showed and when: in the database, so any process refreshes it.
+        self.shown = HomeStore(planning.db, planning.workspace_id)
         self._lock = threading.Lock()
-        self._published: dict[str, float] = {}  # person → when their Home was last published
-        self._pending: dict[str, float] = {}  # person → latest change a deferred refresh owes
-        self._states: dict[str, HomeState] = {}  # person → what their Home last showed
+        # Person → the latest change a deferred refresh of this process owes them.
+        self._pending: dict[str, datetime] = {}
         self._closed = False
 
     # Publishing --------------------------------------------------------------------------
@@ -123,40 +130,49 @@ class Home:
         self, user_id: str, view_state: HomeState | None = None, note: str | None = None
     ) -> None:
         """Build and publish the person's Home now: in `view_state` (the filters and pages
-        their view carried), else as this process last showed it to them, else the default.
-        `note`: a line the bot wrote for them (a filter it could not apply)."""
-        with self._lock:
-            self._published[user_id] = self.monotonic()
-            state = view_state or self._states.get(user_id) or HomeState()
-        self._send(user_id, state, note)
+        their view carried), else as it last showed them (whichever process published it),
+        else the default. `note`: a line the bot wrote for them (a filter it could not apply).
+
+        The publish is stored before the view is built: a change made meanwhile, anywhere,
+        finds it recent and refreshes the Home once its window ends."""
+        now = self.clock()
+        asked = view_state.to_metadata() if view_state else None
+        shown = self.shown.show(user_id, now, asked, HomeState().to_metadata())
+        self._send(user_id, view_state or HomeState.parse(shown), note, now)
 
     def refresh_soon(self, user_ids: Iterable[str]) -> None:
-        """Something these people's Homes show changed. Each whose Home this process has
-        published is republished at once if that was long enough ago; else once, when the
-        window since then ends, however many changes come in it (`refresh_seconds`). Nobody
-        else: a reporter who never opened Home costs no views.publish per filing, and opening
-        it publishes it afresh."""
-        now_users: list[str] = []
-        for user_id in dict.fromkeys(user_ids):
-            with self._lock:
-                if self._closed:
-                    return
-                now = self.monotonic()
-                if user_id in self._pending:
-                    self._pending[user_id] = now
-                    continue
-                last = self._published.get(user_id)
-                if last is None:
-                    continue  # never shown by this process: opening it builds it afresh
-                if now - last >= self.refresh_seconds:
-                    self._published[user_id] = now
-                    now_users.append(user_id)
-                    continue
-                self._pending[user_id] = now
-                delay = last + self.refresh_seconds - now
-            self.schedule(delay, partial(self._deferred, user_id))
-        for user_id in now_users:
-            self._refresh(user_id)
+        """Something these people's Homes show changed. Each whose Home was ever published
+        (by any process) is republished at once if that was a window ago (`refresh_seconds`)
+        by the one process whose claim wins; else once, when the window ends, however many
+        changes come in it, by whichever process claims it then. Nobody else: a reporter who
+        never opened Home costs no views.publish per filing, and opening it publishes it
+        afresh."""
+        wanted: list[str] = []
+        with self._lock:
+            if self._closed:
+                return
+            asked_at = self.clock()
+            for user_id in dict.fromkeys(user_ids):
+                if user_id in self._pending:  # its refresh here, still to come, shows this
+                    self._pending[user_id] = max(self._pending[user_id], asked_at)
+                else:
+                    wanted.append(user_id)
+        if not wanted:
+            return
+        try:
+            published = self.shown.published(wanted)
+        except SQLAlchemyError:
+            log.warning("could not read whose App Home to refresh", exc_info=True)
+            return
+        window = timedelta(seconds=self.refresh_seconds)
+        for user_id, published_at in published.items():
+            if published_at > asked_at:
+                continue  # published since the change (elsewhere): that build read it
+            if asked_at - published_at >= window:
+                take = partial(self.shown.take, user_id, published_at, asked_at)
+                self._refresh(user_id, take, asked_at)
+            else:
+                self._defer(user_id, published_at + window - asked_at, asked_at)
 
     def close(self) -> None:
         """The process stops: refreshes waiting for their window are dropped (their timers
@@ -165,28 +181,44 @@ class Home:
             self._closed = True
             self._pending.clear()
 
+    def _defer(self, user_id: str, wait: timedelta, asked_at: datetime) -> None:
+        """One refresh when the window ends, for this change and any later one here."""
+        with self._lock:
+            if self._closed:
+                return
+            if user_id in self._pending:
+                self._pending[user_id] = max(self._pending[user_id], asked_at)
+                return
+            self._pending[user_id] = asked_at
+        self.schedule(max(wait.total_seconds(), 0.0), partial(self._deferred, user_id))
+
     def _deferred(self, user_id: str) -> None:
         with self._lock:
             asked_at = self._pending.pop(user_id, None)
-            if asked_at is None or self._published.get(user_id, float("-inf")) > asked_at:
-                return  # published since the last change (they opened it, or a filter)
-            self._published[user_id] = self.monotonic()
-        self._refresh(user_id)
+        if asked_at is None:
+            return  # the process stopped
+        now = self.clock()
+        self._refresh(user_id, partial(self.shown.take_since, user_id, asked_at, now), now)
 
-    def _refresh(self, user_id: str) -> None:
-        with self._lock:
-            state = self._states.get(user_id) or HomeState()
+    def _refresh(self, user_id: str, claim: Callable[[], str | None], at: datetime) -> None:
+        """Publish the Home as it last showed, if `claim` wins it for this process at `at`
+        (it returns the stored state; None when another process published it since)."""
         try:
-            self._send(user_id, state, None)
+            shown = claim()
+            if shown is not None:
+                self._send(user_id, HomeState.parse(shown), None, at)
         except (SlackApiError, OSError, SQLAlchemyError):
             # A courtesy after a change already made (and told): the next one catches up.
             log.warning("could not refresh the App Home of %s", user_id, exc_info=True)
 
-    def _send(self, user_id: str, state: HomeState, note: str | None) -> None:
+    def _send(
+        self, user_id: str, state: HomeState, note: str | None, published_at: datetime
+    ) -> None:
         data = self.read(user_id, state, note)
         self.client.views_publish(user_id=user_id, view=home_view(data))
-        with self._lock:
-            self._states[user_id] = data.state
+        if data.state != state:
+            # It could not show that (a team they no longer manage): its refreshes show this.
+            self.shown.keep(user_id, data.state.to_metadata(), published_at)
 
     # Reading -----------------------------------------------------------------------------
 
@@ -209,14 +241,17 @@ class Home:
         state = state or HomeState()
         now = self.clock()
         assignments = self.teams.roles_of(user_id)
-        product_teams = _teams(assignments, Role.PRODUCT)
-        project_teams = _teams(assignments, Role.PROJECT)
+        # Only the teams whose channel they are in: a role outlives leaving the channel.
+        among = self.membership.members_among(sorted({a.channel_id for a in assignments}), user_id)
+        product_teams = _teams(assignments, Role.PRODUCT, among.channels)
+        project_teams = _teams(assignments, Role.PROJECT, among.channels)
         if state.team is not None and state.team not in product_teams:
             if product_teams:
                 note = (
                     f"You are not the product manager of <#{state.team}>: showing all your teams."
                 )
             state = state.with_filters(team=None)
+        note = " ".join(n for n in (note, among.note()) if n) or None
         seen: set[int] = set()
         product = self._product(product_teams, state, seen) if product_teams else None
         project = self._project(project_teams, state, seen) if project_teams else None
@@ -265,6 +300,7 @@ class Home:
                 read = partial(self.queues.page, query)
             rows[name], complete = self._fill(read, order, state.after.get(name), seen)
             every_match_seen |= complete and name is not Section.VOTED
+        zones = self._zones(teams)
         return ProductPart(
             teams,
             self.queues.counts_upto(teams, ItemKind.FEEDBACK, PRODUCT_COUNTED, COUNT_CAP),
@@ -272,7 +308,8 @@ class Home:
             rows[Section.WAITING],
             rows[Section.VOTED],
             risks=self._risks(teams, ItemKind.MARKET_RISK, seen),
-            roadmap=self._roadmap(teams),
+            roadmap=self._roadmap(teams, zones),
+            zones=zones,
         )
 
     def _risks(self, teams: Sequence[str], kind: ItemKind, seen: set[int]) -> Risks:
@@ -282,16 +319,13 @@ class Home:
         seen.update(risk.item.id for risk in risks.shown if risk.item.id is not None)
         return risks
 
-    def _roadmap(self, teams: Sequence[str]) -> Roadmap:
+    def _roadmap(self, teams: Sequence[str], zones: Mapping[str, ZoneInfo]) -> Roadmap:
         """This quarter's themes in the teams, the milestones of the first few and the why
         of the first of those: a read per team (a quarter has a handful of themes), then one
         for the milestones and one for their whys. "This quarter" is each team's own, in its
         time zone, as `/roadmap` and the digest count it; the heading names the first team's."""
         now = self.clock()
-        quarters = {
-            team: Quarter.of(local_today(now, zone(self.teams.settings(team).timezone)))
-            for team in teams
-        }
+        quarters = {team: Quarter.of(local_today(now, zones[team])) for team in teams}
         quarter = quarters[teams[0]] if teams else Quarter.of(as_utc(now).date())
         themes = [
             progress for team in teams for progress in self.themes.progress(team, quarters[team])
@@ -319,9 +353,11 @@ class Home:
         counts = self.queues.counts_upto(teams, ItemKind.BLOCKER, PROJECT_COUNTED, COUNT_CAP)
         blockers = self._blockers(teams, state.after.get(Section.BLOCKERS), counts)
         seen.update(entry.item.id for entry in blockers.entries if entry.item.id is not None)
-        today = self.clock().date()
-        milestones, milestones_total = self.planning.due_milestones(teams, horizon(today), LISTED)
-        overdue, overdue_total = self.planning.overdue_in(teams, today, LISTED)
+        now = self.clock()
+        zones = self._zones(teams)
+        last_days = {team: horizon(local_today(now, tz)) for team, tz in zones.items()}
+        milestones, milestones_total = self.planning.due_milestones(last_days, LISTED)
+        overdue, overdue_total = self.planning.overdue_in(teams, now, zone, LISTED)
         listed = [t.milestone.id for t in milestones if t.milestone.id is not None]
         return ProjectPart(
             teams,
@@ -333,7 +369,13 @@ class Home:
             overdue_total,
             risks=self._risks(teams, ItemKind.OPERATIONAL_RISK, seen),
             whys=self.planning.why_of(listed, WHY_NAMED),
+            zones=zones,
         )
+
+    def _zones(self, teams: Sequence[str]) -> dict[str, ZoneInfo]:
+        """Each team's time zone: what is due today, or the day a snooze ends, is its own date
+        (a read per team, as for its settings anywhere else)."""
+        return {team: zone(self.teams.settings(team).timezone) for team in teams}
 
     def _blockers(
         self, teams: Sequence[str], cursor: str | None, counts: dict[ItemStatus, int]
@@ -383,8 +425,9 @@ class Home:
         return rows, complete
 
 
-def _teams(assignments: Sequence[RoleAssignment], role: Role) -> list[str]:
-    return sorted({a.channel_id for a in assignments if a.role is role})
+def _teams(assignments: Sequence[RoleAssignment], role: Role, member_of: list[str]) -> list[str]:
+    """The channels where they hold `role`, of those they are a member of."""
+    return sorted({a.channel_id for a in assignments if a.role is role} & set(member_of))
 
 
 def changed(state: HomeState, action_id: str, value: str | None) -> tuple[HomeState, str | None]:

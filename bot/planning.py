@@ -6,6 +6,7 @@ from bot.blocks.common import NAME_LIMIT, Message, day_label, quoted_name
 from bot.blocks.lists import deadline_list, milestone_list, risk_reason
 from bot.blocks.reminders import schedule_promise, slip_promise
 from bot.clock import Clock
+from bot.home import Home
 from bot.milestone_news import MilestoneNews
 from bot.notices import Notices
 from bot.nudges import upcoming_nudges
@@ -30,7 +31,7 @@ from bot.schedule import local_today, zone
 from bot.team_webhooks import Webhooks
 from bot.working_time import WorkingTime
 from storage.calendar import CalendarStore
-from storage.models import Deadline, Milestone, WorkStatus
+from storage.models import Deadline, Milestone, Role, WorkStatus
 from storage.planning import PlanningStore
 from storage.teams import TeamStore
 
@@ -53,8 +54,10 @@ class Planning:
         roadmap: Roadmap,
         news: MilestoneNews,
         calendar: CalendarStore,
+        home: Home,
     ) -> None:
         self.calendar = calendar
+        self.home = home
         self.store = store
         self.teams = teams
         self.permissions = permissions
@@ -113,6 +116,7 @@ class Planning:
             moved = self.store.reschedule(milestone.id, command.due, self.clock())
             if moved and command.due != milestone.due_date:
                 self.news.moved(milestone, command.due, actor_id)
+                self._milestone_changed(milestone)
             return (
                 f"Milestone *{label}* moved from {day_label(milestone.due_date)} to "
                 f"{day_label(command.due)}; its reminders follow the new date."
@@ -129,6 +133,7 @@ class Planning:
             return f"Milestone *{label}* was already done."
         milestone.status, milestone.done_by, milestone.done_at = WorkStatus.DONE, actor_id, now
         self.webhooks.milestone_done(milestone)
+        self._milestone_changed(milestone)
         told = self.news.shipped(milestone, actor_id)
         people = f"{told:,} person" if told == 1 else f"{told:,} people"
         shipped = f" I'm telling the {people} who asked for what it delivers." if told else ""
@@ -162,6 +167,7 @@ class Planning:
                 f"<#{channel_id}> already has a milestone called *{label}*: "
                 "`/milestone move` changes its date."
             )
+        self._milestone_changed(milestone)
         owner = f", owned by <@{command.owner_id}>" if command.owner_id else ""
         work = self.working_time(channel_id)
         days = upcoming_nudges(command.due, work, now)
@@ -197,6 +203,25 @@ class Planning:
             f"From {day_label(day)}, feedback planned into *{label}* needs the project "
             f"manager's OK. It is due {day_label(milestone.due_date)}."
         )
+
+    def _milestone_changed(self, milestone: Milestone) -> None:
+        """Refresh the Homes that show the milestone: its team's project managers (its date,
+        its risk) and, when it delivers a roadmap theme, its product managers (the theme's
+        progress)."""
+        team = milestone.team_channel_id
+        people = self.teams.holders(team, Role.PROJECT)
+        if milestone.theme_id is not None:
+            people += self.teams.holders(team, Role.PRODUCT)
+        self.home.refresh_soon(people)
+
+    def _deadline_changed(self, deadline: Deadline) -> None:
+        """Refresh the Homes that show the deadline: its assignee's, and its team's project
+        managers' while it is overdue (the only deadlines their Home lists: due before today
+        in the assignee's zone)."""
+        people = [deadline.assignee_id]
+        if deadline.due_date < local_today(self.clock(), zone(deadline.assignee_tz)):
+            people += self.teams.holders(deadline.team_channel_id, Role.PROJECT)
+        self.home.refresh_soon(people)
 
     def _from_today(self, channel_id: str, due: date) -> None:
         today = self.today(channel_id)
@@ -234,6 +259,7 @@ class Planning:
         task = quoted_name(deadline.task, 300)
         if not self.store.close(Deadline, deadline.id, actor_id, self.clock()):
             return f"Deadline *{task}* was already done."
+        self._deadline_changed(deadline)
         return f"Deadline *{task}* is done. :white_check_mark:"
 
     def _add_deadline(self, channel_id: str, actor_id: str, command: AddDeadline) -> str:
@@ -256,6 +282,7 @@ class Planning:
                 scheduled_at=now,
             )
         )
+        self._deadline_changed(deadline)
         task = quoted_name(command.task, 300)
         work = self.working_time(channel_id).for_person(
             tz_name, self.calendar.away_of(assignee, local_today(now, zone(tz_name)))

@@ -24,6 +24,7 @@ from bot.handoff import Handoffs
 from bot.home import Home
 from bot.lists import Lists
 from bot.lookalikes import Lookalikes
+from bot.membership import Membership
 from bot.milestone_news import MilestoneNews
 from bot.notices import Notices
 from bot.outbox import Claims, Outbox, Pacer
@@ -85,6 +86,7 @@ class Services:
     digests: Digests
     snoozes: Snoozes
     home: Home
+    membership: Membership
     webhooks: Webhooks
     lists: Lists
     exports: Exports
@@ -118,7 +120,7 @@ def build_services(
     people = People(client)
     permissions = Permissions(teams, people)
     handoff_store = HandoffStore(db, workspace_id)
-    notices = Notices(sends, outbox, items, handoff_store)
+    notices = Notices(sends, outbox, items, handoff_store, teams)
     webhooks = Webhooks(
         WebhookStore(db, workspace_id),
         sends,
@@ -135,6 +137,8 @@ def build_services(
         themes, planning_store, deliveries, teams, permissions, handoff_store.accepted_creep, clock
     )
     news = MilestoneNews(deliveries, planning_store, themes, teams, notices, sends, outbox, clock)
+    membership = Membership(client)
+    home = Home(queues, teams, planning_store, client, clock, membership=membership)
     planning = Planning(
         planning_store,
         teams,
@@ -146,6 +150,7 @@ def build_services(
         roadmap,
         news,
         calendar,
+        home,
     )
     digests = Digests(
         DigestStore(db, workspace_id),
@@ -158,7 +163,6 @@ def build_services(
         clock,
     )
     reminders = Reminders(planning_store, items, teams, calendar, sends, outbox)
-    home = Home(queues, teams, planning_store, client, clock)
     triage = Triage(
         items,
         teams,
@@ -173,7 +177,7 @@ def build_services(
         handoff_store,
         digests,
     )
-    handoffs = Handoffs(handoff_store, items, teams, triage, planning, notices, outbox, clock)
+    handoffs = Handoffs(handoff_store, items, teams, triage, planning, notices, outbox, home, clock)
     return Services(
         workspace_id=workspace_id,
         clock=clock,
@@ -194,7 +198,7 @@ def build_services(
             client,
             clock,
         ),
-        roles=Roles(teams, permissions, people, cards, notices, home, handoffs, clock),
+        roles=Roles(teams, permissions, people, cards, notices, home, handoffs, clock, membership),
         team_settings=TeamSettingsCommands(teams, permissions, calendar, people, clock),
         planning=planning,
         roadmap=roadmap,
@@ -203,6 +207,7 @@ def build_services(
         digests=digests,
         snoozes=Snoozes(planning_store, teams, people, planning.working_time, sends, client, clock),
         home=home,
+        membership=membership,
         webhooks=webhooks,
         lists=Lists(queues, clock),
         exports=Exports(client, queues, permissions, clock),

@@ -480,6 +480,21 @@ class OutboxSend(SQLModel, table=True):
     message: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # notices, webhooks
 
 
+class HomeView(SQLModel, table=True):
+    """A person's App Home as Rolecall last published it: what it showed (its filters and
+    pages, as the view's private_metadata carries them) and when. A row exists once their Home
+    was published (they opened the tab). Any process refreshes a Home from here, with the
+    person's own filters, and claims a refresh by a conditional update of `published_at`: one
+    process publishes it per window, however many handle the changes."""
+
+    __tablename__ = "home_view"
+
+    workspace_id: str = workspace_field(primary_key=True)
+    user_id: str = Field(primary_key=True, max_length=32)
+    state: str = Field(max_length=3000)  # JSON, within Slack's private_metadata limit
+    published_at: datetime
+
+
 class Workspace(SQLModel, table=True):
     """An installation of Rolecall and whether it may be posted to.
 

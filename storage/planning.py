@@ -1,8 +1,8 @@
 """Milestones and deadlines, and which blockers stand in a milestone's way."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 
 from sqlalchemy import case, func, or_, true, update
@@ -98,18 +98,25 @@ class PlanningStore:
         return self._tracked(col(Milestone.due_date) <= last_day)
 
     def due_milestones(
-        self, teams: Sequence[str], last_day: date, limit: int
+        self, last_days: Mapping[str, date], limit: int
     ) -> tuple[list[TrackedMilestone], int]:
-        """The teams' open milestones due on or before `last_day` (overdue ones too): up to
-        `limit` of them, at risk first and then soonest, and how many there are in all."""
-        if not teams:
+        """The open milestones of the teams in `last_days` due on or before each team's own
+        last day (a date in its time zone; overdue ones too): up to `limit` of them, at risk
+        first and then soonest, and how many there are in all. Teams sharing a last day share
+        a condition: a read has one per distinct day (a handful), not one per team."""
+        teams_by_day: dict[date, list[str]] = {}
+        for team, last_day in last_days.items():
+            teams_by_day.setdefault(last_day, []).append(team)
+        if not teams_by_day:
             return [], 0
-        where = (
-            col(Milestone.team_channel_id).in_(list(teams)),
-            col(Milestone.due_date) <= last_day,
+        due = or_(
+            *(
+                col(Milestone.team_channel_id).in_(teams) & (col(Milestone.due_date) <= last_day)
+                for last_day, teams in teams_by_day.items()
+            )
         )
-        shown = self._tracked(*where, at_risk_first=True, limit=limit)
-        return shown, self._open_count(Milestone, *where)
+        shown = self._tracked(due, at_risk_first=True, limit=limit)
+        return shown, self._open_count(Milestone, due)
 
     def why(self, milestone_id: int, limit: int) -> tuple[list[QueuedItem], int]:
         """The feedback planned into a milestone (why it exists): up to `limit` items, most
@@ -232,17 +239,55 @@ class PlanningStore:
             return list(session.exec(query.order_by(col(Deadline.due_date), col(Deadline.id))))
 
     def overdue_in(
-        self, teams: Sequence[str], today: date, limit: int
+        self, teams: Sequence[str], now: datetime, zone: Callable[[str], tzinfo], limit: int
     ) -> tuple[list[Deadline], int]:
-        """The teams' open deadlines due before `today`: up to `limit`, most overdue first,
-        and how many there are in all."""
+        """The teams' open deadlines whose due date has passed where their assignee is (their
+        stored zone, read by `zone`), as their reminders count it: up to `limit`, most overdue
+        first, and how many there are in all.
+
+        No zone's date is more than a day behind or ahead of UTC's, so only the deadlines due
+        yesterday or today (UTC) depend on the zone. One read counts the others together and
+        those by due date and zone; the list then reads exactly the ones found overdue."""
         if not teams:
             return [], 0
-        where = (
-            col(Deadline.team_channel_id).in_(list(teams)),
-            col(Deadline.due_date) < today,
+        utc_today = now.astimezone(UTC).date()
+        in_teams = col(Deadline.team_channel_id).in_(list(teams))
+        past_everywhere = col(Deadline.due_date) < utc_today - timedelta(days=1)
+        buckets = (
+            select(
+                case((past_everywhere, None), else_=col(Deadline.due_date)).label("due"),
+                case((past_everywhere, None), else_=col(Deadline.assignee_tz)).label("tz"),
+            )
+            .where(
+                Deadline.workspace_id == self.workspace_id,
+                Deadline.status == WorkStatus.OPEN,
+                in_teams,
+                col(Deadline.due_date) <= utc_today,
+            )
+            .subquery()
         )
-        return self._open_deadlines(*where, limit=limit), self._open_count(Deadline, *where)
+        counted = select(buckets.c.due, buckets.c.tz, func.count()).group_by(
+            buckets.c.due, buckets.c.tz
+        )
+        total = 0
+        zones_by_day: dict[date, list[str]] = {}
+        with self.db.session() as session:
+            for due, tz, count in session.execute(counted):
+                if due is None:
+                    total += count
+                elif due < now.astimezone(zone(tz)).date():
+                    total += count
+                    zones_by_day.setdefault(due, []).append(tz)
+        if not total:
+            return [], 0
+        overdue = or_(
+            past_everywhere,
+            *(
+                (col(Deadline.due_date) == due) & col(Deadline.assignee_tz).in_(zones)
+                for due, zones in zones_by_day.items()
+            ),
+        )
+        return self._open_deadlines(in_teams, overdue, limit=limit), total
 
     def deadlines_of(self, assignee_id: str, limit: int) -> tuple[list[Deadline], int]:
         """One person's open deadlines in every team: up to `limit`, soonest first, and how

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -49,6 +50,7 @@ from bot.blocks.lists import risk_reason
 from bot.clock import as_utc
 from bot.mrkdwn import safe_mrkdwn
 from bot.parsing.words import TAG_NAME
+from bot.schedule import local_today, zone
 from storage.items import QueuedItem
 from storage.models import Deadline, Item, ItemStatus, Milestone, Role, RoleAssignment, WorkStatus
 from storage.planning import TrackedMilestone
@@ -254,6 +256,7 @@ class ProductPart:
     voted: Rows = Rows()
     risks: Risks = field(default_factory=Risks)
     roadmap: Roadmap | None = None
+    zones: Mapping[str, ZoneInfo] = field(default_factory=dict)  # team → its time zone
 
 
 @dataclass(frozen=True)
@@ -270,6 +273,7 @@ class ProjectPart:
     overdue_total: int = 0
     risks: Risks = field(default_factory=Risks)
     whys: Mapping[int, Why] = field(default_factory=dict)
+    zones: Mapping[str, ZoneInfo] = field(default_factory=dict)  # team → its time zone
 
 
 @dataclass(frozen=True)
@@ -286,10 +290,6 @@ class HomeData:
     deadlines: Sequence[Deadline] = ()
     deadlines_total: int = 0
     note: str | None = None  # mrkdwn the bot wrote (never people's text unescaped)
-
-    @property
-    def today(self) -> date:
-        return as_utc(self.now).date()
 
 
 def home_view(data: HomeData) -> dict[str, Any]:
@@ -362,7 +362,7 @@ def _product(part: ProductPart, state: HomeState, now: datetime, seen: set[int])
         (Section.WAITING, part.waiting),
         (Section.VOTED, part.voted),
     ):
-        blocks += _item_rows(name, rows, seen, lambda item: _feedback_row(item, now))
+        blocks += _item_rows(name, rows, seen, lambda item: _feedback_row(item, now, part.zones))
     blocks += _risk_rows("market_risks", "Open market risks, high first", part.risks, seen)
     if part.roadmap is not None:
         blocks += _roadmap(part.roadmap)
@@ -454,7 +454,7 @@ def _filters(part: ProductPart, state: HomeState) -> list[Block]:
     return [ActionsBlock(block_id="home_filters", elements=elements), tag]
 
 
-def _feedback_row(item: Item, now: datetime) -> str:
+def _feedback_row(item: Item, now: datetime, zones: Mapping[str, ZoneInfo]) -> str:
     facts = [f"<#{item.team_channel_id}>", f"by <@{item.reporter_id}>"]
     if item.vote_count:
         facts.append(f"+{item.vote_count}")
@@ -464,7 +464,8 @@ def _feedback_row(item: Item, now: datetime) -> str:
         facts.append(f"impact: {item.impact.value}")
     facts.extend(f"#{tag}" for tag in item.tags.split()[:5])
     if item.status is ItemStatus.SNOOZED and item.snoozed_until:
-        facts.append(f"snoozed until {day_label(as_utc(item.snoozed_until).date())}")
+        until = local_today(as_utc(item.snoozed_until), _zone_of(item.team_channel_id, zones))
+        facts.append(f"snoozed until {day_label(until)}")
     elif item.status is not ItemStatus.OPEN:
         facts.append(status_label(item.status).lower())
     facts.append(f"filed {age(item.created_at, now)} ago")
@@ -475,7 +476,6 @@ def _feedback_row(item: Item, now: datetime) -> str:
 
 
 def _project(part: ProjectPart, now: datetime, seen: set[int]) -> list[Block]:
-    today = as_utc(now).date()
     unacknowledged_first = sorted(
         part.blockers.entries, key=lambda entry: entry.item.status is not ItemStatus.OPEN
     )
@@ -485,8 +485,8 @@ def _project(part: ProjectPart, now: datetime, seen: set[int]) -> list[Block]:
         section(f"*Project manager* · {_teams(part.teams)}", "home_project"),
         *_item_rows(Section.BLOCKERS, blockers, seen, lambda item: _blocker_row(item, now)),
         *_risk_rows("operational_risks", "Open operational risks, high first", part.risks, seen),
-        section(_milestones(part, today), "home_milestones"),
-        section(_overdue(part, today), "home_overdue"),
+        section(_milestones(part, now), "home_milestones"),
+        section(_overdue(part, now), "home_overdue"),
     ]
 
 
@@ -504,7 +504,8 @@ def _blocker_row(item: Item, now: datetime) -> str:
     return f"*#{item.id}* {_summary_of(item)}\n{' · '.join(facts)}"
 
 
-def _milestones(part: ProjectPart, today: date) -> str:
+def _milestones(part: ProjectPart, now: datetime) -> str:
+    """Each milestone's "due today" or "in N days" counts in its team's time zone."""
     title = f"*Milestones due in the next {MILESTONE_DAYS} days*"
     at_risk_first = sorted(
         part.milestones, key=lambda t: (not t.at_risk, t.milestone.due_date, t.milestone.id or 0)
@@ -512,6 +513,7 @@ def _milestones(part: ProjectPart, today: date) -> str:
     lines = []
     for tracked in at_risk_first[:LISTED]:
         milestone = tracked.milestone
+        today = local_today(now, _zone_of(milestone.team_channel_id, part.zones))
         line = (
             f"• *{quoted_name(milestone.name)}* in <#{milestone.team_channel_id}>: "
             f"{day_label(milestone.due_date)} ({_when(milestone.due_date, today)})"
@@ -524,11 +526,11 @@ def _milestones(part: ProjectPart, today: date) -> str:
     return "\n".join([title, *lines, *_more(part.milestones_total, len(part.milestones), LISTED)])
 
 
-def _overdue(part: ProjectPart, today: date) -> str:
+def _overdue(part: ProjectPart, now: datetime) -> str:
     title = "*Overdue deadlines*"
     lines = [
         f"• {quoted_name(d.task)}: <@{d.assignee_id}> in <#{d.team_channel_id}>, "
-        f"{_when(d.due_date, today)}"
+        f"{_when(d.due_date, _assignee_today(d, now))}"
         for d in part.overdue[:LISTED]
     ]
     if not lines:
@@ -569,10 +571,9 @@ def _risk_count(risks: Risks) -> str:
 
 
 def _everyone(data: HomeData, seen: set[int]) -> list[Block]:
-    today = data.today
     deadlines = [
         f"• {quoted_name(d.task)} in <#{d.team_channel_id}>: {day_label(d.due_date)} "
-        f"({_when(d.due_date, today)})"
+        f"({_when(d.due_date, _assignee_today(d, data.now))})"
         for d in data.deadlines[:LISTED]
     ]
     mine = "\n".join([*deadlines, *_more(data.deadlines_total, len(data.deadlines), LISTED)])
@@ -675,6 +676,17 @@ def _teams(teams: Sequence[str]) -> str:
 def _more(total: int, given: int, shown_at_most: int) -> list[str]:
     hidden = max(total, given) - min(given, shown_at_most)
     return [f"…and {hidden} more."] if hidden > 0 else []
+
+
+def _zone_of(team: str, zones: Mapping[str, ZoneInfo]) -> ZoneInfo:
+    """The team's time zone as read (UTC for a team the read did not look up)."""
+    return zones.get(team) or zone("UTC")
+
+
+def _assignee_today(deadline: Deadline, now: datetime) -> date:
+    """The date where the deadline's assignee is: their reminders count it overdue from the
+    day after its due date there, and so does Home."""
+    return local_today(now, zone(deadline.assignee_tz))
 
 
 def _when(due: date, today: date) -> str:

@@ -4,6 +4,7 @@ import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -428,3 +429,87 @@ def test_controls_change_the_state() -> None:
         assert changed(paged, MORE, junk)[0] == paged, junk
     assert changed(paged, TOP, "nope")[0] == paged
     assert changed(paged, "home_unknown", "x")[0] == paged
+
+
+SYDNEY, LOS_ANGELES = ZoneInfo("Australia/Sydney"), ZoneInfo("America/Los_Angeles")
+
+
+def in_team(tracked: TrackedMilestone, team: str) -> TrackedMilestone:
+    tracked.milestone.team_channel_id = team
+    return tracked
+
+
+def owed_in(row: Deadline, tz: ZoneInfo) -> Deadline:
+    row.assignee_tz = tz.key
+    return row
+
+
+def lines_of(view: dict[str, Any], block_id: str) -> list[str]:
+    block = next(b for b in view["blocks"] if b.get("block_id") == block_id)
+    return list(block["text"]["text"].splitlines()[1:])
+
+
+def test_dates_are_the_teams_and_the_assignees_own_when_sydney_is_a_day_ahead() -> None:
+    now = datetime(2026, 11, 30, 20, 0, tzinfo=UTC)  # Tue 1 Dec, 07:00 in Sydney
+    sydney = date(2026, 12, 1)  # its date there; 30 Nov in UTC
+    snoozed = make_item(
+        7,
+        team_channel_id="CSYD",
+        status=ItemStatus.SNOOZED,
+        snoozed_until=datetime(2026, 12, 14, 9, 0, tzinfo=SYDNEY),  # Sun 13 Dec, 22:00 UTC
+    )
+    data = HomeData(
+        "U1",
+        [role("CSYD", Role.PRODUCT), role("CSYD", Role.PROJECT)],
+        now,
+        product=ProductPart(["CSYD"], {}, Rows(entries(snoozed)), zones={"CSYD": SYDNEY}),
+        project=ProjectPart(
+            ["CSYD"],
+            {},
+            milestones=[
+                in_team(milestone(1, sydney, name="launch"), "CSYD"),
+                in_team(milestone(2, sydney + timedelta(days=14), name="edge"), "CSYD"),
+            ],
+            milestones_total=2,
+            overdue=[owed_in(deadline(3, date(2026, 11, 30), "slides"), SYDNEY)],
+            overdue_total=1,
+            zones={"CSYD": SYDNEY},
+        ),
+        deadlines=[owed_in(deadline(4, sydney, "notes"), SYDNEY)],
+        deadlines_total=1,
+    )
+
+    view = home_view(data)
+
+    assert "Tue 1 Dec 2026 (due today)" in lines_of(view, "home_milestones")[0]
+    assert "Tue 15 Dec 2026 (in 14 days)" in lines_of(view, "home_milestones")[1]
+    assert lines_of(view, "home_overdue") == ["• slides: <@U1> in <#C1>, 1 day overdue"]
+    assert lines_of(view, "home_deadlines") == ["• notes in <#C1>: Tue 1 Dec 2026 (due today)"]
+    row = next(b for b in view["blocks"] if b.get("block_id") == "home_new_7")
+    assert "snoozed until Mon 14 Dec 2026" in row["text"]["text"]
+
+
+def test_dates_are_the_teams_and_the_assignees_own_when_los_angeles_is_a_day_behind() -> None:
+    now = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # Mon 30 Nov, 19:00 in Los Angeles
+    data = HomeData(
+        "U1",
+        [role("CLAX", Role.PROJECT)],
+        now,
+        project=ProjectPart(
+            ["CLAX"],
+            {},
+            milestones=[in_team(milestone(1, date(2026, 11, 30), name="launch"), "CLAX")],
+            milestones_total=1,
+            overdue=[owed_in(deadline(3, date(2026, 11, 29), "slides"), LOS_ANGELES)],
+            overdue_total=1,
+            zones={"CLAX": LOS_ANGELES},
+        ),
+        deadlines=[owed_in(deadline(4, date(2026, 11, 30), "notes"), LOS_ANGELES)],
+        deadlines_total=1,
+    )
+
+    view = home_view(data)
+
+    assert "Mon 30 Nov 2026 (due today)" in lines_of(view, "home_milestones")[0]
+    assert lines_of(view, "home_overdue") == ["• slides: <@U1> in <#C1>, 1 day overdue"]
+    assert lines_of(view, "home_deadlines") == ["• notes in <#C1>: Mon 30 Nov 2026 (due today)"]

@@ -15,7 +15,7 @@ import pytest
 from bot.blocks.home import Section
 from handlers.services import Services
 from sandbox.fake_slack import FakeSlack
-from sandbox.signed_client import SignedClient
+from sandbox.signed_client import SignedClient, state_values
 from tests.conftest import ALICE, BOB, CAROL, DAVE, ERIN, TEAM, FixedClock
 from tests.handlers.scenario import (
     add_milestone,
@@ -23,6 +23,7 @@ from tests.handlers.scenario import (
     command,
     item_id,
     plan,
+    rendered,
     set_up_team,
     utc,
 )
@@ -359,3 +360,64 @@ def test_junk_private_metadata_gives_the_default_view(slack: SignedClient, fake:
     }
     reopened = _published(fake, ALICE, lambda: slack.event(event))
     assert reopened["blocks"] == default["blocks"]
+
+
+# Dates in the team's own time zone ----------------------------------------------------------
+
+
+def snooze(slack: SignedClient, fake: FakeSlack, card: dict[str, Any], day: str) -> None:
+    """Alice presses Snooze on her card and picks the day it comes back."""
+    channel = fake.dm_channel(ALICE)
+    before = len(fake.open_views(ALICE))
+    slack.click(ALICE, channel, card["ts"], "item_snooze", item_id(card))
+    fake.wait_for(lambda: len(fake.open_views(ALICE)) > before)
+    view = fake.open_views(ALICE)[-1]
+    assert slack.view_submission(view, ALICE, state_values(view, {"until": day})).status_code == 200
+    fake.wait_for(lambda: "Snoozed" in rendered(fake, fake.find(channel, card["ts"]) or card))
+
+
+def test_a_sydney_team_a_day_ahead_of_utc_sees_its_own_dates(
+    slack: SignedClient, fake: FakeSlack, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/rolecall", "timezone Australia/Sydney", ALICE)
+    fake.users[CAROL]["tz"] = "Australia/Sydney"
+    command(slack, fake, "/milestone", "add Launch 2026-12-01", BOB)
+    command(slack, fake, "/milestone", "add Edge 2026-12-15", BOB)
+    command(slack, fake, "/milestone", "add Beyond 2026-12-16", BOB)
+    command(slack, fake, "/deadline", f"Slides 2026-11-30 <@{CAROL}|carol>", BOB)
+    file_feedback(slack, fake, "Dark mode")
+    snooze(slack, fake, cards(fake, ALICE)[0], "2026-12-14")  # 09:00 there: 22:00 UTC, 13 Dec
+    clock.now = utc(11, 30, 20)  # Tue 1 Dec, 07:00 in Sydney; Mon 30 Nov in UTC
+
+    project = seen(fake, open_home(slack, fake, BOB))
+    assert "Launch in #launch: Tue 1 Dec 2026 (due today)" in project
+    assert "Edge in #launch: Tue 15 Dec 2026 (in 14 days)" in project  # the window's last day
+    assert "Beyond" not in project
+    assert "Slides: @carol in #launch, 1 day overdue" in project
+    open_home(slack, fake, ALICE)
+    snoozed = home_click(slack, fake, ALICE, select("home_filters", "home_status", "snoozed"))
+    assert "snoozed until Mon 14 Dec 2026" in seen(fake, snoozed)
+    card = rendered(fake, cards(fake, ALICE)[0])
+    assert "Snoozed until Mon 14 Dec 2026 by @alice" in card.replace("*", "")
+
+
+def test_a_los_angeles_team_a_day_behind_utc_sees_its_own_dates(
+    slack: SignedClient, fake: FakeSlack, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/rolecall", "timezone America/Los_Angeles", ALICE)
+    fake.users[CAROL]["tz"] = "America/Los_Angeles"
+    command(slack, fake, "/milestone", "add Launch 2026-11-30", BOB)
+    command(slack, fake, "/milestone", "add Edge 2026-12-14", BOB)
+    command(slack, fake, "/milestone", "add Beyond 2026-12-15", BOB)
+    command(slack, fake, "/deadline", f"Slides 2026-11-30 <@{CAROL}|carol>", BOB)
+    clock.now = utc(12, 1, 3)  # Mon 30 Nov, 19:00 in Los Angeles; Tue 1 Dec in UTC
+
+    project = seen(fake, open_home(slack, fake, BOB))
+    assert "Launch in #launch: Mon 30 Nov 2026 (due today)" in project
+    assert "Edge in #launch: Mon 14 Dec 2026 (in 14 days)" in project
+    assert "Beyond" not in project
+    assert "Overdue deadlines\n_None._" in project  # due today where Carol is
+    carol = seen(fake, open_home(slack, fake, CAROL))
+    assert "Your open deadlines\n• Slides in #launch: Mon 30 Nov 2026 (due today)" in carol

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from bot.schedule import zone
 from storage.db import Database
 from storage.items import ItemStore
 from storage.models import Deadline, Item, ItemKind, ItemStatus, Milestone
@@ -133,10 +134,11 @@ def test_the_calendar_reads_are_pages(db: Database) -> None:
     at_risk = planning.milestone("C1", "m1")
     assert at_risk is not None
     add(items, 1, kind=ItemKind.BLOCKER, milestone_id=at_risk.id)
-    shown, total = planning.due_milestones(["C1", "C2"], TODAY + timedelta(days=14), 2)
+    last_day = TODAY + timedelta(days=14)
+    shown, total = planning.due_milestones({"C1": last_day, "C2": last_day}, 2)
     assert [(t.milestone.name, t.open_blockers) for t in shown] == [("m1", 1), ("m2", 0)]
     assert total == 3
-    assert planning.due_milestones([], TODAY, 5) == ([], 0)
+    assert planning.due_milestones({}, 5) == ([], 0)
 
     def deadline(team: str, due: date, who: str) -> None:
         planning.add_deadline(
@@ -153,8 +155,79 @@ def test_the_calendar_reads_are_pages(db: Database) -> None:
 
     for days, team, who in [(-3, "C1", "U1"), (-1, "C2", "U2"), (-5, "C9", "U1"), (2, "C1", "U1")]:
         deadline(team, TODAY + timedelta(days=days), who)
-    overdue, total = planning.overdue_in(["C1", "C2"], TODAY, 1)
+    overdue, total = planning.overdue_in(["C1", "C2"], NOW, zone, 1)
     assert [d.due_date for d in overdue] == [TODAY - timedelta(days=3)] and total == 2
     mine, total = planning.deadlines_of("U1", 5)
     assert [d.due_date for d in mine] == [TODAY + timedelta(days=d) for d in (-5, -3, 2)]
     assert total == 3
+
+
+def test_the_calendar_reads_go_by_each_teams_and_each_assignees_own_date(db: Database) -> None:
+    planning = PlanningStore(db, WORKSPACE)
+    for team, name, due in [
+        ("CNZ", "nz 15 Dec", date(2026, 12, 15)),
+        ("CNZ", "nz 16 Dec", date(2026, 12, 16)),
+        ("CLA", "la 14 Dec", date(2026, 12, 14)),
+        ("CLA", "la 15 Dec", date(2026, 12, 15)),
+        ("CLA", "la late", date(2026, 11, 2)),
+    ]:
+        planning.add_milestone(
+            Milestone(
+                team_channel_id=team,
+                name=name,
+                name_key=name,
+                due_date=due,
+                created_by="U1",
+                created_at=NOW,
+                scheduled_at=NOW,
+            )
+        )
+    # At 12:00 UTC on Mon 30 Nov: Tue 1 Dec in Auckland, still Mon 30 Nov in Los Angeles; each
+    # team looks 14 days ahead of its own date.
+    last_days = {"CNZ": date(2026, 12, 15), "CLA": date(2026, 12, 14)}
+    shown, total = planning.due_milestones(last_days, 5)
+    assert [t.milestone.name for t in shown] == ["la late", "la 14 Dec", "nz 15 Dec"]
+    assert total == 3
+    shown, total = planning.due_milestones(last_days, 2)
+    assert [t.milestone.name for t in shown] == ["la late", "la 14 Dec"] and total == 3
+
+    for task, team, due, tz in [
+        ("long ago", "C1", date(2026, 11, 20), "America/Los_Angeles"),
+        ("auckland 30 Nov", "C1", date(2026, 11, 30), "Pacific/Auckland"),
+        ("los angeles 30 Nov", "C2", date(2026, 11, 30), "America/Los_Angeles"),
+        ("utc 30 Nov", "C2", date(2026, 11, 30), "UTC"),
+        ("auckland 1 Dec", "C1", date(2026, 12, 1), "Pacific/Auckland"),
+        ("elsewhere", "C9", date(2026, 11, 20), "UTC"),
+    ]:
+        planning.add_deadline(
+            Deadline(
+                team_channel_id=team,
+                task=task,
+                due_date=due,
+                assignee_id="U1",
+                assignee_tz=tz,
+                created_by="U1",
+                created_at=NOW,
+                scheduled_at=NOW,
+            )
+        )
+
+    def overdue(at: datetime, limit: int = 5) -> tuple[list[str], int]:
+        found, total = planning.overdue_in(["C1", "C2"], at, zone, limit)
+        return [d.task for d in found], total
+
+    # 12:00 UTC on Mon 30 Nov: Tue 1 Dec 01:00 in Auckland, Mon 30 Nov 04:00 in Los Angeles.
+    assert overdue(datetime(2026, 11, 30, 12, 0, tzinfo=UTC)) == (
+        ["long ago", "auckland 30 Nov"],
+        2,
+    )
+    # 03:00 UTC on Tue 1 Dec: Tue 1 Dec 16:00 in Auckland, Mon 30 Nov 19:00 in Los Angeles.
+    tuesday = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+    assert overdue(tuesday) == (["long ago", "auckland 30 Nov", "utc 30 Nov"], 3)
+    assert overdue(tuesday, 2) == (["long ago", "auckland 30 Nov"], 3)
+    # 08:00 UTC on Tue 1 Dec: 00:00 on Tue 1 Dec in Los Angeles too.
+    assert overdue(datetime(2026, 12, 1, 8, 0, tzinfo=UTC))[1] == 4
+    # Due Fri 20 Nov in Los Angeles: overdue from midnight there, 08:00 UTC.
+    assert overdue(datetime(2026, 11, 21, 7, 59, tzinfo=UTC)) == ([], 0)
+    assert overdue(datetime(2026, 11, 21, 8, 0, tzinfo=UTC)) == (["long ago"], 1)
+    assert planning.overdue_in([], tuesday, zone, 5) == ([], 0)

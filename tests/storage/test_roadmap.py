@@ -118,7 +118,7 @@ def test_open_high_risks_put_a_milestone_at_risk_like_blockers(db: Database) -> 
         ("GA", 0, 1, True),
         ("Late", 1, 1, True),
     ]
-    shown, total = planning.due_milestones(["C1"], date(2026, 12, 31), limit=2)
+    shown, total = planning.due_milestones({"C1": date(2026, 12, 31)}, limit=2)
     assert ([t.milestone.name for t in shown], total) == (["GA", "Late"], 3)
 
 
