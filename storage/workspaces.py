@@ -2,36 +2,23 @@
 
 from datetime import datetime
 
-from sqlalchemy import delete, func
+from sqlalchemy import Table, delete, func
 from sqlmodel import SQLModel, col, select
 
 from storage.db import Database
 from storage.items import IS_OPEN
-from storage.models import (
-    Deadline,
-    Item,
-    ItemVote,
-    Milestone,
-    OutboxSend,
-    ProcessedEvent,
-    RoleAssignment,
-    TeamSettings,
-    Webhook,
-    Workspace,
-)
+from storage.models import Item, ProcessedEvent, Workspace
 
-# Children before the rows they reference: votes and sends name items, items milestones.
-_TENANT_TABLES: tuple[type[SQLModel], ...] = (
-    ItemVote,
-    OutboxSend,
-    ProcessedEvent,
-    Item,
-    Milestone,
-    Deadline,
-    RoleAssignment,
-    TeamSettings,
-    Webhook,
-)
+
+def tenant_tables() -> list[Table]:
+    """Every table whose rows belong to one workspace, children before the rows they
+    reference (votes and sends name items, items milestones, milestones themes). Read from
+    the models, so a table added later is purged without anyone listing it."""
+    return [
+        table
+        for table in reversed(SQLModel.metadata.sorted_tables)
+        if "workspace_id" in table.c and table.name != Workspace.__tablename__
+    ]
 
 
 class WorkspaceStore:
@@ -113,12 +100,11 @@ class WorkspaceStore:
         with self.db.writing() as session:
             row = session.get(Workspace, workspace_id)
             installed = row is not None and row.active
-            tables: tuple[type[SQLModel], ...] = (
-                _TENANT_TABLES if installed else (*_TENANT_TABLES, Workspace)
-            )
+            tables = tenant_tables()
+            if not installed:
+                tables.append(SQLModel.metadata.tables[Workspace.__tablename__])
             for table in tables:
-                column = table.workspace_id  # type: ignore[attr-defined]
-                result = session.execute(delete(table).where(col(column) == workspace_id))
+                result = session.execute(delete(table).where(table.c.workspace_id == workspace_id))
                 removed += int(result.rowcount)  # type: ignore[attr-defined]
             session.commit()
         return removed

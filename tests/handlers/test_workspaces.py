@@ -249,6 +249,11 @@ def test_an_uninstalled_workspace_goes_quiet_its_data_kept_then_purged(
         for slack, workspace in ((in_acme, acme), (in_globex, globex)):
             command(slack, workspace, "/role", f"<@{ALICE}|alice> product", ALICE)
             command(slack, workspace, "/feedback", "Keep me", CAROL)
+        # Rows in every later table too: a holiday, time away, a theme, a Home shown.
+        command(in_globex, globex, "/rolecall", "holiday add 2027-01-04 Retreat", ALICE)
+        command(in_globex, globex, "/rolecall", "away 2027-01-05 2027-01-06", ALICE)
+        command(in_globex, globex, "/roadmap", 'add "Onboarding" 2027-Q2', ALICE)
+        in_globex.event({"type": "app_home_opened", "user": ALICE, "tab": "home"})
         assert in_globex.event({"type": "app_uninstalled"}).status_code == 200
 
     assert oauth.tenants.workspaces.active() == ["T0001"]
@@ -265,6 +270,9 @@ def test_an_uninstalled_workspace_goes_quiet_its_data_kept_then_purged(
     with oauth.tenants.db.engine.connect() as connection:
         left = connection.execute(text("SELECT DISTINCT workspace_id FROM item")).scalars()
         assert list(left) == ["T0001"]
+        for table in ("holiday", "away", "theme", "home_view", "role_assignment", "workspace"):
+            count = f"SELECT count(*) FROM {table} WHERE workspace_id = 'T0002'"
+            assert connection.execute(text(count)).scalar() == 0, table
 
     # Reinstalled: a fresh start, with Acme untouched throughout.
     assert install(web, fake, globex).status_code == 200
