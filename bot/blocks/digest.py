@@ -12,7 +12,7 @@ before it is built: `people`) and mentions nobody, so it pings nobody, whatever 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block, HeaderBlock
@@ -395,11 +395,12 @@ def settled_in_place(
     now: datetime,
     names: Names,
     headings: Sequence[Block] = (),
+    tz: tzinfo = UTC,
 ) -> list[dict[str, Any]]:
     """A digest message after one of its items was triaged: that item's rows show its new
-    state (naming people, as the rest of the digest does: `item_people`) and the buttons that
-    still apply, and the counted headings are swapped for `headings` (recounted, matched by
-    block id); the rest of the message is unchanged."""
+    state (naming people, as the rest of the digest does: `item_people`; a snooze's day in the
+    team's zone `tz`) and the buttons that still apply, and the counted headings are swapped
+    for `headings` (recounted, matched by block id); the rest of the message is unchanged."""
     item: Item = entry.item
     fresh = {heading.block_id: heading.to_dict() for heading in headings}
     rows = {
@@ -424,7 +425,7 @@ def settled_in_place(
                 updated.append(block)  # no buttons left to rewrite it from: keep it
         else:
             if item.status is not ItemStatus.OPEN:
-                updated.append(context(names.text(handled(item)), row.status_id).to_dict())
+                updated.append(context(names.text(handled(item, tz=tz)), row.status_id).to_dict())
             buttons = item_buttons(item)
             if buttons:
                 updated.append(ActionsBlock(block_id=row.actions_id, elements=buttons).to_dict())

@@ -104,6 +104,31 @@ def test_triage_from_a_card_updates_the_row_in_the_latest_digest_too(
     assert "Acknowledged" not in product  # the other role's reply lists no blocker
 
 
+def test_a_row_snoozed_from_the_digest_shows_the_day_picked_in_the_teams_zone(
+    slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
+) -> None:
+    set_up_team(slack, fake)
+    command(slack, fake, "/rolecall", "timezone Australia/Sydney", ALICE)
+    file_some(slack, fake)
+    tick(ticker, clock, utc(12, 6, 22))  # Mon 7 Dec, 09:00 in Sydney: the digest's slot
+    parent = digests(fake)[-1]
+    product = thread(fake, parent)[0]
+    row = next(
+        b
+        for b in product["blocks"]
+        if b["type"] == "actions" and any(e["action_id"] == "item_snooze" for e in b["elements"])
+    )
+    snooze = next(e for e in row["elements"] if e["action_id"] == "item_snooze")
+    slack.click(ALICE, TEAM, product["ts"], "item_snooze", snooze["value"])
+    fake.wait_for(lambda: bool(fake.open_views(ALICE)))
+    view = fake.open_views(ALICE)[-1]
+    answers = state_values(view, {"until": "2026-12-14"})  # 09:00 there: 22:00 UTC, 13 Dec
+    assert slack.view_submission(view, ALICE, answers).status_code == 200
+
+    fake.wait_for(lambda: "Snoozed" in rendered(fake, thread(fake, parent)[0]))
+    assert "*Snoozed* until Mon 14 Dec 2026 by alice" in rendered(fake, thread(fake, parent)[0])
+
+
 def test_a_digest_that_fails_halfway_is_finished_in_the_same_thread_next_run(
     slack: SignedClient, fake: FakeSlack, ticker: Ticker, clock: FixedClock
 ) -> None:
