@@ -25,7 +25,7 @@ from bot.risks import is_high
 from bot.slack_client import log_api_error
 from bot.team_webhooks import Webhooks
 from storage.items import ItemStore
-from storage.models import OPEN_STATUSES, Item, ItemKind, Level
+from storage.models import OPEN_STATUSES, QUEUE_KINDS, Item, ItemKind, Level, Role
 from storage.queues import QueueStore
 from storage.teams import Routing, TeamStore
 
@@ -95,7 +95,8 @@ class Capture:
 
 @dataclass(frozen=True)
 class Filed:
-    """The outcome of raising an item: new, or already queued (maybe counted as a +1)."""
+    """The outcome of raising an item: new, or already queued (maybe counted as a +1), as
+    itself or in the original it was `merged` into (then `item`)."""
 
     capture: Capture
     item: Item
@@ -104,11 +105,12 @@ class Filed:
     routing: Routing
     milestone_name: str | None
     webhooks: bool  # the team has a webhook to tell
+    merged: bool = False
 
     @property
     def confirmation(self) -> str:
         if not self.created:
-            return already_filed(self.item, self.counted_vote)
+            return already_filed(self.item, self.counted_vote, merged=self.merged)
         text = filed_confirmation(self.item, self.routing.holders, self.routing.queue_channel)
         if not self.milestone_name:
             return text
@@ -199,6 +201,11 @@ class Capturer:
         stored, created = filing.item, filing.created
         if filing.replayed and stored.status not in OPEN_STATUSES[stored.kind]:
             created = False  # triaged since: no cards with buttons that no longer apply
+        # A message merged as a duplicate counts on its original: the one its owners still
+        # handle, whose closing its +1s hear of.
+        merged = not created and not filing.replayed and stored.duplicate_of is not None
+        if merged:
+            stored = self.items.merged_into(stored)
         assert stored.id is not None
         if created and feedback:
             self.lookalikes.filed(stored.team_channel_id, stored.id, stored.title or stored.text)
@@ -224,6 +231,7 @@ class Capturer:
             filing.routing,
             milestone.name if milestone and created else None,
             filing.webhooks,
+            merged,
         )
 
     def announce(self, filed: Filed, *, confirmed: bool = False) -> None:
@@ -247,11 +255,29 @@ class Capturer:
             )
         if filed.created:
             self.cards.deliver(filed.item, filed.routing)
-            self.home.refresh_soon([*filed.routing.holders, filed.item.reporter_id])
-            if filed.webhooks:
-                self.webhooks.item_filed(filed.item)
-                if filed.item.kind.is_risk:
-                    self.webhooks.risk_filed(filed.item)
+        self._refresh_homes(filed)
+        if filed.created and filed.webhooks:
+            self.webhooks.item_filed(filed.item)
+            if filed.item.kind.is_risk:
+                self.webhooks.risk_filed(filed.item)
+
+    def _refresh_homes(self, filed: Filed) -> None:
+        """The Homes a new item or a +1 changes: its owners' (their queue, "Most +1'd"), its
+        reporter's (what they raised), and the project managers' when it changes a milestone
+        their Home lists: a +1 on feedback planned into it (its why), a new high market risk
+        to it (at risk). A blocker's or an operational risk's owners are those already."""
+        item = filed.item
+        if not filed.created and not filed.counted_vote:
+            return
+        people = [*filed.routing.holders]
+        if filed.created:
+            people.append(item.reporter_id)
+        if item.milestone_id is not None and (
+            (item.kind is ItemKind.FEEDBACK and filed.counted_vote)
+            or (item.kind is ItemKind.MARKET_RISK and filed.created and is_high(item))
+        ):
+            people += self.teams.holders(item.team_channel_id, Role.PROJECT)
+        self.home.refresh_soon(people)
 
     def file_and_announce(self, capture: Capture) -> Filed:
         filed = self.file(capture)
@@ -259,9 +285,15 @@ class Capturer:
         return filed
 
     def file_reaction(self, channel_id: str, ts: str, reactor_id: str, kind: ItemKind) -> None:
-        """File the reacted message; one already queued is not fetched again, only +1'd."""
-        existing = self.items.by_source(kind, channel_id, ts)
+        """File the reacted message; one already queued is not fetched again, only +1'd. One
+        its owner moved from this queue to the other counts there: filed again, it would be
+        back in the queue it was moved out of."""
+        queued = self.items.by_source_in(QUEUE_KINDS, channel_id, ts)
+        existing = next((i for i in queued if i.kind is kind), None) or next(
+            (i for i in queued if i.moved_from is kind), None
+        )
         if existing is not None:
+            kind = existing.kind
             source: SourceMessage | None = SourceMessage(
                 channel_id, ts, existing.text, existing.author_id
             )
@@ -337,10 +369,13 @@ class Capturer:
 
 def _thread_of(capture: Capture) -> str | None:
     """Where the reporter hears back: the source message's thread, when Rolecall is in its
-    channel (it heard the message, a reaction or a mention); a modal's source may be in any
-    conversation, so its reporter hears back by DM."""
+    channel (it heard the message, a reaction or a mention). A modal's source may be in any
+    conversation: its thread only when that is the team's own channel, else a DM (a team's
+    triage is never posted into another channel)."""
     source = capture.source
-    if source is None or capture.entry_point == "modal":
+    if source is None:
+        return None
+    if capture.entry_point == "modal" and source.channel_id != capture.team_channel_id:
         return None
     return source.thread_ts or source.ts
 

@@ -3,7 +3,7 @@ the outbox, once each, and kept up to date wherever they landed."""
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -13,6 +13,7 @@ from bot.blocks.common import Message
 from bot.blocks.handoff import handoff_card, waiting_note
 from bot.clock import Clock
 from bot.outbox import LEASE, Outbox, Outcome
+from bot.schedule import zone
 from bot.slack_client import log_api_error
 from bot.status import MOVES
 from storage.handoffs import HandoffStore
@@ -123,12 +124,18 @@ class Cards:
             self.outbox.send([send], holder, lambda _: message)
 
     def card(self, item: Item, *, actionable: bool = True) -> Message:
-        """The item's card as it stands: its +1s, and the open item it looks like."""
+        """The item's card as it stands: its +1s, and the open item it looks like while Merge
+        could take it there (open, in the same queue, merged into nothing)."""
         assert item.id is not None
         similar = None
         if item.similar_to is not None and item.status in OPEN_STATUSES[item.kind]:
             original = self.items.get(item.similar_to)
-            if original is not None and original.status in OPEN_STATUSES[original.kind]:
+            if (
+                original is not None
+                and original.kind is item.kind
+                and original.duplicate_of is None
+                and original.status in OPEN_STATUSES[item.kind]
+            ):
                 similar = QueuedItem(original, original.vote_count)
         milestone = None
         if item.kind.is_risk and item.milestone_id is not None:
@@ -142,7 +149,15 @@ class Cards:
             milestone=milestone,
             planned_into=planned_into,
             waiting=waiting,
+            tz=self.zone_of(item),
         )
+
+    def zone_of(self, item: Item) -> tzinfo:
+        """The team's time zone, whose day a snooze ends on: a snoozed card is the only one
+        showing a date, so no other card costs the read."""
+        if item.status is not ItemStatus.SNOOZED:
+            return UTC
+        return zone(self.teams.settings(item.team_channel_id).timezone)
 
     def _plan_state(self, item: Item) -> tuple[Milestone | None, str | None]:
         """Feedback's milestone once planned, or the handoff its planning waits for."""

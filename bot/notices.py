@@ -7,7 +7,7 @@ post fails, a later run posts the same words.
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bot.blocks.cards import reporter_update, voter_update
+from bot.blocks.cards import reporter_message, voter_update
 from bot.blocks.common import Message
 from bot.outbox import LEASE, Outbox, Outcome
 from bot.status import HEARD, MOVES
@@ -15,6 +15,7 @@ from storage.handoffs import HandoffStore
 from storage.items import ItemStore
 from storage.models import Item, ItemStatus, Milestone, OutboxSend, SendKind
 from storage.outbox import OutboxStore, Send
+from storage.teams import TeamStore
 
 RETRY_WINDOW = timedelta(days=1)  # past this, news is stale: a notice is given up
 GRACE = timedelta(minutes=1)  # a triage this recent may still be claiming its notice
@@ -22,13 +23,20 @@ GRACE = timedelta(minutes=1)  # a triage this recent may still be claiming its n
 
 class Notices:
     def __init__(
-        self, sends: OutboxStore, outbox: Outbox, items: ItemStore, handoffs: HandoffStore
+        self,
+        sends: OutboxStore,
+        outbox: Outbox,
+        items: ItemStore,
+        handoffs: HandoffStore,
+        teams: TeamStore,
     ) -> None:
-        """`handoffs`: where a notice of planned feedback finds the milestone it went to."""
+        """`handoffs`: where a notice of planned feedback finds the milestone it went to;
+        `teams`: whether a moved item's new role has anyone its cards go to."""
         self.sends = sends
         self.outbox = outbox
         self.items = items
         self.handoffs = handoffs
+        self.teams = teams
 
     def dm(self, key: str, user_id: str, text: str, item_id: int | None = None) -> Outcome:
         message = Message(text, [])
@@ -48,14 +56,19 @@ class Notices:
                 self.dm(key, voter, voter_update(item, planned_into), item.id)
         if not reporter:
             return None
-        send, destination, thread_ts, message = reporter_notice(item, planned_into)
+        send, destination, thread_ts, message = reporter_notice(
+            item, planned_into, unowned=self.unowned(item)
+        )
         return self.outbox.send([send], destination, lambda _: message, thread_ts=thread_ts)
 
     def owed(self, at: datetime) -> list[OutboxSend]:
         """Notices whose post failed (or whose runner died) and are due again, after queueing
         those of items triaged by a process that stopped before claiming the notice."""
         unnoticed = self.items.triaged_unnoticed(at - RETRY_WINDOW, at - GRACE, HEARD, MOVES)
-        notices = [reporter_notice(item, self.planned_into(item)) for item in unnoticed]
+        notices = [
+            reporter_notice(item, self.planned_into(item), unowned=self.unowned(item))
+            for item in unnoticed
+        ]
         self.sends.queue([(send, destination) for send, destination, _, _ in notices], at)
         return self.sends.to_retry(SendKind.NOTICE, at, at - LEASE, since=at - RETRY_WINDOW)
 
@@ -64,6 +77,13 @@ class Notices:
         if item.status is not ItemStatus.PLANNED or item.milestone_id is None:
             return None
         return self.handoffs.milestone(item.milestone_id)
+
+    def unowned(self, item: Item) -> bool:
+        """Whether the item was moved to a role whose cards go nowhere (nobody holds it, no
+        queue channel): its reporter is not told that someone has it."""
+        if item.last_action not in MOVES:
+            return False
+        return not self.teams.routing(item.team_channel_id, item.kind.owner_role).recipients
 
     def resend(self, owed: OutboxSend) -> Outcome:
         stored = owed.message or {}
@@ -79,14 +99,15 @@ class Notices:
 
 
 def reporter_notice(
-    item: Item, planned_into: Milestone | None = None
+    item: Item, planned_into: Milestone | None = None, *, unowned: bool = False
 ) -> tuple[Send, str, str | None, Message]:
     """The reporter's notice of the item's current state (and the milestone it was
-    `planned_into`): its send (the thread it goes to is stored with it, for a retry),
-    destination, thread and message."""
+    `planned_into`; `unowned`: moved to a role nobody holds): its send (the thread it goes to
+    is stored with it, for a retry), destination, thread and message."""
     in_thread = item.source_channel_id is not None and item.notice_thread_ts is not None
-    text = reporter_update(item, in_thread=in_thread, planned_into=planned_into)
-    message = Message(text, [])
+    message = reporter_message(
+        item, in_thread=in_thread, planned_into=planned_into, unowned=unowned
+    )
     thread_ts = item.notice_thread_ts if in_thread else None
     stored = {**message.to_dict(), "thread_ts": thread_ts}
     send = Send(f"notice:{_triaged_key(item)}", SendKind.NOTICE, item.id, stored)

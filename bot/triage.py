@@ -10,10 +10,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.blocks.cards import kind_noun, unplannable
+from bot.blocks.cards import ANSWER, answer_heard, kind_noun, moved_unowned, unplannable
 from bot.blocks.common import STATUS_LABEL
 from bot.blocks.digest import settled_in_place
 from bot.blocks.handoff import plan_refused
+from bot.blocks.modals import TEXT_LIMIT
 from bot.cards import Cards
 from bot.clock import Clock
 from bot.digest import Digests
@@ -66,6 +67,8 @@ PLAN = "item_plan"
 PLANNABLE = TRANSITIONS[PLAN].allowed_from  # where feedback may be planned from
 PICK_OPEN = "Pick an open item of the same team to merge it into."
 DIGEST_SHOWN = timedelta(days=8)  # a digest older than this is history, not a working copy
+NOT_THE_REPORTER = "Sorry, only the person who raised #{id} can answer its question."
+EMPTY_ANSWER = "Write your answer first."
 
 
 class Triage:
@@ -142,12 +145,12 @@ class Triage:
         moved = self._change(item, transition, actor_id, decision)
         try:
             try:
-                current = self._follow_up(item_id, transition, moved, actor_id)
+                current, note = self._follow_up(item_id, transition, moved, actor_id)
             except SQLAlchemyError as error:
                 if not is_disconnect(error):
                     raise
                 # Keyed (the notice, the webhook) or idempotent (the cards): safe to redo.
-                current = self._follow_up(item_id, transition, moved, actor_id)
+                current, note = self._follow_up(item_id, transition, moved, actor_id)
         except SQLAlchemyError:
             # The change is made; the next run of the time loop tells the reporter.
             log.exception("item %s triaged; its follow-ups failed", item_id)
@@ -157,6 +160,47 @@ class Triage:
         )
         if not moved:
             return Triaged(current, _already(current))
+        return Triaged(current, note)
+
+    def answerable(self, item_id: int, user_id: str) -> Item:
+        """The feedback whose question `user_id` may answer: raises `Refused` when it is gone,
+        not theirs (only its reporter answers), or no longer waits for an answer. Run when
+        Answer is pressed and again when the answer is submitted."""
+        item = self.items.get(item_id)
+        if item is None:
+            raise Refused(GONE)
+        if item.reporter_id != user_id:
+            raise Refused(NOT_THE_REPORTER.format(id=item_id))
+        if item.status is not ItemStatus.NEEDS_INFO:
+            raise Refused(_not_asked(item))
+        return item
+
+    def answered(self, item_id: int, user_id: str, text: str) -> Triaged:
+        """The reporter's answer to the owner's question (`Refused` as `answerable`): the item
+        is back in the queue with the answer as its reason, on every copy of its card, and the
+        owner who asked hears it by one DM. A conditional update: a replay, a second answer or
+        an owner's triage meanwhile changes nothing and tells nobody."""
+        item = self.answerable(item_id, user_id)
+        answer = text.strip()[:TEXT_LIMIT]
+        if not answer:
+            raise Refused(EMPTY_ANSWER)
+        asker = item.handled_by
+        asked = (ItemStatus.NEEDS_INFO,)
+        now = self.clock()
+        if not self.items.transition(
+            item_id, asked, ItemStatus.OPEN, user_id, now, reason=answer, last_action=ANSWER
+        ):
+            current = self.items.get(item_id)
+            return Triaged(current, GONE if current is None else _not_asked(current))
+        current = self.items.get(item_id)
+        assert current is not None
+        if asker and asker != user_id:
+            # Keyed by the change: a retry of this run never tells them twice.
+            key = f"answered:{item_id}:{current.revision}"
+            self.notices.dm(key, asker, answer_heard(current), item_id)
+        self.cards.refresh(current)
+        self.sync_digest(current)
+        self.home.refresh_soon({user_id, *([asker] if asker else []), *self._owners(current)})
         return Triaged(current)
 
     def wake(self, at: datetime) -> int:
@@ -186,13 +230,18 @@ class Triage:
         allowed = transition.allowed_from
         reason = decision.reason.strip() if decision.reason else None
         if transition.ask is Ask.ORIGINAL:
-            original = self._original(item, decision.original_id)
-            assert original.id is not None
             try:
+                original = self.original(item, decision.original_id)
+                assert original.id is not None
                 return self.items.merge(
                     item.id, original.id, allowed, actor_id, now, transition.action_id
                 )
-            except NotMergeable:
+            except (Refused, NotMergeable):
+                # Its card may still suggest that original (and offer Merge): no longer. Read
+                # again: a card is never drawn from a state older than the one it shows.
+                current = self.items.get(item.id)
+                if current is not None:
+                    self.cards.refresh(current)
                 raise Refused(PICK_OPEN) from None
         changes: dict[str, object] = {"reason": reason, "last_action": transition.action_id}
         if transition.moves_to is not None:
@@ -239,13 +288,14 @@ class Triage:
         except UsageError:
             raise Refused(NOT_A_PERSON.format(purpose=purpose)) from None
 
-    def _original(self, item: Item, original_id: int | None) -> Item:
+    def original(self, item: Item, original_id: int | None) -> Item:
         """The open item of the same team and kind that `item` duplicates (followed to the
-        item it was itself merged into, if it was: a merge never makes a loop, since it
-        refuses an original that is merged itself)."""
+        item it was itself merged into, if it was): raises `Refused` for any other (closed,
+        moved, another team's, the item itself). Run before the Duplicate modal closes (the
+        refusal shows under its field) and again when the merge is made."""
         original = self.items.get(original_id) if original_id is not None else None
-        while original is not None and original.duplicate_of is not None:
-            original = self.items.get(original.duplicate_of)
+        if original is not None:
+            original = self.items.merged_into(original)
         if (
             original is None
             or original.id == item.id
@@ -256,9 +306,12 @@ class Triage:
             raise Refused(PICK_OPEN)
         return original
 
-    def _follow_up(self, item_id: int, transition: Transition, moved: bool, actor_id: str) -> Item:
+    def _follow_up(
+        self, item_id: int, transition: Transition, moved: bool, actor_id: str
+    ) -> tuple[Item, str | None]:
         """After a change: tell who hears of it, update every copy of the card, deliver it
-        where it is new (a move, a reassignment), and tell the team's webhooks."""
+        where it is new (a move, a reassignment), and tell the team's webhooks. Gives the item
+        and a note for the person who changed it: a move whose cards went nowhere."""
         current = self.items.get(item_id)
         assert current is not None
         if moved and transition.hears is not Hears.NOBODY:
@@ -269,8 +322,12 @@ class Triage:
         self.sync_digest(current)
         if moved and transition.kind is ItemKind.FEEDBACK:
             self._withdraw_handoff(current, actor_id)
+        note = None
         if moved and transition.moves_to is not None:
-            self.cards.deliver(current)
+            routing = self.cards.routing(current.team_channel_id, current.kind)
+            self.cards.deliver(current, routing)
+            if not routing.recipients:
+                note = moved_unowned(current)
         if moved and transition.ask in (Ask.HOLDER, Ask.OWNER) and current.assignee_id:
             self.cards.hand_to(current, current.assignee_id, actor_id)
         if moved and transition.ask is Ask.ORIGINAL and current.duplicate_of is not None:
@@ -279,7 +336,7 @@ class Triage:
             self.cards.refresh(original)  # its +1 count grew
         if moved:
             self.webhooks.item_status_changed(current)
-        return current
+        return current, note
 
     def _withdraw_handoff(self, item: Item, actor_id: str) -> None:
         """Feedback that can no longer be planned (declined, merged, moved to blockers) takes
@@ -341,7 +398,12 @@ class Triage:
             headings = self.digests.headings(reply)  # recounted: a triage changes the counts
             names = self.digests.row_names(item)
             blocks = settled_in_place(
-                message.get("blocks") or [], entry, self.clock(), names, headings
+                message.get("blocks") or [],
+                entry,
+                self.clock(),
+                names,
+                headings,
+                self.cards.zone_of(item),
             )
             if blocks == message.get("blocks"):
                 return  # not listed there, or already up to date
@@ -359,9 +421,36 @@ def plannable(item: Item) -> bool:
     return item.kind is ItemKind.FEEDBACK and item.status in PLANNABLE
 
 
+# What a refusal says the person may not do, per button ("Sorry, only the product manager of
+# #launch can …"): a label is a noun or a verb ("Duplicate", "Needs info"), not always a verb.
+_REFUSED_TO = {
+    "item_plan": "plan this",
+    "item_decline": "decline this",
+    "item_duplicate": "merge this into another item",
+    "item_needs_info": "ask about this",
+    "item_snooze": "snooze this",
+    "item_reopen": "put this back in the queue",
+    "item_to_blockers": "move this to blockers",
+    "item_acknowledge": "acknowledge this",
+    "item_resolve": "resolve this",
+    "item_to_feedback": "move this to feedback",
+    "item_reassign": "reassign this",
+}
+
+
 def _refused_to(transition: Transition) -> str:
     """What a refusal says the person may not do: "decline this", "triage this risk"."""
-    return "triage this risk" if transition.kind.is_risk else f"{transition.label.lower()} this"
+    return "triage this risk" if transition.kind.is_risk else _REFUSED_TO[transition.action_id]
+
+
+def _not_asked(item: Item) -> str:
+    """Why an answer is too late: answered already, or the owner moved the item on."""
+    if item.kind is ItemKind.FEEDBACK and item.status is ItemStatus.OPEN:
+        return f"Thanks, but #{item.id} no longer waits for an answer: it is back in the queue."
+    return (
+        f"Thanks, but #{item.id} no longer waits for an answer: it was {unplannable(item)} by "
+        f"<@{item.handled_by}>."
+    )
 
 
 def _already(item: Item) -> str:

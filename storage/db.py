@@ -51,6 +51,7 @@ def make_engine(url: str, *, for_acks: bool = False) -> Engine:
             url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=40
         )
         event.listen(engine, "connect", _tune_sqlite)
+        event.listen(engine, "connect", _unicode_lower)
         return engine
     if for_acks:
         engine = create_engine(url, pool_size=ACK_POOL_SIZE, max_overflow=ACK_POOL_OVERFLOW)
@@ -105,6 +106,17 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _unicode_lower(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite's own lower() folds ASCII letters only: a search for "ÉCOLE" (lowered to "école"
+    in Python) would miss "ÉCOLE" as filed. Python's folds every letter, as PostgreSQL's does.
+    No index is on lower(), so no plan changes; a search scans a team's queue anyway."""
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def alembic_config(engine: Engine, workspace_id: str | None = None) -> Config:

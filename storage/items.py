@@ -195,6 +195,50 @@ class ItemStore:
         with self.db.session() as session:
             return session.exec(query).first()
 
+    def by_source_in(self, kinds: Sequence[ItemKind], channel_id: str, ts: str) -> list[Item]:
+        """The items filed from one message in any of `kinds`: a move may have taken it to the
+        other queue. One query on the source key (its kind as a list of values)."""
+        query = select(Item).where(
+            self._mine,
+            col(Item.kind).in_(list(kinds)),
+            Item.source_channel_id == channel_id,
+            Item.source_ts == ts,
+        )
+        with self.db.session() as session:
+            return list(session.exec(query.order_by(col(Item.id))))
+
+    def merged_into(self, item: Item) -> Item:
+        """The item `item` counts in: itself, or the original it was merged into, followed to
+        the end (a merge refuses an original merged itself, so the chain has no loop)."""
+        while item.duplicate_of is not None:
+            original = self.get(item.duplicate_of)
+            assert original is not None, "an original is this workspace's, and kept (a key)"
+            item = original
+        return item
+
+    def asked_in_thread(self, channel_id: str, thread_ts: str, reporter_id: str) -> Item | None:
+        """The feedback `reporter_id` raised whose question was asked in this thread (the
+        latest asked, if several were), if any. Run for every thread reply in a team channel:
+        an item heard of in a channel (the only ones with a thread) belongs to that channel's
+        team, so the queue index (team, kind, status) leads to the team's few items waiting
+        for an answer."""
+        query = (
+            select(Item)
+            .where(
+                self._mine,
+                Item.team_channel_id == channel_id,
+                Item.kind == ItemKind.FEEDBACK,
+                Item.status == ItemStatus.NEEDS_INFO,
+                Item.source_channel_id == channel_id,
+                Item.notice_thread_ts == thread_ts,
+                Item.reporter_id == reporter_id,
+            )
+            .order_by(col(Item.updated_at).desc(), col(Item.id).desc())
+            .limit(1)
+        )
+        with self.db.session() as session:
+            return session.exec(query).first()
+
     def get(self, item_id: int) -> Item | None:
         """The item, if it is this workspace's: an id from a button is never trusted alone."""
         with self.db.session() as session:

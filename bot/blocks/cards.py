@@ -1,6 +1,7 @@
 """An item's card, its buttons, and what the reporter is told about it."""
 
 from collections.abc import Sequence
+from datetime import UTC, tzinfo
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
@@ -19,6 +20,7 @@ from bot.blocks.common import (
     section,
 )
 from bot.blocks.handoff import milestone_label
+from bot.clock import as_utc
 from bot.mrkdwn import safe_mrkdwn
 from bot.risks import how_picked, is_high
 from bot.status import TRANSITIONS, available
@@ -27,6 +29,9 @@ from storage.models import OPEN_STATUSES, Item, ItemKind, ItemStatus, Level, Mil
 
 ACTIONS_BLOCK_ID = "item_actions"
 MERGE = "item_merge"  # merge into the item the card says this one looks like
+# The reporter's Answer button (on a question asked by DM), and `Item.last_action` once they
+# answered: the item is back in the queue with their answer as its `reason`.
+ANSWER = "item_answer"
 
 
 PLAN = TRANSITIONS["item_plan"]
@@ -41,13 +46,15 @@ def item_card(
     milestone: str | None = None,
     planned_into: Milestone | None = None,
     waiting: str | None = None,
+    tz: tzinfo = UTC,
 ) -> Message:
     """The card a role holder triages from; its buttons follow the item's current status.
     `similar`: an open item this one looks like, offered for a one-click merge. Not
     `actionable`: a copy left with someone the item no longer goes to (it moved queue), which
     shows where it stands without buttons they could not use. `milestone`: the name of the
     open milestone a risk threatens. `planned_into`: the milestone feedback was planned into;
-    `waiting`: what its planning waits for (the project manager's answer)."""
+    `waiting`: what its planning waits for (the project manager's answer). `tz`: the team's
+    time zone, whose day a snooze ends on."""
     longest_note = "\n_(shortened: Slack shows at most 3,000 characters here)_"
     reserved = len(f"\n<{item.permalink}|Read the full message>") if item.permalink else 0
     body, cut = safe_mrkdwn(item.text, SECTION_LIMIT - 200 - max(reserved, len(longest_note)))
@@ -74,8 +81,8 @@ def item_card(
     if picked is not None and actionable and item.status in OPEN_STATUSES[item.kind]:
         blocks.append(context(_picked_note(picked.keyword), "item_risk_kind"))
     assigned = item.assignee_id is not None and not item.kind.is_risk  # a risk's owner: facts
-    if item.status is not ItemStatus.OPEN or item.moved_from or assigned:
-        blocks.append(context(handled(item, planned_into), "item_status"))
+    if item.status is not ItemStatus.OPEN or item.moved_from or assigned or answered(item):
+        blocks.append(context(handled(item, planned_into, tz), "item_status"))
     if waiting:
         blocks.append(context(waiting, "item_waiting"))
     buttons = item_buttons(item) if actionable else []
@@ -147,14 +154,17 @@ def _picked_note(keyword: str | None) -> str:
     return f"Kind picked {why}: move it to the other manager if it is theirs."
 
 
-def handled(item: Item, planned_into: Milestone | None = None) -> str:
+def handled(item: Item, planned_into: Milestone | None = None, tz: tzinfo = UTC) -> str:
     """Where the item stands and who put it there (and for which milestone), with what they
-    said."""
+    said. A snooze ends on a day in the team's time zone (`tz`): the day that was picked."""
     who = f"<@{item.handled_by}>"
     if item.status is ItemStatus.DUPLICATE and item.duplicate_of:
         text = f"*Merged into #{item.duplicate_of}* by {who}"
     elif item.status is ItemStatus.SNOOZED and item.snoozed_until:
-        text = f"*Snoozed* until {day_label(item.snoozed_until.date())} by {who}"
+        until = as_utc(item.snoozed_until).astimezone(tz).date()
+        text = f"*Snoozed* until {day_label(until)} by {who}"
+    elif answered(item):
+        text = f"*Answer* from <@{item.reporter_id}>: {safe_mrkdwn(item.reason or '', 500)[0]}"
     elif item.status is ItemStatus.OPEN and item.moved_from:
         text = f"*Moved to the {kind_noun(item.kind)} queue* by {who}"
     elif item.status is ItemStatus.OPEN:
@@ -163,10 +173,15 @@ def handled(item: Item, planned_into: Milestone | None = None) -> str:
         text = f"*{STATUS_LABEL[item.status]}* by {who}{_for(item, planned_into)}"
     if item.assignee_id and item.status in OPEN_STATUSES[item.kind] and not item.kind.is_risk:
         text += f"{' · ' if text else ''}assigned to <@{item.assignee_id}>"
-    if item.reason:
+    if item.reason and not answered(item):
         label = "asked" if item.status is ItemStatus.NEEDS_INFO else "reason"
         text += f"\n_{label}:_ {safe_mrkdwn(item.reason, 500)[0]}"
     return text or f"*{STATUS_LABEL[item.status]}*"
+
+
+def answered(item: Item) -> bool:
+    """Back in the queue by its reporter's answer to the owner's question (`reason`)."""
+    return item.status is ItemStatus.OPEN and item.last_action == ANSWER
 
 
 def item_buttons(item: Item) -> list[ButtonElement]:
@@ -203,11 +218,27 @@ def filed_confirmation(item: Item, holders: Sequence[str], queue_channel: str | 
     return f"Filed in {where} and sent to {names}. You'll hear back when it's handled."
 
 
-def already_filed(item: Item, counted_vote: bool) -> str:
+def moved_unowned(item: Item) -> str:
+    """For whoever moved the item to a role nobody holds (nor has a queue channel for): its
+    cards went nowhere, so nobody has it until someone takes the role."""
+    role = item.kind.owner_role
+    return (
+        f"Moved to the {kind_noun(item.kind)} queue, but nobody in <#{item.team_channel_id}> "
+        f"is the {ROLE_LABEL[role]} yet: it waits there until someone takes the role "
+        f"(`/role @person {role.value}`)."
+    )
+
+
+def already_filed(item: Item, counted_vote: bool, *, merged: bool = False) -> str:
+    """For someone raising a message already queued as `item`, or (`merged`) whose own item
+    was merged into `item`: named, since that is the one whose closing they hear of."""
     where = f"<#{item.team_channel_id}>'s {ROLE_LABEL[item.kind.owner_role]} queue"
+    text = f"That message is already in {where}"
+    if merged:
+        text = f"That message was merged into #{item.id} in {where}"
     if counted_vote:
-        return f"That message is already in {where}; I counted your +1."
-    return f"That message is already in {where}."
+        return f"{text}; I counted your +1{' there' if merged else ''}."
+    return f"{text}."
 
 
 def linked(milestone_name: str, at_risk: bool = True) -> str:
@@ -217,17 +248,21 @@ def linked(milestone_name: str, at_risk: bool = True) -> str:
 
 
 def reporter_update(
-    item: Item, *, in_thread: bool = False, planned_into: Milestone | None = None
+    item: Item,
+    *,
+    in_thread: bool = False,
+    planned_into: Milestone | None = None,
+    unowned: bool = False,
 ) -> str:
     """The closing of the loop: what happened to what you raised (and the milestone it was
     `planned_into`), and what the owner said. In the source thread it names the reporter
-    (everyone there sees it)."""
+    (everyone there sees it). `unowned`: moved to a role nobody holds, so nobody has it yet."""
     who = f"<@{item.handled_by}>"
     what = f"The {kind_noun(item.kind)} you raised in <#{item.team_channel_id}>"
     if item.status is ItemStatus.MITIGATING:
         text = f"{who} is mitigating {what[0].lower()}{what[1:]}."
     elif item.status is ItemStatus.NEEDS_INFO:
-        answer = "reply here" if in_thread else f"answer them in <#{item.team_channel_id}>"
+        answer = "reply here" if in_thread else "press *Answer*"
         text = f"{who} needs more on the {item.kind.value} you raised: {answer}."
     elif item.status is ItemStatus.DUPLICATE:
         text = (
@@ -236,15 +271,43 @@ def reporter_update(
         )
     elif item.status is ItemStatus.OPEN and item.moved_from:
         raised = f"The {kind_noun(item.moved_from)} you raised in <#{item.team_channel_id}>"
-        text = (
-            f"{raised} was moved to the {kind_noun(item.kind)} queue by {who}: the "
-            f"{ROLE_LABEL[item.kind.owner_role]} has it now."
+        role = ROLE_LABEL[item.kind.owner_role]
+        holder = (
+            f"it waits there until <#{item.team_channel_id}> has a {role}"
+            if unowned
+            else f"the {role} has it now"
         )
+        text = f"{raised} was moved to the {kind_noun(item.kind)} queue by {who}: {holder}."
     else:
         text = f"{what} was {STATUS_LABEL[item.status].lower()} by {who}{_for(item, planned_into)}."
     if not item.reason and text.endswith("."):
         text = text[:-1] + ":"
     return (f"<@{item.reporter_id}> " if in_thread else "") + text + _said(item)
+
+
+def reporter_message(
+    item: Item,
+    *,
+    in_thread: bool = False,
+    planned_into: Milestone | None = None,
+    unowned: bool = False,
+) -> Message:
+    """`reporter_update` as a message: a question asked by DM carries the Answer button (there
+    is no thread to reply in)."""
+    text = reporter_update(item, in_thread=in_thread, planned_into=planned_into, unowned=unowned)
+    if in_thread or item.status is not ItemStatus.NEEDS_INFO:
+        return Message(text, [])
+    button = ButtonElement(text="Answer", action_id=ANSWER, value=str(item.id), style="primary")
+    return Message(text, render_blocks([section(text), ActionsBlock(elements=[button])]))
+
+
+def answer_heard(item: Item) -> str:
+    """For the owner who asked: the reporter's answer, and the item it brought back."""
+    text = (
+        f"<@{item.reporter_id}> answered your question on #{item.id} in "
+        f"<#{item.team_channel_id}>: it is back in the queue."
+    )
+    return text + _said(item)
 
 
 def voter_update(item: Item, planned_into: Milestone | None = None) -> str:
@@ -264,9 +327,10 @@ def _for(item: Item, planned_into: Milestone | None) -> str:
 
 
 def _said(item: Item) -> str:
-    """What the owner said (if anything), then the item quoted: `text` ends a sentence."""
+    """What the owner said (if anything; the reporter's answer, once answered), then the item
+    quoted: `text` ends a sentence."""
     label = {ItemStatus.NEEDS_INFO: "Question", ItemStatus.DECLINED: "Reason"}.get(
-        item.status, "Note"
+        item.status, "Answer" if answered(item) else "Note"
     )
     preview = safe_mrkdwn(item.title or item.text, FALLBACK_PREVIEW)[0]
     source = f" (<{item.permalink}|source>)" if item.permalink else ""

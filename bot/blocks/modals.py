@@ -32,6 +32,7 @@ from storage.models import QUEUE_KINDS, Item, ItemKind, Level
 
 TRIAGE = "triage"
 CAPTURE = "capture"
+ANSWER_VIEW = "answer"  # the reporter's answer to the owner's question
 PICK_ORIGINAL = "item_original"  # the external_select of a duplicate's original
 PICK_MILESTONE = "capture_milestone"
 PICK_KIND = "capture_kind"  # the global shortcut's kind choice: swaps the kind's fields
@@ -140,6 +141,32 @@ def triage_modal(
         "private_metadata": json.dumps({"item": item.id, "action": transition.action_id}),
         "title": {"type": "plain_text", "text": title[:24]},
         "submit": {"type": "plain_text", "text": title.rstrip("…")[:24] or "Save"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": render_blocks(blocks),
+    }
+
+
+def answer_modal(item: Item) -> dict[str, Any]:
+    """The reporter answers the owner's question (the item's `reason`) about what they raised."""
+    question = safe_mrkdwn(item.reason or "", 1000)[0]
+    preview = safe_mrkdwn(item.title or item.text, 300)[0]
+    blocks: list[Block] = [
+        section(f"<@{item.handled_by}> asked about *#{item.id}*: {question}\n>{preview}"),
+        InputBlock(
+            block_id="answer",
+            label="Your answer",
+            hint="They'll get it by DM, and the item goes back to their queue.",
+            element=PlainTextInputElement(
+                action_id="answer", multiline=True, max_length=TEXT_LIMIT
+            ),
+        ),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": ANSWER_VIEW,
+        "private_metadata": json.dumps({"item": item.id}),
+        "title": {"type": "plain_text", "text": "Answer"},
+        "submit": {"type": "plain_text", "text": "Send"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": render_blocks(blocks),
     }

@@ -1,6 +1,7 @@
 """Events API listeners: routing reactions, `feedback:` messages, mentions, App Home."""
 
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -8,6 +9,7 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
 from bot.capture import Capture, SourceMessage
 from bot.parsing.team import normalise_emoji, parse_capture, strip_leading_mention
+from bot.permissions import Refused
 from handlers.after_ack import AfterAck
 from handlers.install import Installs, workspace_of
 from handlers.listeners import services_for
@@ -102,12 +104,29 @@ def register(app: App, tenants: Tenants, installs: Installs, after_ack: AfterAck
         if event.get("subtype") not in _CAPTURABLE_SUBTYPES or event.get("bot_id"):
             return
         parsed = parse_capture(event.get("text", ""))
-        if parsed is None or not services.first_time(body["event_id"]):
+        if parsed is None:
+            answer(event, body, services)
+            return
+        if not services.first_time(body["event_id"]):
             return
         source = SourceMessage.from_slack(event["channel"], event)
         services.capture.file_and_announce(
             Capture(parsed.kind, parsed.text, event["channel"], event["user"], source)
         )
+
+    def answer(event: dict[str, Any], body: dict[str, Any], services: Services) -> None:
+        """A reply in the thread where a reporter was asked something answers it, when its
+        reporter writes it. Only thread replies with text cost a query (one, indexed)."""
+        thread_ts, user_id = event.get("thread_ts"), event.get("user")
+        text = str(event.get("text") or "")
+        if not thread_ts or thread_ts == event.get("ts") or not user_id or not text.strip():
+            return
+        triage = services.triage
+        asked = triage.items.asked_in_thread(event["channel"], thread_ts, user_id)
+        if asked is None or asked.id is None or not services.first_time(body["event_id"]):
+            return
+        with suppress(Refused):  # triaged since the lookup: the reply is only conversation
+            triage.answered(asked.id, user_id, text)
 
     def mention(
         event: dict[str, Any], body: dict[str, Any], context: BoltContext, services: Services

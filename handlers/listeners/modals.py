@@ -13,10 +13,12 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.blocks.cards import ANSWER
 from bot.blocks.modals import (
+    ANSWER_VIEW,
     CAPTURE,
     PICK_KIND,
     PICK_MILESTONE,
@@ -24,6 +26,7 @@ from bot.blocks.modals import (
     RISK,
     TRIAGE,
     Form,
+    answer_modal,
     capture_form,
     capture_modal,
     metadata,
@@ -34,9 +37,9 @@ from bot.parsing.words import MENTION, parse_row_id
 from bot.permissions import Refused
 from bot.risks import guess_kind, risk_text
 from bot.status import TRANSITIONS, Ask, Transition
-from bot.triage import Decision
+from bot.triage import EMPTY_ANSWER, Decision
 from handlers.after_ack import AfterAck
-from handlers.listeners import services_for, tell
+from handlers.listeners import row_button, services_for, tell
 from handlers.services import Services, Tenants
 from storage.models import OPEN_STATUSES, RISK_KINDS, ItemKind, Level
 from storage.queues import QueueOrder, QueueQuery
@@ -50,6 +53,8 @@ MESSAGE_SHORTCUTS: dict[str, Form] = {
 GLOBAL_SHORTCUT = "new_item"
 OPTIONS_SHOWN = 20
 NOT_STORED = "I couldn't store it: the database isn't answering. Please submit again shortly."
+STALE_ANSWER = "That button doesn't point at anything I know: there is nothing to answer."
+NOT_IN = "You are not in that channel: pick a channel you are in."
 CHANNEL = re.compile(r"<#[CG][A-Z0-9]+(?:\|([^<>]*))?>")
 log = logging.getLogger(__name__)
 Values = dict[str, dict[str, dict[str, Any]]]
@@ -108,6 +113,12 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
             ack(response_action="errors", errors=errors)
             return
         services = services_for(tenants, context)
+        among = services.membership.members_among(
+            [capture.team_channel_id], capture.reporter_id, recheck_absent=True
+        )
+        if not among.channels:
+            ack(response_action="errors", errors={"team": field_error(among.note() or NOT_IN)})
+            return
         try:
             # Stored before the modal closes, as a command is before its ack: what was typed
             # is never lost. The view's id files it once, however often it is submitted.
@@ -143,6 +154,9 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
             ):
                 errors = {"holder": "Pick another holder of the role (listed below)."}
                 decision = None
+            if decision is not None and transition.ask is Ask.ORIGINAL:
+                # Closed, moved or merged since the search offered it: refused under the field.
+                services.triage.original(item, decision.original_id)
         except Refused as refused:
             errors, decision = {_first_input(transition): field_error(str(refused))}, None
         if decision is None:
@@ -163,19 +177,64 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
 
         after_ack.run(body, context, apply)
 
+    app.action(ANSWER)(
+        row_button(tenants, after_ack, _answer_pressed, STALE_ANSWER, lambda _: True)
+    )
+
+    @app.view(ANSWER_VIEW)
+    def answer_submitted(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
+    ) -> None:
+        """Checked again before the modal closes: only the reporter answers, and only while
+        the question is open (an owner may have triaged it meanwhile)."""
+        item_id = parse_row_id(str(metadata(view).get("item")))
+        if item_id is None:
+            ack()  # forged metadata: nothing to answer
+            return
+        services = services_for(tenants, context)
+        user_id = body["user"]["id"]
+        values: Values = (view.get("state") or {}).get("values") or {}
+        text = (typed_value(values, "answer") or "").strip()
+        try:
+            services.triage.answerable(item_id, user_id)
+        except Refused as refused:
+            ack(response_action="errors", errors={"answer": field_error(str(refused))})
+            return
+        if not text:
+            ack(response_action="errors", errors={"answer": EMPTY_ANSWER})
+            return
+        ack()
+
+        def answer() -> None:
+            if not services.first_time(body.get("trigger_id")):
+                return  # the same submission, replayed
+            try:
+                outcome = services.triage.answered(item_id, user_id, text)
+            except Refused as refused:
+                tell(services, body, None, str(refused))
+                return
+            if outcome.note:
+                tell(services, body, None, outcome.note)
+
+        after_ack.run(body, context, answer)
+
     @app.options(PICK_ORIGINAL)
     def originals(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         """The open feedback of the item's team, most +1'd first, matching what was typed;
-        only for an owner of the item (the options show the team's items)."""
+        only for an owner of the item in the team's channel (the options show its items)."""
         services = services_for(tenants, context)
         item_id = parse_row_id(str(metadata(body.get("view") or {}).get("item")))
         item = services.triage.items.get(item_id) if item_id is not None else None
         if item is None:
             ack(options=[])
             return
+        user_id = body["user"]["id"]
         try:
-            services.triage.permissions.require_owner(item, body["user"]["id"], "merge this")
+            services.triage.permissions.require_owner(item, user_id, "merge this")
         except Refused:
+            ack(options=[])
+            return
+        if not services.membership.is_member(item.team_channel_id, user_id):
             ack(options=[])
             return
         kind = ItemKind.FEEDBACK
@@ -198,13 +257,14 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
 
     @app.options(PICK_MILESTONE)
     def milestones(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-        """The open milestones of the team picked in the same modal."""
+        """The open milestones of the team picked in the same modal, for someone in its
+        channel."""
         values: Values = ((body.get("view") or {}).get("state") or {}).get("values") or {}
         team = selected(values, "team", "team", "selected_conversation")
-        if not team:
+        services = services_for(tenants, context)
+        if not team or not services.membership.is_member(team, body["user"]["id"]):
             ack(options=[])
             return
-        services = services_for(tenants, context)
         typed = str(body.get("value") or "").strip().lower()
         ack(
             options=[
@@ -213,6 +273,14 @@ def register(app: App, tenants: Tenants, after_ack: AfterAck) -> None:
                 if typed in t.milestone.name.lower()
             ][:OPTIONS_SHOWN]
         )
+
+
+def _answer_pressed(
+    services: Services, body: dict[str, Any], _: dict[str, Any], __: Respond, item_id: int
+) -> None:
+    """The reporter's Answer button opens the answer modal (a refusal is told by the caller)."""
+    item = services.triage.answerable(item_id, body["user"]["id"])
+    services.client.views_open(trigger_id=body["trigger_id"], view=answer_modal(item))
 
 
 def _message_shortcut(tenants: Tenants, after_ack: AfterAck, kind: Form) -> Callable[..., None]:

@@ -19,6 +19,7 @@ from tests.handlers.scenario import (
     rendered,
     set_up_team,
 )
+from tests.handlers.test_triage_table import press
 
 
 @pytest.fixture(autouse=True)
@@ -68,7 +69,90 @@ def test_a_message_shortcut_files_feedback_with_its_details(
     [item] = services.triage.items.open_queue(TEAM, ItemKind.FEEDBACK)
     assert item.item.impact is Level.HIGH and item.item.source_ts == quote["ts"]
     fake.wait_for(lambda: any("Filed in #launch" in s for s in ephemerals(fake, CAROL)))
-    assert item.item.permalink or services.triage.items.get(item.item.id or 0)
+    stored = services.triage.items.get(item.item.id or 0)
+    linked = services.capture.client.chat_getPermalink(channel=TEAM, message_ts=quote["ts"])
+    assert stored is not None and stored.permalink == linked["permalink"]
+
+
+@pytest.mark.parametrize(("where", "in_thread"), [(TEAM, True), ("CQUEUE", False)])
+def test_a_shortcuts_reporter_hears_in_the_source_thread_only_in_the_teams_own_channel(
+    slack: SignedClient, fake: FakeSlack, where: str, in_thread: bool
+) -> None:
+    """As for a reaction, the thread of a message in the team's channel is where its reporter
+    hears back; a message elsewhere gets a DM (a team's triage never goes into another
+    channel)."""
+    set_up_team(slack, fake)
+    quote = fake.user_message(where, ERIN, "Exports time out over 10k rows")
+    slack.message_shortcut("send_to_product_queue", CAROL, where, quote)
+    view = modal_of(fake, CAROL)
+    slack.view_submission(
+        view,
+        CAROL,
+        state_values(view, {"capture_kind": "feedback", "team": TEAM, "title": "Slow exports"}),
+    )
+    fake.wait_for(lambda: len(cards(fake, ALICE)) == 1)
+    card = {**cards(fake, ALICE)[0], "channel": fake.dm_channel(ALICE)}
+
+    press(slack, fake, ALICE, card, "item_decline", {"reason": "Exports move to the API"})
+
+    def replies() -> list[str]:
+        return [
+            fake.readable(m["text"])
+            for m in fake.messages[where]
+            if m.get("thread_ts") == quote["ts"] and m["user"] == fake.bot_user_id
+        ]
+
+    def heard() -> list[str]:
+        return [*replies(), *(n for n in notes(fake, CAROL) if "declined" in n)]
+
+    fake.wait_for(lambda: len(heard()) == 1)
+    [notice] = heard()
+    assert "Exports move to the API" in notice
+    assert notice.startswith("@carol ") is in_thread  # in the thread it names her
+    assert (replies() == [notice]) is in_thread
+    if not in_thread:
+        assert [m for m in fake.messages[where] if m["user"] == fake.bot_user_id] == []
+
+
+def test_flag_as_blocker_files_a_blocker_with_its_severity_and_milestone(
+    slack: SignedClient, fake: FakeSlack, services: Services
+) -> None:
+    set_up_team(slack, fake)
+    beta = add_milestone(slack, fake, services)
+    quote, _ = slack.say(TEAM, ERIN, "Staging is down since the deploy\nnobody can test")
+
+    slack.message_shortcut("flag_as_blocker", CAROL, TEAM, quote)
+    view = modal_of(fake, CAROL)
+    fields = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert fields["kind"]["initial_option"]["value"] == "blocker"
+    assert fields["team"]["initial_conversation"] == TEAM
+    assert fields["title"]["initial_value"] == "Staging is down since the deploy"
+    assert [o["value"] for o in fields["severity"]["options"]] == ["low", "medium", "high"]
+    assert fields["milestone"]["type"] == "external_select"
+    state = state_values(view, {"capture_kind": "blocker", "team": TEAM})
+    offered = slack.block_suggestion(
+        "capture_milestone", "milestone", "", CAROL, {**view, "state": {"values": state}}
+    )
+    assert [o["value"] for o in offered.json()["options"]] == [str(beta)]
+    answers = {
+        "capture_kind": "blocker",
+        "team": TEAM,
+        "title": "Staging is down",
+        "details": quote["text"],
+        "severity": "high",
+        "capture_milestone": str(beta),
+    }
+    response = slack.view_submission(view, CAROL, state_values(view, answers))
+
+    assert response.status_code == 200 and fake.open_views(CAROL) == []
+    fake.wait_for(lambda: len(cards(fake, BOB)) == 1)
+    assert "severity: high" in rendered(fake, cards(fake, BOB)[0])
+    [blocker] = services.triage.items.open_queue(TEAM, ItemKind.BLOCKER)
+    assert blocker.item.severity is Level.HIGH and blocker.item.milestone_id == beta
+    assert blocker.item.source_ts == quote["ts"] and blocker.item.title == "Staging is down"
+    fake.wait_for(
+        lambda: any("Linked to milestone *Public beta*" in s for s in ephemerals(fake, CAROL))
+    )
 
 
 def test_the_same_message_by_shortcut_and_reaction_is_one_item_and_a_plus_one(
