@@ -1,16 +1,18 @@
 """`/feedback list …` and `/blocker list …`: a team's items a page at a time, with a "More"
 button that carries the filter and where the next page starts.
 
-A page is one keyset read and one count (`storage.queues`), however long the queue. The
-button's value comes back from Slack as the person's client sent it, so it is read as untrusted
-input: anything but a value this module made is a `UsageError` (a polite reply, never a 500),
-and it never names the channel: the listener takes that from the payload Slack signed.
+A page is one keyset read and one count that stops at `COUNT_CAP` ("1,000+", as App Home
+says), however long the queue. The button's value comes back from Slack as the person's client
+sent it, so it is read as untrusted input: anything but a value this module made is a
+`UsageError` (a polite reply, never a 500), and it never names the channel: the listener takes
+that from the payload Slack signed.
 """
 
 import json
 from dataclasses import dataclass
 
 from bot.blocks.common import Message
+from bot.blocks.home import COUNT_CAP
 from bot.blocks.lists import LIST_PAGE, ListPage, queue_page
 from bot.clock import Clock
 from bot.parsing.team import DEFAULT_FILTER, LIST_FILTERS, MAX_SEARCH, ItemFilter, ListItems
@@ -103,9 +105,10 @@ class Place:
 
 
 class Lists:
-    def __init__(self, queues: QueueStore, clock: Clock) -> None:
+    def __init__(self, queues: QueueStore, clock: Clock, count_cap: int = COUNT_CAP) -> None:
         self.queues = queues
         self.clock = clock
+        self.count_cap = count_cap
 
     def first(self, channel_id: str, wanted: ItemFilter) -> Message:
         """The first page of the team's items that `wanted` names."""
@@ -125,7 +128,7 @@ class Lists:
     def _page(self, channel_id: str, wanted: ItemFilter, shown: int, after: str | None) -> Message:
         query = queue_query(channel_id, wanted)
         page = self.queues.page(query, LIST_PAGE, after)
-        total = self.queues.count(query)
+        total = self.queues.count(query, self.count_cap)
         more = None
         if page.after is not None:
             more = Place(wanted, shown + len(page.entries), page.after).encode()
@@ -136,7 +139,8 @@ class Lists:
             tag=wanted.tag,
             words=wanted.words,
             newest_first=query.order is QueueOrder.NEWEST,
-            total=total,
+            total=min(total, self.count_cap),
+            at_least=total > self.count_cap,
             start=shown,
             more=more,
         )

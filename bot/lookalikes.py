@@ -1,8 +1,9 @@
-"""The open feedback each team's new feedback is compared with, kept in memory a short while.
+"""The open feedback each team's new feedback is compared with, kept in memory a short while:
+its newest items and its most +1'd (an old, popular request is the one most often asked again).
 
 Reading the candidates for every filing put a query (and, for a match, a second write) on
 every filing: under 100 filings a second to one team, cards fell from 97 to about 60 a second.
-Here a team's newest open items are read at most once per `FRESH_FOR`, and an item this process
+Here a team's candidates are read at most once per `FRESH_FOR`, and an item this process
 files joins its team's list at once. Between reads the list may lag other replicas (a missed
 hint) or hold an item triaged since (the card shows a suggestion only while its original is
 open): a hint may be late, never wrong about what it shows.
@@ -17,14 +18,20 @@ from bot.similarity import best_match
 from storage.models import ItemKind
 from storage.queues import QueueStore
 
-CANDIDATES = 100  # the newest open feedback a new item is compared with
+CANDIDATES = 100  # the newest open feedback a new item is compared with, and as many most +1'd
 FRESH_FOR = 30.0  # seconds a team's list is used before it is read again
 
 
 @dataclass
 class _Recent:
     read_at: float
-    items: list[tuple[int, str]] = field(default_factory=list)  # newest first
+    newest: list[tuple[int, str]] = field(default_factory=list)  # newest first
+    popular: list[tuple[int, str]] = field(default_factory=list)  # most +1'd first
+
+    def items(self) -> list[tuple[int, str]]:
+        """Both lists, each item once."""
+        newest = {item_id for item_id, _ in self.newest}
+        return self.newest + [entry for entry in self.popular if entry[0] not in newest]
 
 
 class Lookalikes:
@@ -45,15 +52,18 @@ class Lookalikes:
         with self._lock:
             recent = self._teams.get(team_channel_id)
             if recent is not None:
-                recent.items = [(item_id, text), *recent.items][:CANDIDATES]
+                recent.newest = [(item_id, text), *recent.newest][:CANDIDATES]
 
     def _candidates(self, team_channel_id: str) -> list[tuple[int, str]]:
         now = self.monotonic()
         with self._lock:
             recent = self._teams.get(team_channel_id)
             if recent is not None and now - recent.read_at < FRESH_FOR:
-                return recent.items
-        items = self.queues.recent_words(team_channel_id, ItemKind.FEEDBACK, CANDIDATES)
+                return recent.items()
+        newest, popular = self.queues.lookalike_words(
+            team_channel_id, ItemKind.FEEDBACK, CANDIDATES
+        )
+        recent = _Recent(now, newest, popular)
         with self._lock:
-            self._teams[team_channel_id] = _Recent(now, items)
-        return items
+            self._teams[team_channel_id] = recent
+        return recent.items()

@@ -250,7 +250,11 @@ def parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write one team's items as CSV or JSON Lines")
     export.add_argument("--team", required=True, help="the team channel (C…)")
     export.add_argument("--format", choices=("csv", "json"), default="csv", help="default csv")
-    export.add_argument("--kind", choices=[k.value for k in ItemKind], help="default: both")
+    export.add_argument(
+        "--kind",
+        choices=[k.value for k in ItemKind],
+        help="default: every kind, one after the other in the order listed",
+    )
     export.add_argument(
         "--status",
         default="all",

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, tuple_
+from sqlalchemy import and_, case, func, literal, or_, tuple_, union_all
+from sqlalchemy import select as select_columns
 from sqlmodel import col, select
 
 from storage.db import Database
@@ -241,10 +242,16 @@ class QueueStore:
             cursor_of(shown[-1], QueueOrder.NEWEST) if more else None,
         )
 
-    def count(self, query: QueueQuery) -> int:
+    def count(self, query: QueueQuery, cap: int | None = None) -> int:
+        """How many items the query matches, counted no further than `cap` + 1 when given (a
+        list says "1,000+"): such a count reads at most that many rows, however long the
+        queue."""
         if not query.teams and query.reporter_id is None:
             return 0
-        statement = select(func.count()).select_from(Item).where(*self._where(query))
+        rows = select(col(Item.id)).where(*self._where(query))
+        if cap is not None:
+            rows = rows.limit(cap + 1)
+        statement = select(func.count()).select_from(rows.subquery())
         with self.db.session() as session:
             return int(session.exec(statement).one())
 
@@ -305,26 +312,56 @@ class QueueStore:
             total, high_total = session.execute(counted).one()
         return Risks(rows, int(total), int(high_total))
 
-    def recent_words(
+    def lookalike_words(
         self, team_channel_id: str, kind: ItemKind, limit: int
-    ) -> list[tuple[int, str]]:
-        """The newest items of a team's queue still waiting in it (open: not snoozed nor
-        waiting on a question) as (id, title or text): what new feedback is compared with.
-        One indexed read of two columns, in queues of any length (`bot.lookalikes` keeps it)."""
-        statement = (
-            select(col(Item.id), func.coalesce(col(Item.title), col(Item.text)))
-            .where(
-                col(Item.workspace_id) == self.workspace_id,
-                col(Item.team_channel_id) == team_channel_id,
-                col(Item.kind) == kind,
-                col(Item.status) == ItemStatus.OPEN,
-            )
-            .order_by(col(Item.created_at).desc(), col(Item.id).desc())
+    ) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+        """The newest and the most +1'd items of a team's queue still waiting in it (open: not
+        snoozed nor waiting on a question), each as (id, title or text): what new feedback is
+        compared with. The newest alone would miss the old request everyone +1s. One round
+        trip of two indexed reads of `limit` rows, in queues of any length (`bot.lookalikes`
+        keeps them); an item may be in both."""
+        where = (
+            col(Item.workspace_id) == self.workspace_id,
+            col(Item.team_channel_id) == team_channel_id,
+            col(Item.kind) == kind,
+            col(Item.status) == ItemStatus.OPEN,
+        )
+        columns = (
+            col(Item.id),
+            func.coalesce(col(Item.title), col(Item.text)).label("words"),
+            col(Item.created_at),
+            col(Item.vote_count),
+        )
+        newest = (
+            select_columns(literal(False).label("popular"), *columns)
+            .where(*where)
+            .order_by(*_ORDER_BY[QueueOrder.NEWEST])
             .limit(limit)
+            .subquery()
+        )
+        popular = (
+            select_columns(literal(True).label("popular"), *columns)
+            .where(*where, col(Item.vote_count) > 0)
+            .order_by(*_ORDER_BY[QueueOrder.MOST_VOTED])
+            .limit(limit)
+            .subquery()
         )
         with self.db.reading() as connection:
-            rows = connection.execute(statement).all()
-        return [(item_id, str(words)) for item_id, words in rows if item_id is not None]
+            rows = connection.execute(
+                union_all(select_columns(newest), select_columns(popular))
+            ).all()
+        recent = sorted(
+            (row for row in rows if not row.popular),
+            key=lambda row: _position(QueueOrder.NEWEST, 0, row.created_at, row.id),
+        )
+        voted = sorted(
+            (row for row in rows if row.popular),
+            key=lambda row: _position(QueueOrder.MOST_VOTED, row.vote_count, None, row.id),
+        )
+        return (
+            [(row.id, str(row.words)) for row in recent],
+            [(row.id, str(row.words)) for row in voted],
+        )
 
     def stream(self, query: QueueQuery, page_size: int = EXPORT_PAGE) -> Iterator[QueuedItem]:
         """Every item the query matches, read a page at a time (an export)."""

@@ -159,7 +159,8 @@ def deadline_list(channel_id: str, deadlines: Sequence[Deadline], today: date) -
 @dataclass(frozen=True)
 class ListPage:
     """What one page of `/feedback list …` shows: which items (for its heading), where this
-    page starts among them, how many match, and the "More" button's value (None: last page)."""
+    page starts among them, how many match (`at_least`: at least that many, the count
+    stopped there), and the "More" button's value (None: last page)."""
 
     channel_id: str
     kind: ItemKind
@@ -168,6 +169,7 @@ class ListPage:
     words: str | None
     newest_first: bool
     total: int
+    at_least: bool = False
     start: int = 0  # how many came before this page
     more: str | None = None
 
@@ -188,7 +190,8 @@ def queue_page(page: ListPage, entries: Sequence[QueuedItem], now: datetime) -> 
     if entries:
         last = page.start + len(entries)
         shown = f"{page.start + 1} to {last}" if len(entries) > 1 else f"{last}"
-        intro = f"{page.total} {label}{what} {where}{matching}, {order}. Showing {shown}."
+        total = f"{page.total:,}{'+' if page.at_least else ''}"
+        intro = f"{total} {label}{what} {where}{matching}, {order}. Showing {shown}."
     elif page.start:
         intro = (
             f"No more {label}{_noun(page.kind, 2)} {where}{matching}: the rest were triaged "
