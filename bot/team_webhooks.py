@@ -146,7 +146,8 @@ class Webhooks:
         self.emit(WebhookEvent.RISK_FILED, item.team_channel_id, data, f"risk.filed:{item.id}")
 
     def item_status_changed(self, item: Item) -> None:
-        key = f"item.status_changed:{item.id}:{item.status.value}"
+        """Keyed by the revision too: an item asked twice, or back twice, is news each time."""
+        key = f"item.status_changed:{item.id}:{item.status.value}:{item.revision}"
         data = _item_data(item, item.handled_by)
         self.emit(WebhookEvent.ITEM_STATUS_CHANGED, item.team_channel_id, data, key)
 

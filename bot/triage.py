@@ -201,6 +201,7 @@ class Triage:
         self.cards.refresh(current)
         self.sync_digest(current)
         self.home.refresh_soon({user_id, *([asker] if asker else []), *self._owners(current)})
+        self.webhooks.item_status_changed(current)
         return Triaged(current)
 
     def wake(self, at: datetime) -> int:
@@ -219,6 +220,7 @@ class Triage:
                 self.cards.refresh(current)
                 self.sync_digest(current)
                 self.home.refresh_soon(self._owners(current))
+                self.webhooks.item_status_changed(current)
         return woken
 
     def _change(

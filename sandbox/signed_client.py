@@ -141,10 +141,10 @@ class SignedClient:
         return message, self.event(event)
 
     def mention(
-        self, channel_id: str, user_id: str, text: str
+        self, channel_id: str, user_id: str, text: str, thread_ts: str | None = None
     ) -> tuple[dict[str, Any], list[httpx.Response]]:
         """A message mentioning the bot: Slack sends both `message` and `app_mention`."""
-        message, first = self.say(channel_id, user_id, text)
+        message, first = self.say(channel_id, user_id, text, thread_ts)
         event = {
             "type": "app_mention",
             "text": text,
@@ -153,6 +153,8 @@ class SignedClient:
             "channel": channel_id,
             "event_ts": message["ts"],
         }
+        if thread_ts:
+            event["thread_ts"] = thread_ts
         return message, [first, self.event(event)]
 
     def react(

@@ -39,6 +39,12 @@ def _workspace(tenants: Tenants, context: BoltContext) -> str | None:
     )
 
 
+def _mentions(text: str, bot_user_id: str | None) -> bool:
+    """Whether a message mentions the bot: Slack sends it as an `app_mention` too, and one
+    listener, that one, answers it."""
+    return bool(bot_user_id) and f"<@{bot_user_id}" in text
+
+
 def register(app: App, tenants: Tenants, installs: Installs, after_ack: AfterAck) -> None:
     workspaces = tenants.workspaces
 
@@ -99,13 +105,15 @@ def register(app: App, tenants: Tenants, installs: Installs, after_ack: AfterAck
         capture.file_reaction(item["channel"], item["ts"], event["user"], kind)
 
     def message(
-        event: dict[str, Any], body: dict[str, Any], _: BoltContext, services: Services
+        event: dict[str, Any], body: dict[str, Any], context: BoltContext, services: Services
     ) -> None:
         if event.get("subtype") not in _CAPTURABLE_SUBTYPES or event.get("bot_id"):
             return
-        parsed = parse_capture(event.get("text", ""))
+        text = str(event.get("text") or "")
+        parsed = parse_capture(text)
         if parsed is None:
-            answer(event, body, services)
+            if not _mentions(text, context.bot_user_id):  # else the app_mention listener's
+                answer(event, body, services, text)
             return
         if not services.first_time(body["event_id"]):
             return
@@ -114,19 +122,21 @@ def register(app: App, tenants: Tenants, installs: Installs, after_ack: AfterAck
             Capture(parsed.kind, parsed.text, event["channel"], event["user"], source)
         )
 
-    def answer(event: dict[str, Any], body: dict[str, Any], services: Services) -> None:
+    def answer(event: dict[str, Any], body: dict[str, Any], services: Services, text: str) -> bool:
         """A reply in the thread where a reporter was asked something answers it, when its
-        reporter writes it. Only thread replies with text cost a query (one, indexed)."""
+        reporter writes it: True then (or when it is a replay). Only thread replies with text
+        cost a query (one, indexed)."""
         thread_ts, user_id = event.get("thread_ts"), event.get("user")
-        text = str(event.get("text") or "")
         if not thread_ts or thread_ts == event.get("ts") or not user_id or not text.strip():
-            return
+            return False
         triage = services.triage
         asked = triage.items.asked_in_thread(event["channel"], thread_ts, user_id)
-        if asked is None or asked.id is None or not services.first_time(body["event_id"]):
-            return
-        with suppress(Refused):  # triaged since the lookup: the reply is only conversation
-            triage.answered(asked.id, user_id, text)
+        if asked is None or asked.id is None:
+            return False
+        if services.first_time(body["event_id"]):
+            with suppress(Refused):  # triaged since the lookup: the reply is only conversation
+                triage.answered(asked.id, user_id, text)
+        return True
 
     def mention(
         event: dict[str, Any], body: dict[str, Any], context: BoltContext, services: Services
@@ -135,6 +145,8 @@ def register(app: App, tenants: Tenants, installs: Installs, after_ack: AfterAck
             return  # a `feedback: … @Rolecall` message: the message listener files it
         text = strip_leading_mention(event.get("text", ""), context.bot_user_id or "")
         parsed = parse_capture(text, keyword_colon_required=False)
+        if parsed is None and answer(event, body, services, text):
+            return  # "@Rolecall Enterprise, 300 seats" in the thread they were asked in
         if not services.first_time(body["event_id"]):
             return
         capture = services.capture

@@ -94,6 +94,25 @@ def test_the_reporters_reply_in_the_thread_brings_the_item_back_to_the_owner(
     assert len(answers_heard(fake)) == 1
 
 
+def test_an_answer_that_mentions_the_bot_is_the_answer_and_gets_no_help(
+    slack: SignedClient, fake: FakeSlack, services: Services, clock: FixedClock
+) -> None:
+    card, thread = asked_in_thread(slack, fake, clock)
+
+    slack.mention(TEAM, CAROL, "<@UROLECALL> Enterprise, 300 seats", thread)
+
+    item = item_of(services, card)
+    assert item.status is ItemStatus.OPEN and item.reason == "Enterprise, 300 seats"
+    [heard] = answers_heard(fake)
+    assert "*Answer:* Enterprise, 300 seats" in heard and "@Rolecall" not in heard
+    assert not any("Tell me `feedback:" in text for text in ephemerals(fake, CAROL))
+    # Asked nothing in this thread now: a mention there is a question for the bot again.
+    slack.mention(TEAM, CAROL, "<@UROLECALL> thanks!", thread)
+    fake.wait_for(lambda: any("Tell me `feedback:" in t for t in ephemerals(fake, CAROL)))
+    assert item_of(services, card).reason == "Enterprise, 300 seats"
+    assert len(answers_heard(fake)) == 1
+
+
 @pytest.fixture
 def statements(services: Services) -> Iterator[list[tuple[str, Any]]]:
     """The SQL statements run while it is in use, with their parameters."""

@@ -18,7 +18,7 @@ from handlers.settings import Settings
 from sandbox.fake_slack import FakeSlack
 from sandbox.signed_client import SignedClient
 from sandbox.webhook_receiver import WebhookReceiver
-from storage.models import ItemKind, Webhook
+from storage.models import ItemKind, ItemStatus, Webhook
 from storage.webhooks import WebhookStore
 from tests.conftest import ALICE, BOB, CAROL, DAVE, ERIN, TEAM, WORKSPACE, FixedClock
 from tests.handlers.scenario import (
@@ -31,6 +31,7 @@ from tests.handlers.scenario import (
     set_up_team,
     tick,
 )
+from tests.handlers.test_triage_table import file_item, item_of, press
 
 SECRET = re.compile(r"`(whsec_[A-Za-z0-9+/=]+)`")
 ALL_EVENTS = "item.filed item.status_changed milestone.done risk.filed"
@@ -191,6 +192,40 @@ def test_status_changes_and_milestones_reach_the_endpoints_that_asked_for_them(
     assert also_done["data"] == done["data"]
     assert also_done["id"] != done["id"]  # one id per event and endpoint
     assert len(set(receiver.unique_ids)) == 4
+
+
+def test_every_change_of_status_is_sent_even_a_repeated_one_answers_and_wakes_included(
+    slack: SignedClient,
+    fake: FakeSlack,
+    services: Services,
+    receiver: WebhookReceiver,
+    secrets: dict[str, str],
+    clock: FixedClock,
+) -> None:
+    set_up_team(slack, fake)
+    add_webhook(slack, fake, receiver, secrets, "/status", "status")
+    card = file_item(slack, fake, ItemKind.FEEDBACK, "SSO for Acme")
+    thread = item_of(services, card).source_ts
+    for question, answer in (("Which plan?", "Enterprise"), ("How many seats?", "300")):
+        clock.now += timedelta(minutes=5)
+        press(slack, fake, ALICE, card, "item_needs_info", {"reason": question})
+        fake.wait_for(lambda: item_of(services, card).status is ItemStatus.NEEDS_INFO)
+        clock.now += timedelta(minutes=5)
+        slack.say(TEAM, CAROL, answer, thread_ts=thread)
+        fake.wait_for(lambda: item_of(services, card).status is ItemStatus.OPEN)
+    press(slack, fake, ALICE, card, "item_snooze", {"until": "2026-12-02"})
+    fake.wait_for(lambda: item_of(services, card).status is ItemStatus.SNOOZED)
+    services.ticker.tick(clock.now + timedelta(days=2, hours=1))  # Wed 09:xx: it wakes
+
+    assert [(b["type"], b["data"]["status"], b["data"]["actor_id"]) for b in bodies(receiver)] == [
+        ("item.status_changed", "needs_info", ALICE),
+        ("item.status_changed", "open", CAROL),
+        ("item.status_changed", "needs_info", ALICE),
+        ("item.status_changed", "open", CAROL),
+        ("item.status_changed", "snoozed", ALICE),
+        ("item.status_changed", "open", ALICE),
+    ]
+    assert len(set(receiver.unique_ids)) == 6
 
 
 def test_a_failing_receiver_is_retried_on_later_runs_under_the_same_id(
