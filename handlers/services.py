@@ -285,7 +285,12 @@ class Tenants:
             allow_private_webhooks=self.allow_private_webhooks,
         )
         with self._lock:
+            replaced = self._built.get(workspace_id)
+            if replaced is not None and replaced.client.token == token:
+                return replaced  # built meanwhile by another request: one set in use
             self._built[workspace_id] = built
+        if replaced is not None:
+            replaced.home.close()  # its refreshes would publish with the old token
         return built
 
     def close(self) -> None:
@@ -297,9 +302,12 @@ class Tenants:
         self.http.close()
 
     def forget(self, workspace_id: str) -> None:
-        """Drop a workspace's services: its token changed (a reinstall) or was revoked."""
+        """Drop a workspace's services: its token changed (a reinstall) or was revoked. Their
+        App Home refreshes still waiting are dropped with them: the token they hold is dead."""
         with self._lock:
-            self._built.pop(workspace_id, None)
+            dropped = self._built.pop(workspace_id, None)
+        if dropped is not None:
+            dropped.home.close()
 
     def tick(self, at: datetime) -> TickReport:
         """One run of the time loop for every active workspace, each with its own token, up to

@@ -282,6 +282,22 @@ def test_an_uninstalled_workspace_goes_quiet_its_data_kept_then_purged(
     assert "Keep me" not in listed
 
 
+def test_an_uninstall_drops_the_home_refreshes_its_old_services_still_owed(
+    oauth: Runtime, acme: FakeSlack, clock: FixedClock
+) -> None:
+    with signed(oauth, acme) as slack:
+        command(slack, acme, "/role", f"<@{ALICE}|alice> product", ALICE)
+        slack.event({"type": "app_home_opened", "user": ALICE, "tab": "home"})
+        assert len(acme.calls_to("views.publish")) == 1
+        before = oauth.tenants.get("T0001")
+        assert slack.event({"type": "app_uninstalled"}).status_code == 200
+
+    clock.now += timedelta(minutes=1)
+    before.home.refresh_soon({ALICE})  # a change it handled just before
+
+    assert len(acme.calls_to("views.publish")) == 1  # nothing sent with the dead token
+
+
 def test_an_organization_installed_org_wide_is_one_set_of_rows(
     oauth: Runtime, fake: FakeSlack, web: httpx.Client
 ) -> None:
