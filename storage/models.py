@@ -250,8 +250,11 @@ class Item(SQLModel, table=True):
         Index("ix_item_queue", "workspace_id", "team_channel_id", "kind", "status", "created_at"),
         # A slash command files one item however often its request comes.
         Index("ux_item_request", "workspace_id", "request_id", unique=True),
-        # "Most +1'd" pages of a queue.
-        Index("ix_item_votes", "workspace_id", "team_channel_id", "kind", "status", "vote_count"),
+        # "Most +1'd" pages of a queue, ties newest first: read backwards, a page stops after
+        # its rows however many items tie.
+        Index(
+            "ix_item_votes", "workspace_id", "team_channel_id", "kind", "status", "vote_count", "id"
+        ),
         # "What I raised", newest first.
         Index("ix_item_reporter", "workspace_id", "reporter_id", "created_at"),
     )

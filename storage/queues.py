@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, tuple_, union_all
+from sqlalchemy import and_, case, func, literal, or_, true, tuple_, union_all
 from sqlalchemy import select as select_columns
 from sqlmodel import col, select
 
@@ -85,23 +85,26 @@ def cursor_of(item: Item, order: QueueOrder) -> str:
     return f"{item.created_at.isoformat()}|{item.id}"
 
 
-def _after(cursor: str, order: QueueOrder) -> Any:
-    """The condition "comes after the row the cursor names" in the query's order. A cursor
-    that is not one `page` made (a forged button value) starts from the top."""
+def _after(cursor: str, order: QueueOrder) -> tuple[Any, ...]:
+    """The rows after the one the cursor names, in the query's order: consecutive ranges of
+    the index the order reads, to be read in turn; none for a cursor that is not one `page`
+    made (a forged button value): the caller reads from the top."""
     if not valid_cursor(cursor, order):
-        return None
+        return ()
     position, _, raw_id = cursor.partition("|")
     last_id = int(raw_id)
     if order is QueueOrder.MOST_VOTED:
+        # The rest of the tie, then fewer votes: SQLite seeks a row value only by its first
+        # column, so one comparison would walk the whole tie (often most of a queue).
         votes = int(position)
-        return or_(
+        return (
+            and_(col(Item.vote_count) == votes, col(Item.id) < last_id),
             col(Item.vote_count) < votes,
-            and_(col(Item.vote_count) == votes, col(Item.id) > last_id),
         )
     # A row-value comparison: one range of the (…, created_at, id) index, not a scan.
     row = tuple_(col(Item.created_at), col(Item.id))
     last = tuple_(literal(datetime.fromisoformat(position), _CREATED_AT), literal(last_id))
-    return row < last if order is QueueOrder.NEWEST else row > last
+    return (row < last if order is QueueOrder.NEWEST else row > last,)
 
 
 def valid_cursor(cursor: str, order: QueueOrder) -> bool:
@@ -153,7 +156,7 @@ def _position(
     order: QueueOrder, votes: int, at: datetime | None, item_id: int
 ) -> tuple[float, float]:
     if order is QueueOrder.MOST_VOTED or at is None:
-        return (-votes, item_id)
+        return (-votes, -item_id)
     sign = -1 if order is QueueOrder.NEWEST else 1
     return (_timestamp(at) * sign, item_id * sign)
 
@@ -180,7 +183,7 @@ def _timestamp(at: datetime) -> float:
 _ORDER_BY = {
     QueueOrder.OLDEST: (col(Item.created_at), col(Item.id)),
     QueueOrder.NEWEST: (col(Item.created_at).desc(), col(Item.id).desc()),
-    QueueOrder.MOST_VOTED: (col(Item.vote_count).desc(), col(Item.id)),
+    QueueOrder.MOST_VOTED: (col(Item.vote_count).desc(), col(Item.id).desc()),
 }
 
 
@@ -215,23 +218,23 @@ class QueueStore:
         )
 
     def _read(self, query: QueueQuery, limit: int, after: str | None) -> list[Item]:
-        statement = select(Item).where(*self._where(query))
-        if after:
-            position = _after(after, query.order)
-            if position is not None:
-                statement = statement.where(position)
-        statement = statement.order_by(*_ORDER_BY[query.order]).limit(limit + 1)
+        """Up to `limit` + 1 rows after the cursor: from each range in turn, until enough."""
+        statement = select(Item).where(*self._where(query)).order_by(*_ORDER_BY[query.order])
+        ranges = (_after(after, query.order) if after else ()) or (true(),)
+        rows: list[Item] = []
         with self.db.session() as session:
-            return list(session.exec(statement))
+            for rest in ranges:
+                rows += session.exec(statement.where(rest).limit(limit + 1 - len(rows)))
+                if len(rows) > limit:
+                    break
+        return rows
 
     def raised(self, reporter_id: str, limit: int, after: str | None = None) -> Page:
         """What one person raised, of either kind and in any status, newest first."""
         statement = select(Item).where(
             col(Item.workspace_id) == self.workspace_id, col(Item.reporter_id) == reporter_id
         )
-        position = _after(after, QueueOrder.NEWEST) if after else None
-        if position is not None:
-            statement = statement.where(position)
+        statement = statement.where(*(_after(after, QueueOrder.NEWEST) if after else ()))
         statement = statement.order_by(*_ORDER_BY[QueueOrder.NEWEST]).limit(limit + 1)
         with self.db.session() as session:
             rows = list(session.exec(statement))

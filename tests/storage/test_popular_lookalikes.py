@@ -1,14 +1,18 @@
 """New feedback is compared with the team's most +1'd open items as well as its newest: the old
 request everyone +1s is the one most often asked again (SQLite and PostgreSQL)."""
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import event
+import pytest
+from sqlalchemy import event, insert
 
 from bot.lookalikes import CANDIDATES, Lookalikes
 from storage.db import Database
 from storage.items import ItemStore
-from storage.queues import QueueStore
+from storage.models import Item, ItemKind, ItemStatus
+from storage.queues import QueueOrder, QueueQuery, QueueStore
 from tests.conftest import WORKSPACE
 from tests.storage.test_items import NOW, new_item
 
@@ -46,3 +50,81 @@ def test_the_candidates_are_the_newest_and_the_most_voted_each_once(db: Database
 
     assert [item_id for item_id, _ in newest] == ids[::-1][:CANDIDATES]
     assert popular == [(ids[0], "Request 0"), (ids[-1], f"Request {CANDIDATES + 19}")]
+
+
+def _voted(db: Database, start: int, count: int) -> None:
+    """`count` open feedback with one +1 each: one tie as long as the queue."""
+    rows = [
+        {
+            "workspace_id": WORKSPACE,
+            "kind": ItemKind.FEEDBACK,
+            "team_channel_id": "C1",
+            "text": f"request {n}",
+            "reporter_id": "U1",
+            "status": ItemStatus.OPEN,
+            "created_at": NOW + timedelta(seconds=n),
+            "updated_at": NOW,
+            "vote_count": 1,
+            "tags": "",
+            "revision": 1,
+        }
+        for n in range(start, start + count)
+    ]
+    with db.engine.begin() as connection:
+        connection.execute(insert(Item), rows)
+
+
+def _most_voted_page(queues: QueueStore) -> None:
+    query = QueueQuery(("C1",), ItemKind.FEEDBACK, (ItemStatus.OPEN,), order=QueueOrder.MOST_VOTED)
+    after = queues.page(query, 20).after
+    assert after is not None
+    queues.page(query, 20, after)  # and the next page, from its cursor
+
+
+@pytest.mark.parametrize(
+    "read",
+    [lambda queues: queues.lookalike_words("C1", ItemKind.FEEDBACK, 100), _most_voted_page],
+    ids=["lookalike-candidates", "most-voted-pages"],
+)
+def test_the_most_voted_reads_stop_after_their_rows_however_long_the_tie(
+    db: Database, read: Callable[[QueueStore], object]
+) -> None:
+    """Every item with one +1 is one tie: ordered by the index to its last column, a read
+    stops after its rows; sorted, it would read the whole queue for each."""
+    if db.dialect != "sqlite":
+        pytest.skip("SQLite counts the virtual machine's steps")
+    queues = QueueStore(db, WORKSPACE)
+    _voted(db, 0, 1_000)
+    reads: list[tuple[str, Any]] = []
+
+    def record(*args: Any) -> None:
+        reads.append((args[2], args[3]))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    read(queues)
+    event.remove(db.engine, "before_cursor_execute", record)
+
+    def steps() -> int:
+        counted = [0]
+
+        def count() -> int:
+            counted[0] += 1
+            return 0
+
+        with db.engine.connect() as connection:
+            raw = connection.connection.driver_connection
+            assert raw is not None
+            raw.set_progress_handler(count, 100)
+            for sql, params in reads:
+                connection.exec_driver_sql(sql, params).all()
+            raw.set_progress_handler(None, 100)
+        return counted[0]
+
+    short = steps()
+    _voted(db, 1_000, 19_000)  # the same tie, 20 times longer
+    long = steps()
+    with db.engine.connect() as connection:
+        for sql, params in reads:
+            plan = str(connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params).all())
+            assert "TEMP B-TREE" not in plan, plan
+    assert long < 2 * short, (short, long)

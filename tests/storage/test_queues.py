@@ -72,7 +72,7 @@ def test_pages_neither_skip_nor_repeat_rows_that_share_a_time(
     elif order is QueueOrder.NEWEST:
         expected = sorted(ids, key=lambda i: (-(rows[i] % 3), -i))
     else:
-        expected = sorted(ids, key=lambda i: (-(rows[i] % 4), i))
+        expected = sorted(ids, key=lambda i: (-(rows[i] % 4), -i))  # ties newest first
     assert seen == expected
     assert queues.count(query) == 23
 

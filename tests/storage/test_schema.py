@@ -183,3 +183,19 @@ def test_an_items_request_is_unique_in_its_workspace(engine: Engine) -> None:
         ("T0001", "no request", None),
         ("T0001", "no request either", None),
     ]
+
+
+def test_the_votes_index_gains_the_id_and_its_downgrade_takes_it_back(tmp_path: object) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/votes.db")
+
+    def votes_index() -> list[str | None]:
+        [index] = [i for i in inspect(engine).get_indexes("item") if i["name"] == "ix_item_votes"]
+        return index["column_names"][-2:]
+
+    try:
+        command.upgrade(alembic_config(engine), "0015")
+        assert votes_index() == ["vote_count", "id"]
+        command.downgrade(alembic_config(engine), "0014")
+        assert votes_index() == ["status", "vote_count"]
+    finally:
+        engine.dispose()
