@@ -144,9 +144,11 @@ def register(app: App, tenants: Tenants, installs: Installs, after_ack: AfterAck
         if parse_capture(event.get("text", "")) is not None:
             return  # a `feedback: … @Rolecall` message: the message listener files it
         text = strip_leading_mention(event.get("text", ""), context.bot_user_id or "")
+        if answer(event, body, services, text):
+            # "@Rolecall Enterprise, 300 seats" (or "@Rolecall feedback from Acme is …") in
+            # the thread they were asked in: an answer, not a new item.
+            return
         parsed = parse_capture(text, keyword_colon_required=False)
-        if parsed is None and answer(event, body, services, text):
-            return  # "@Rolecall Enterprise, 300 seats" in the thread they were asked in
         if not services.first_time(body["event_id"]):
             return
         capture = services.capture

@@ -113,6 +113,22 @@ def test_an_answer_that_mentions_the_bot_is_the_answer_and_gets_no_help(
     assert len(answers_heard(fake)) == 1
 
 
+def test_an_answer_that_starts_with_a_kind_word_is_the_answer_not_a_new_item(
+    slack: SignedClient, fake: FakeSlack, services: Services, clock: FixedClock
+) -> None:
+    card, thread = asked_in_thread(slack, fake, clock)
+
+    slack.mention(TEAM, CAROL, "<@UROLECALL> feedback from Acme: they are on Enterprise", thread)
+
+    item = item_of(services, card)
+    assert item.status is ItemStatus.OPEN
+    assert item.reason == "feedback from Acme: they are on Enterprise"
+    assert [q.item.id for q in services.triage.items.open_queue(TEAM, ItemKind.FEEDBACK)] == [
+        item.id
+    ]
+    assert len(answers_heard(fake)) == 1
+
+
 @pytest.fixture
 def statements(services: Services) -> Iterator[list[tuple[str, Any]]]:
     """The SQL statements run while it is in use, with their parameters."""
