@@ -178,8 +178,10 @@ class Triage:
     def answered(self, item_id: int, user_id: str, text: str) -> Triaged:
         """The reporter's answer to the owner's question (`Refused` as `answerable`): the item
         is back in the queue with the answer as its reason, on every copy of its card, and the
-        owner who asked hears it by one DM. A conditional update: a replay, a second answer or
-        an owner's triage meanwhile changes nothing and tells nobody."""
+        owner who asked hears it by one DM (once they no longer hold the role, each of those
+        who do: the item is theirs now, and the asker may no longer see the team's items). A
+        conditional update: a replay, a second answer or an owner's triage meanwhile changes
+        nothing and tells nobody."""
         item = self.answerable(item_id, user_id)
         answer = text.strip()[:TEXT_LIMIT]
         if not answer:
@@ -194,13 +196,16 @@ class Triage:
             return Triaged(current, GONE if current is None else _not_asked(current))
         current = self.items.get(item_id)
         assert current is not None
-        if asker and asker != user_id:
+        owners = self._owners(current)
+        # The owner who asked, while they hold the role; else whoever holds it now.
+        told = {asker} if asker in owners else owners
+        for owner in sorted(told - {user_id}):
             # Keyed by the change: a retry of this run never tells them twice.
-            key = f"answered:{item_id}:{current.revision}"
-            self.notices.dm(key, asker, answer_heard(current), item_id)
+            key = f"answered:{item_id}:{current.revision}:{owner}"
+            self.notices.dm(key, owner, answer_heard(current, asked=owner == asker), item_id)
         self.cards.refresh(current)
         self.sync_digest(current)
-        self.home.refresh_soon({user_id, *([asker] if asker else []), *self._owners(current)})
+        self.home.refresh_soon({user_id, *([asker] if asker else []), *owners})
         self.webhooks.item_status_changed(current)
         return Triaged(current)
 

@@ -301,10 +301,12 @@ def reporter_message(
     return Message(text, render_blocks([section(text), ActionsBlock(elements=[button])]))
 
 
-def answer_heard(item: Item) -> str:
-    """For the owner who asked: the reporter's answer, and the item it brought back."""
+def answer_heard(item: Item, *, asked: bool = True) -> str:
+    """For the owner who asked (`asked`), or who owns the item now: the reporter's answer,
+    and the item it brought back."""
+    question = "your question" if asked else "the question asked"
     text = (
-        f"<@{item.reporter_id}> answered your question on #{item.id} in "
+        f"<@{item.reporter_id}> answered {question} on #{item.id} in "
         f"<#{item.team_channel_id}>: it is back in the queue."
     )
     return text + _said(item)

@@ -227,6 +227,26 @@ def test_a_question_asked_by_dm_is_answered_with_its_button(
     assert fake.open_views(CAROL) == [] and len(answers_heard(fake)) == 1
 
 
+def test_an_answer_after_the_asker_gave_up_the_role_reaches_who_holds_it_now(
+    slack: SignedClient, fake: FakeSlack, services: Services
+) -> None:
+    item = asked_by_dm(slack, fake, services)
+    command(slack, fake, "/role", f"<@{ERIN}|erin> product", ALICE)
+    command(slack, fake, "/role", f"remove <@{ALICE}|alice> product", ERIN)
+    fake.channels[TEAM]["members"].discard(ALICE)  # and she left #launch
+
+    press_answer(slack, fake, CAROL, item)
+    fake.wait_for(lambda: len(fake.open_views(CAROL)) == 1)
+    view = fake.open_views(CAROL)[0]
+    slack.view_submission(view, CAROL, state_values(view, {"answer": "Enterprise, 300 seats"}))
+
+    fake.wait_for(lambda: any("answered the question" in n for n in notes(fake, ERIN)))
+    [heard] = [n for n in notes(fake, ERIN) if "answered" in n]
+    assert heard.startswith(f"@carol answered the question asked on #{item.id} in #launch")
+    assert "*Answer:* Enterprise, 300 seats" in heard
+    assert not any("answered" in n for n in notes(fake, ALICE))  # no longer hers to see
+
+
 def test_only_the_reporter_may_answer(
     slack: SignedClient, fake: FakeSlack, services: Services
 ) -> None:
