@@ -246,10 +246,10 @@ class Home:
         product_teams = _teams(assignments, Role.PRODUCT, among.channels)
         project_teams = _teams(assignments, Role.PROJECT, among.channels)
         if state.team is not None and state.team not in product_teams:
-            if product_teams:
-                note = (
-                    f"You are not the product manager of <#{state.team}>: showing all your teams."
-                )
+            held = any(a.channel_id == state.team and a.role is Role.PRODUCT for a in assignments)
+            if product_teams and state.team not in among.unchecked:  # else among's note says
+                why = "You are not in" if held else "You are not the product manager of"
+                note = f"{why} <#{state.team}>: showing all your teams."
             state = state.with_filters(team=None)
         note = " ".join(n for n in (note, among.note()) if n) or None
         seen: set[int] = set()

@@ -1,6 +1,7 @@
 """A team's items show only to people in its channel, as Slack lists it (conversations.members):
 in Home, in the modals' search menus and capture, and for whom `/role` gives a role to."""
 
+import json
 import logging
 from typing import Any
 
@@ -12,7 +13,7 @@ from sandbox.signed_client import SignedClient, state_values
 from storage.models import ItemKind
 from tests.conftest import ALICE, BOB, CAROL, ERIN, TEAM
 from tests.handlers.scenario import add_milestone, cards, command, set_up_team
-from tests.handlers.test_home import file_feedback, open_home, seen
+from tests.handlers.test_home import file_feedback, home_click, open_home, seen, select
 
 MOBILE = "CMOBILE"
 FRANK = "UFRANK"  # in the workspace, in no channel
@@ -77,6 +78,13 @@ def test_a_product_manager_who_left_a_teams_channel_sees_only_their_other_team(
         for option in element.get("options", [])
     ]
     assert TEAM not in " ".join(options)  # not among the teams to filter by either
+
+    # A Home still filtered to #launch says why it shows every team instead.
+    filtered = json.dumps({"team": TEAM, "status": "open", "tag": None, "after": {}})
+    action = select("home_filters", "home_status", "open")
+    shown = seen(fake, home_click(slack, fake, ALICE, action, metadata=filtered))
+    assert "You are not in #launch: showing all your teams." in shown
+    assert "SSO for Acme" not in shown
 
 
 def test_a_team_slack_will_not_list_hides_its_items_and_says_why(
